@@ -1,0 +1,91 @@
+"""caseflow: case coordination for municipal multi-layered support and public-private platforms."""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+
+from flask import Flask, current_app, g, request
+
+__version__ = "0.1.0"
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    from caseflow import api, audit, authz, db, errors, security  # noqa: F401  (audit: session hooks)
+    from caseflow.config import load_config
+
+    app = Flask(__name__, static_folder=None, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path, config))
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    db.init_app(app)
+    security.init_app(app)
+    authz.init_app(app)
+    api.init_app(app)
+    errors.init_app(app)  # after flask-smorest, so our problem+json handlers win
+
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    logging.getLogger("caseflow").setLevel(logging.INFO)
+    return app
+
+
+def _start_request():
+    from caseflow import authz, security
+    from caseflow.errors import Problem
+
+    sent = request.headers.get("X-Request-ID", "")
+    g.request_id = sent if _REQUEST_ID.match(sent) else secrets.token_hex(8)
+    if request.endpoint is None:
+        return None  # 404/405: let routing errors through as problem documents
+    if not authz.endpoint_is_declared(current_app, request.endpoint):
+        # Fail closed: a view nobody declared public or guarded is not served.
+        current_app.logger.error("endpoint %s has no authorization declaration", request.endpoint)
+        raise Problem(403, detail="この操作を行う権限がありません。", type_="forbidden")
+    if not authz.endpoint_is_public(current_app, request.endpoint):
+        security.check_csrf()
+    _check_body()
+    return None
+
+
+def _check_body():
+    """Writes carry JSON or nothing; reject other bodies before any view sees them."""
+    from caseflow.errors import Problem
+
+    if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
+        return
+    if not request.is_json:
+        raise Problem(415, detail="Content-Type: application/json で送信してください。", type_="unsupported-media-type")
+    if request.get_json(silent=True) is None and request.get_data() .strip() not in (b"null",):
+        raise Problem(400, detail="JSON の形式が正しくありません。", type_="validation",
+                      errors={"json": ["JSON として解釈できません。"]})
+
+
+def _finish_request(response):
+    from caseflow import db
+
+    # The request is one unit of work: commit what succeeded, drop what failed.
+    s = g.get("db_session")
+    if s is not None:
+        if response.status_code < 400:
+            s.commit()
+        else:
+            s.rollback()
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if request.path.startswith("/api/docs"):
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; img-src 'self' data: https:; "
+            "font-src https://fonts.gstatic.com; worker-src blob:; frame-ancestors 'none'")
+    else:
+        response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+    if current_app.config["CASEFLOW_ENV"] == "production":
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response

@@ -1,0 +1,15 @@
+from flask_smorest import Blueprint
+from sqlalchemy import text
+
+from caseflow import db
+from caseflow.authz import public
+
+blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness")
+
+
+@blp.route("/health")
+@public
+def health():
+    """Liveness and database reachability (no data)."""
+    db.session().execute(text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,169 @@
+"""The `caseflow` command: Flask's CLI group plus database, bootstrap, audit and demo commands."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from caseflow import create_app
+
+
+def _create_app():
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False,
+             set_debug_flag=False)
+def main():
+    """caseflow — case coordination for 重層的支援 and 孤独・孤立 platforms."""
+
+
+# --- database -------------------------------------------------------------------------------
+
+@main.group("db")
+def db_group():
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision):
+    """Apply migrations up to REVISION (default: head)."""
+    from caseflow import migrate
+
+    migrate.upgrade(revision)
+    click.echo(f"database at {migrate.current() or 'base'}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision):
+    """Revert migrations down to REVISION."""
+    from caseflow import migrate
+
+    migrate.downgrade(revision)
+    click.echo(f"database at {migrate.current() or 'base'}")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current():
+    """Print the applied migration revision."""
+    from caseflow import migrate
+
+    click.echo(migrate.current() or "base")
+
+
+# --- bootstrap ------------------------------------------------------------------------------
+
+def _fail_on_problem(fn):
+    """Turn a domain Problem into a clear CLI error (exit 2) naming the fields."""
+    import functools
+
+    from caseflow.errors import Problem
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Problem as exc:
+            lines = [exc.detail or exc.title]
+            for field, msgs in (exc.errors or {}).items():
+                lines.append(f"  {field}: {' '.join(msgs) if isinstance(msgs, list) else msgs}")
+            raise click.ClickException("\n".join(lines)) from None
+
+    return wrapper
+
+
+@main.group("orgs")
+def orgs_group():
+    """Organisations."""
+
+
+@orgs_group.command("create")
+@click.option("--code", required=True, help="Short ASCII code, e.g. kmk-chiiki-kyosei")
+@click.option("--name", required=True, help="Japanese name, e.g. 鎌倉市 地域共生課")
+@click.option("--kind", required=True, help="department, shakyo, npo, association, welfare_corporation, care_center, other")
+@click.option("--parent", "parent_code", default=None, help="Code of the parent organisation (a bureau)")
+@with_appcontext
+@_fail_on_problem
+def orgs_create(code, name, kind, parent_code):
+    """Register an organisation."""
+    from caseflow import db
+    from caseflow.domain import accounts
+
+    org = accounts.create_organization(code=code, name=name, kind=kind, parent_code=parent_code)
+    db.session().commit()
+    click.echo(f"created organisation {org.code} ({org.id})")
+
+
+@main.group("users")
+def users_group():
+    """Users."""
+
+
+@users_group.command("create")
+@click.option("--org", "org_code", required=True, help="Organisation code")
+@click.option("--role", "roles", required=True, multiple=True, help="coordinator, staff, npo_staff, supervisor, auditor, admin (repeatable)")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 12 characters")
+@click.option("--name", "display_name", default="", help="Display name")
+@with_appcontext
+@_fail_on_problem
+def users_create(org_code, roles, email, password, display_name):
+    """Create a user."""
+    from caseflow import db
+    from caseflow.domain import accounts
+
+    org = accounts.get_organization_by_code(org_code)
+    user = accounts.create_user(org=org, email=email, password=password, display_name=display_name,
+                                roles=list(roles))
+    db.session().commit()
+    click.echo(f"created user {user.email} ({user.id}) in {org.code} with roles {', '.join(user.roles)}")
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+@main.group("audit")
+def audit_group():
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify():
+    """Check the hash chain; exit 1 naming the first bad event."""
+    import time
+
+    from caseflow import audit, db
+
+    started = time.perf_counter()
+    result = audit.verify(db.session())
+    elapsed = time.perf_counter() - started
+    if result.ok:
+        click.echo(f"audit chain intact: {result.checked} events verified in {elapsed:.2f}s")
+        return
+    click.echo(f"audit chain BROKEN at event {result.first_bad_seq}: {result.problem} "
+               f"({result.checked} events verified before it)", err=True)
+    sys.exit(1)
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+@main.command("demo")
+@click.option("--reset", is_flag=True, help="Delete all data first (never in production).")
+@click.option("--password", envvar="CASEFLOW_DEMO_PASSWORD", default=None,
+              help="Give every demo user this password instead of random ones.")
+@with_appcontext
+@_fail_on_problem
+def demo(reset, password):
+    """Load the demo world (organisations, users with printed passwords, cases …). Idempotent."""
+    from caseflow.demo import loader
+
+    try:
+        loader.load(reset=reset, password=password, echo=click.echo)
+    except loader.DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,0 +1,54 @@
+"""Configuration from the environment (see README, "Configuration")."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "caseflow-development-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    env = os.environ
+    production = env.get("CASEFLOW_ENV", "development") == "production"
+    default_db = "sqlite:///" + str(Path(instance_path) / "caseflow.sqlite3")
+    cfg = {
+        "CASEFLOW_ENV": "production" if production else env.get("CASEFLOW_ENV", "development"),
+        "SECRET_KEY": env.get("CASEFLOW_SECRET_KEY") or (None if production else DEV_SECRET_KEY),
+        "DATABASE_URL": env.get("CASEFLOW_DATABASE_URL") or default_db,
+        "POLICY_DIR": env.get("CASEFLOW_POLICY_DIR"),
+        # Argon2id parameters (RFC 9106 second recommended option); tests lower them.
+        "PASSWORD_TIME_COST": int(env.get("CASEFLOW_PASSWORD_TIME_COST", "3")),
+        "PASSWORD_MEMORY_COST": int(env.get("CASEFLOW_PASSWORD_MEMORY_COST", str(64 * 1024))),
+        "PASSWORD_MIN_LENGTH": 12,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCK_MINUTES": 15,
+        "SESSION_HOURS": 12,
+        "TOKEN_MAX_DAYS": 365,
+        "MAX_CONTENT_LENGTH": int(env.get("CASEFLOW_MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        # Cookie hardening. Secure cookies need https; the development server runs on plain
+        # http, so Secure is on in production (or when asked for) only.
+        "SESSION_COOKIE_NAME": "caseflow_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production or env.get("CASEFLOW_SECURE_COOKIES") == "1",
+        # flask-smorest / OpenAPI
+        "API_TITLE": "caseflow",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_REDOC_PATH": "docs",
+        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        "JSON_SORT_KEYS": False,
+    }
+    if overrides:
+        cfg.update(overrides)
+    if not cfg["SECRET_KEY"]:
+        raise ConfigError("CASEFLOW_SECRET_KEY must be set when CASEFLOW_ENV=production")
+    if cfg["CASEFLOW_ENV"] == "production" and cfg["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise ConfigError("the development secret key cannot be used in production")
+    return cfg

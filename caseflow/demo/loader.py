@@ -1,0 +1,109 @@
+"""`caseflow demo`: build the demo world from caseflow.demo.world, idempotently.
+
+Every step looks up what exists by a natural key (organisation code, user email …) and adds
+only what is missing, so running it twice changes nothing but the printed demo passwords.
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import select, text
+
+from caseflow import db
+from caseflow.demo import world
+from caseflow.domain import accounts
+from caseflow.models import Base, Organization, User
+
+
+class DemoRefused(RuntimeError):
+    pass
+
+
+def load(*, reset: bool = False, password: str | None = None, echo: Callable[[str], None] = print) -> dict:
+    if current_app.config["CASEFLOW_ENV"] == "production":
+        raise DemoRefused("the demo world is never loaded in production mode")
+    s = db.session()
+    if reset:
+        echo("resetting: deleting all data …")
+        _delete_everything()
+    orgs = _load_organizations(echo)
+    credentials = _load_users(orgs, password, echo)
+    s.commit()
+    echo("")
+    echo("demo users (email / password / role / organisation):")
+    for email, pw, role, org_name in credentials:
+        echo(f"  {email}  {pw}  {role}  {org_name}")
+    return {"organizations": len(orgs), "users": len(credentials)}
+
+
+def _delete_everything() -> None:
+    s = db.session()
+    dialect = s.get_bind().dialect.name
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    if dialect == "postgresql":
+        # The audit tables refuse DELETE by trigger; a reset is an operator action on a demo database.
+        s.execute(text("SET LOCAL session_replication_role = replica"))
+        s.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
+    else:
+        for trigger in s.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'")).scalars().all():
+            s.execute(text(f"DROP TRIGGER {trigger}"))
+        for t in tables:
+            s.execute(text(f"DELETE FROM {t}"))
+        _recreate_sqlite_triggers(s)
+    s.execute(text("INSERT INTO audit_chain_head (id, seq, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+    s.commit()
+
+
+def _recreate_sqlite_triggers(s) -> None:
+    for table in ("audit_events", "audit_subjects"):
+        for verb in ("UPDATE", "DELETE"):
+            s.execute(text(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                           f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"))
+
+
+def _load_organizations(echo) -> dict[str, Organization]:
+    s = db.session()
+    existing = {o.code: o for o in s.scalars(select(Organization))}
+    added = 0
+    # Parents first: the world lists bureaus before their sections, but do not rely on it.
+    pending = [o for o in world.ORGANIZATIONS if o["code"] not in existing]
+    while pending:
+        progressed = False
+        for spec in list(pending):
+            if spec.get("parent") and spec["parent"] not in existing:
+                continue
+            org = accounts.create_organization(code=spec["code"], name=spec["name"], kind=spec["kind"],
+                                               parent_code=spec.get("parent"))
+            existing[org.code] = org
+            pending.remove(spec)
+            added += 1
+            progressed = True
+        if not progressed:
+            raise RuntimeError("demo organisations reference unknown parents: "
+                               + ", ".join(p["code"] for p in pending))
+    echo(f"organisations: {added} added, {len(existing)} in total")
+    return existing
+
+
+def _load_users(orgs: dict[str, Organization], password: str | None, echo) -> list[tuple]:
+    s = db.session()
+    out = []
+    added = 0
+    for spec in world.DEMO_USERS:
+        pw = password or _demo_password()
+        user = s.scalar(select(User).where(User.email == spec["email"]))
+        if user is None:
+            accounts.create_user(org=orgs[spec["org"]], email=spec["email"], password=pw,
+                                 display_name=spec["display_name"], roles=[spec["role"]])
+            added += 1
+        else:
+            accounts.update_user(user, actor=None, password=pw, active=True)
+        out.append((spec["email"], pw, spec["role"], orgs[spec["org"]].name))
+    echo(f"users: {added} added, {len(out)} demo users (passwords set anew on every run)")
+    return out
+
+
+def _demo_password() -> str:
+    return "demo-" + secrets.token_urlsafe(12)

@@ -1,0 +1,970 @@
+"""The demo world: reference data used to build caseflow's demo database.
+
+Pure data (standard library only), English identifiers, Japanese values. Nothing here is
+loaded at run time by the application itself; the demo generator reads these lists.
+
+Where each list comes from (seed files in ``shared/seeds/``):
+
+* ``ISSUE_CATEGORIES`` -- the managed list in DOMAIN.md, plus categories the seeds justify:
+  自殺予防 (鎌倉市自殺対策計画, seed 002; 須坂市自殺予防対策連絡会議, seed 003), ひとり親 and 子育て
+  (鎌倉市こども家庭相談課 in seed 002; 枚方市ひとり親家庭相談支援センター in seed 003), 家計・多重債務
+  (家計改善支援事業, seed 002; 伊勢市消費生活センター, seed 003), 女性 (くまもと相談所 / 熊本どんぐり,
+  Kumamoto leaflet, seed 003), 再犯防止 (鎌倉市地域福祉計画, seed 002), いじめ (府中市, seed 003).
+* ``INTAKE_CHANNELS`` -- DOMAIN.md and the Kumamoto process table (seed 003, 要支援者との初期接触).
+* ``CLOSURE_REASONS`` -- DOMAIN.md (終結 with a reason); the list itself is a demo choice.
+* ``MUNICIPALITIES`` / ``DISTRICTS_*`` -- 鎌倉市: the five 行政地域 鎌倉・腰越・深沢・大船・玉縄 (seed 002,
+  「地域（鎌倉・腰越・深沢・大船・玉縄）」), population from seed 000; 熊本市: its five wards
+  (中央区・東区・西区・南区・北区; the ward names are not in the seeds, they are the city's public
+  administrative division), population from seed 003.
+* ``ORGANIZATIONS`` -- 鎌倉市: the ten departments of the 支援会議 row of the 地域福祉計画 (seed 002,
+  item 2-2-1-2), their 部 as in the 2025 行政評価シート (seed 004: 健康福祉部, こどもみらい部), the
+  市社協 (seed 002), one 地域包括支援センター (seed 002 mentions the centres, the one here is a demo
+  stand-in) and an audit/privacy office (demo addition). 熊本市: the ten sections of the
+  孤独・孤立対策健康福祉局プロジェクトチーム with their 局/部 (seed 003, 熊本市 section), 熊本市社会福祉協議会
+  (社協 is named in the leaflet feedback, seed 003), an audit office (demo addition), and all twenty
+  groups of the platform leaflet 「支援団体一覧」 (seed 003, around line 2812); see the column
+  mapping comment above ``KUMAMOTO_LEAFLET_MARKS``.
+* ``SUPPORT_CATEGORIES_ISE`` -- 伊勢つながりサポートリスト (seed 003, 伊勢市 section, line ~879).
+* ``PEOPLE_NAMES`` / ``STREETS`` / ``DEMO_USERS`` -- invented for the demo.
+
+All persons are invented. The name pools are common surname / given-name parts, not real
+people, and no demo user or demo person is, or is meant to resemble, a real individual.
+Organisation names and websites are public organisational information as printed in the seeds;
+every phone number and e-mail address here is fictional (``096-000-0NNN``, ``0467-00-0NNN``,
+``info@<code>.example.jp``) -- no real contact number from the seeds is copied.
+
+Run ``python3 caseflow/demo/world.py`` for a self-check.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------
+# 1. Issue categories (課題分類)
+# ---------------------------------------------------------------------------
+
+ISSUE_CATEGORIES: list[tuple[str, str]] = [
+    ("hikikomori", "ひきこもり"),
+    ("futoko", "不登校"),
+    ("young_carer", "ヤングケアラー"),
+    ("carer", "ケアラー"),
+    ("h8050", "8050"),
+    ("double_care", "ダブルケア"),
+    ("poverty", "生活困窮"),
+    ("employment", "就労"),
+    ("housing", "住まい"),
+    ("dv", "DV"),
+    ("abuse", "虐待"),
+    ("addiction", "依存症"),
+    ("disability", "障害"),
+    ("developmental", "発達"),
+    ("mental_health", "精神保健"),
+    ("elderly", "高齢"),
+    ("foreign", "外国籍"),
+    ("lgbtq", "性的マイノリティ"),
+    ("disaster", "災害"),
+    ("isolation", "孤独・孤立"),
+    # justified by the seeds (see module docstring)
+    ("suicide_risk", "自殺念慮・自殺予防"),
+    ("single_parent", "ひとり親"),
+    ("child_rearing", "子育て"),
+    ("household_finance", "家計・多重債務"),
+    ("women", "女性"),
+    ("reoffending", "再犯防止"),
+    ("bullying", "いじめ"),
+]
+
+# ---------------------------------------------------------------------------
+# 2. Intake channels (受付経路)
+# ---------------------------------------------------------------------------
+
+INTAKE_CHANNELS: list[tuple[str, str]] = [
+    ("counter", "窓口"),
+    ("phone", "電話"),
+    ("email", "メール"),
+    ("chat", "LINE/チャット"),
+    ("outreach", "アウトリーチ訪問"),
+    ("minsei", "民生委員"),
+    ("school", "学校"),
+    ("agency", "他機関紹介"),
+    ("self", "本人"),
+    ("family", "家族"),
+    ("neighbour", "近隣"),
+    ("other", "その他"),
+]
+
+# ---------------------------------------------------------------------------
+# 3. Closure reasons (終結理由)
+# ---------------------------------------------------------------------------
+
+CLOSURE_REASONS: list[tuple[str, str]] = [
+    ("goal_achieved", "支援目標の達成"),
+    ("handed_over", "他機関への引継ぎ完了"),
+    ("stable_monitoring", "状態安定により見守りへ移行"),
+    ("declined", "本人の辞退"),
+    ("moved", "転居"),
+    ("deceased", "死亡"),
+    ("unreachable", "連絡不能"),
+    ("other", "その他"),
+]
+
+# ---------------------------------------------------------------------------
+# 4. Municipalities and districts
+# ---------------------------------------------------------------------------
+
+# 鎌倉市の5行政地域 (seed 002)
+DISTRICTS_KAMAKURA: list[tuple[str, str]] = [
+    ("kamakura-kamakura", "鎌倉"),
+    ("kamakura-koshigoe", "腰越"),
+    ("kamakura-fukasawa", "深沢"),
+    ("kamakura-ofuna", "大船"),
+    ("kamakura-tamanawa", "玉縄"),
+]
+
+# 熊本市の5区
+DISTRICTS_KUMAMOTO: list[tuple[str, str]] = [
+    ("kumamoto-chuo", "中央区"),
+    ("kumamoto-higashi", "東区"),
+    ("kumamoto-nishi", "西区"),
+    ("kumamoto-minami", "南区"),
+    ("kumamoto-kita", "北区"),
+]
+
+MUNICIPALITIES: list[dict] = [
+    {
+        "code": "kamakura",
+        "name": "鎌倉市",
+        "prefecture": "神奈川県",
+        "population": "約17万人",  # seed 000
+        "seeds": ["000", "002", "004"],
+        "districts": DISTRICTS_KAMAKURA,
+    },
+    {
+        "code": "kumamoto",
+        "name": "熊本市",
+        "prefecture": "熊本県",
+        "population": "731,448人（2023年1月）",  # seed 003
+        "seeds": ["003"],
+        "districts": DISTRICTS_KUMAMOTO,
+    },
+]
+
+_ALL_KAMAKURA = [code for code, _ in DISTRICTS_KAMAKURA]
+_ALL_KUMAMOTO = [code for code, _ in DISTRICTS_KUMAMOTO]
+
+_CITY_HOURS = "月曜日～金曜日 8:30～17:15（祝日・年末年始を除く）"
+_KMK_SITE = "https://www.city.kamakura.kanagawa.jp/"
+_KMM_SITE = "https://www.city.kumamoto.jp/"
+
+# ---------------------------------------------------------------------------
+# 5. Organisations and their directory entries
+# ---------------------------------------------------------------------------
+
+
+def _org(
+    code: str,
+    name: str,
+    kind: str,
+    parent: str | None,
+    city: str,
+    *,
+    phone: str,
+    fields: list[str] | None = None,
+    service_area: list[str] | None = None,
+    languages: list[str] | None = None,
+    lgbtq: bool = False,
+    eligibility: str = "",
+    age_min: int | None = None,
+    age_max: int | None = None,
+    hours: str = "要問合せ",
+    takes_consultations: bool = True,
+    joint_support: bool = True,
+    description: str = "",
+    website: str | None = None,
+) -> dict:
+    """Build one organisation row (defaults only; no other logic)."""
+    return {
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "parent": parent,
+        "city": city,
+        "directory": {
+            "fields": list(fields or []),
+            "languages": list(languages or []),
+            "lgbtq": lgbtq,
+            "eligibility": eligibility,
+            "age_min": age_min,
+            "age_max": age_max,
+            "service_area": list(service_area or []),
+            "hours": hours,
+            "takes_consultations": takes_consultations,
+            "joint_support": joint_support,
+            "description": description,
+            "website": website,
+            "phone": phone,
+            "email": f"info@{code}.example.jp",
+        },
+    }
+
+
+# --- 鎌倉市 ------------------------------------------------------------------
+# 支援会議 (社会福祉法106条の6) members: seed 002, item 2-2-1-2 「支援会議における多機関の協働を通じた
+# 複雑化・複合化した支援ニーズへの対応」 -- 福祉総務課 生活福祉課 高齢者いきいき課 障害福祉課 こども支援課
+# こども家庭相談課 青少年課 発達支援室 地域共生課 教育センター.
+# Bureau (部) assignment follows seed 004 (健康福祉部 / こどもみらい部); 教育センター sits under the
+# 教育委員会. Which 部 each 課 belongs to is not spelled out in the seeds (see report).
+
+KAMAKURA_ORGANIZATIONS: list[dict] = [
+    # bureaus (parents only; they do not take cases)
+    _org("kmk-kenko-fukushi-bu", "鎌倉市 健康福祉部", "department", None, "kamakura",
+         phone="0467-00-0100", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False,
+         description="福祉総務・生活福祉・高齢・障害・地域共生の各課を所管する部。", website=_KMK_SITE),
+    _org("kmk-kodomo-mirai-bu", "鎌倉市 こどもみらい部", "department", None, "kamakura",
+         phone="0467-00-0200", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False,
+         description="こども・子育て・青少年・発達支援の各課を所管する部。", website=_KMK_SITE),
+    _org("kmk-kyoiku-iinkai", "鎌倉市 教育委員会", "department", None, "kamakura",
+         phone="0467-00-0300", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False,
+         description="教育センターを所管する教育委員会事務局。", website=_KMK_SITE),
+    # 支援会議 departments
+    _org("kmk-fukushi-somu", "鎌倉市 健康福祉部 福祉総務課", "department", "kmk-kenko-fukushi-bu", "kamakura",
+         phone="0467-00-0101", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["isolation", "hikikomori", "h8050", "poverty"],
+         eligibility="鎌倉市在住の方",
+         description="地域福祉計画・重層的支援体制の総括、支援会議の運営、市社協の相談体制への支援、"
+                     "孤独・孤立対策官民連携プラットフォームの推進。",
+         website=_KMK_SITE),
+    _org("kmk-seikatsu-fukushi", "鎌倉市 健康福祉部 生活福祉課", "department", "kmk-kenko-fukushi-bu", "kamakura",
+         phone="0467-00-0102", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["poverty", "household_finance", "housing", "employment", "hikikomori", "reoffending"],
+         eligibility="鎌倉市在住の方",
+         description="生活保護・生活困窮者自立支援（家計改善・就労準備・居住支援）、ひきこもり相談、"
+                     "民生委員児童委員活動の支援、再犯防止。",
+         website=_KMK_SITE),
+    _org("kmk-korei-ikiiki", "鎌倉市 健康福祉部 高齢者いきいき課", "department", "kmk-kenko-fukushi-bu", "kamakura",
+         phone="0467-00-0103", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["elderly", "double_care", "carer", "h8050"],
+         eligibility="65歳以上の市民とその家族", age_min=65,
+         description="高齢者の総合的な相談支援、見守り登録、外出支援、ダブルケア対策の情報提供。",
+         website=_KMK_SITE),
+    _org("kmk-shogai-fukushi", "鎌倉市 健康福祉部 障害福祉課", "department", "kmk-kenko-fukushi-bu", "kamakura",
+         phone="0467-00-0104", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["disability", "employment", "mental_health"],
+         eligibility="障害のある方とその家族",
+         description="障害者の相談窓口、障害福祉サービス、障害者支援協議会を通じた関係機関連携、就労支援。",
+         website=_KMK_SITE),
+    _org("kmk-chiiki-kyosei", "鎌倉市 健康福祉部 地域共生課", "department", "kmk-kenko-fukushi-bu", "kamakura",
+         phone="0467-00-0105", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["isolation", "carer", "double_care", "dv", "h8050", "lgbtq"],
+         eligibility="鎌倉市在住の方（年齢・分野を問わない）",
+         description="福祉総合相談窓口（くらしと福祉の相談窓口）、重層的支援体制整備事業の相談支援包括化、"
+                     "DV相談、ダブルケア・ケアラー支援、共生社会の推進。",
+         website=_KMK_SITE),
+    _org("kmk-kodomo-shien", "鎌倉市 こどもみらい部 こども支援課", "department", "kmk-kodomo-mirai-bu", "kamakura",
+         phone="0467-00-0201", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["child_rearing", "young_carer"],
+         eligibility="子育て中の家庭", age_max=17,
+         description="子育てに関する相談窓口と情報提供、協働による子育て支援ネットワーク、ヤングケアラー支援。",
+         website=_KMK_SITE),
+    _org("kmk-kodomo-katei-sodan", "鎌倉市 こどもみらい部 こども家庭相談課", "department", "kmk-kodomo-mirai-bu",
+         "kamakura",
+         phone="0467-00-0202", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["abuse", "single_parent", "child_rearing", "poverty", "young_carer"],
+         eligibility="18歳未満のこどもとその家庭、ひとり親家庭", age_max=17,
+         description="こども家庭相談（虐待対応を含む）、ひとり親家庭の相談、こどもの貧困対策、子育て支援センターの運営。",
+         website=_KMK_SITE),
+    _org("kmk-seishonen", "鎌倉市 こどもみらい部 青少年課", "department", "kmk-kodomo-mirai-bu", "kamakura",
+         phone="0467-00-0203", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["young_carer", "carer", "isolation", "futoko"],
+         eligibility="こども・若者とその家族",
+         description="こども・若者の安心安全な生活環境の確保、ケアラー・ヤングケアラー・若者ケアラーの居場所の提供、"
+                     "放課後かまくらっ子。",
+         website=_KMK_SITE),
+    _org("kmk-hattatsu-shien", "鎌倉市 こどもみらい部 発達支援室", "department", "kmk-kodomo-mirai-bu", "kamakura",
+         phone="0467-00-0204", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["developmental", "disability"],
+         eligibility="発達に心配のあるこどもとその家族", age_max=17,
+         description="発達の相談支援窓口、早期療育に向けた支援体制、発達支援サポートシステムのサポーター養成。",
+         website=_KMK_SITE),
+    _org("kmk-kyoiku-center", "鎌倉市 教育委員会 教育センター", "department", "kmk-kyoiku-iinkai", "kamakura",
+         phone="0467-00-0301", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["futoko", "bullying", "young_carer", "developmental"],
+         eligibility="市立小・中学校の児童生徒とその保護者", age_min=6, age_max=15,
+         description="教育相談、不登校児童生徒への支援、スクールソーシャルワーカーの配置。",
+         website=_KMK_SITE),
+    # 社協, 地域包括支援センター
+    _org("kmk-shakyo", "社会福祉法人 鎌倉市社会福祉協議会", "shakyo", None, "kamakura",
+         phone="0467-00-0401", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         fields=["isolation", "poverty", "household_finance", "elderly", "disability"],
+         eligibility="どなたでも",
+         description="なんでも相談窓口、日常生活自立支援事業、生活福祉資金の貸付相談、ボランティアセンター、"
+                     "地区社協の支援。"),
+    _org("kmk-hokatsu-ofuna", "鎌倉市 大船地域包括支援センター", "care_center", None, "kamakura",
+         phone="0467-00-0402", service_area=["kamakura-ofuna"], hours=_CITY_HOURS,
+         fields=["elderly", "carer", "abuse", "h8050"],
+         eligibility="大船地域にお住まいの65歳以上の方とその家族", age_min=65,
+         description="高齢者の総合相談、介護予防ケアマネジメント、権利擁護（高齢者虐待対応）、民生委員との連携。"),
+    # audit / privacy office (demo addition; auditor role)
+    _org("kmk-audit", "鎌倉市 監査・個人情報保護担当", "department", None, "kamakura",
+         phone="0467-00-0901", service_area=_ALL_KAMAKURA, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False,
+         description="個人情報の閲覧・提供記録の監査（ケース内容は閲覧しない）。"),
+]
+
+# --- 熊本市: internal sections ------------------------------------------------
+# 孤独・孤立対策健康福祉局プロジェクトチーム構成員（令和3年度時点, seed 003）:
+#   健康福祉局 > 福祉部: 健康福祉政策課, 高齢福祉課
+#              > 障がい者支援部: 障がい保健福祉課, 精神保健福祉室, こころの健康センター
+#              > 子ども未来部: 子ども政策課, 保育幼稚園課, 子ども若者総合相談センター
+#              > 保健衛生部: 健康づくり推進課, 国保年金課
+
+KUMAMOTO_DEPARTMENTS: list[dict] = [
+    _org("kmm-kenko-fukushi-kyoku", "熊本市 健康福祉局", "department", None, "kumamoto",
+         phone="096-000-0100", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False,
+         description="孤独・孤立対策健康福祉局プロジェクトチームを置く局。", website=_KMM_SITE),
+    _org("kmm-fukushi-bu", "熊本市 健康福祉局 福祉部", "department", "kmm-kenko-fukushi-kyoku", "kumamoto",
+         phone="096-000-0110", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False, website=_KMM_SITE),
+    _org("kmm-shogaisha-shien-bu", "熊本市 健康福祉局 障がい者支援部", "department", "kmm-kenko-fukushi-kyoku",
+         "kumamoto",
+         phone="096-000-0120", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False, website=_KMM_SITE),
+    _org("kmm-kodomo-mirai-bu", "熊本市 健康福祉局 子ども未来部", "department", "kmm-kenko-fukushi-kyoku", "kumamoto",
+         phone="096-000-0130", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False, website=_KMM_SITE),
+    _org("kmm-hoken-eisei-bu", "熊本市 健康福祉局 保健衛生部", "department", "kmm-kenko-fukushi-kyoku", "kumamoto",
+         phone="096-000-0140", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False, website=_KMM_SITE),
+    # the ten sections
+    _org("kmm-kenko-fukushi-seisaku", "熊本市 健康福祉局 福祉部 健康福祉政策課", "department", "kmm-fukushi-bu",
+         "kumamoto",
+         phone="096-000-0111", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["isolation", "poverty", "disaster"],
+         eligibility="熊本市在住の方",
+         description="孤独・孤立対策の主担当。庁内プロジェクトチームの取りまとめ、官民連携プラットフォームの庁内窓口、"
+                     "火の国会議への参加。",
+         website=_KMM_SITE),
+    _org("kmm-korei-fukushi", "熊本市 健康福祉局 福祉部 高齢福祉課", "department", "kmm-fukushi-bu", "kumamoto",
+         phone="096-000-0112", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["elderly", "carer", "h8050"],
+         eligibility="高齢者とその家族", age_min=65,
+         description="高齢者福祉施策、地域包括支援センターとの連携、介護する家族への支援。",
+         website=_KMM_SITE),
+    _org("kmm-shogai-hoken-fukushi", "熊本市 健康福祉局 障がい者支援部 障がい保健福祉課", "department",
+         "kmm-shogaisha-shien-bu", "kumamoto",
+         phone="096-000-0121", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["disability", "developmental", "employment"],
+         eligibility="障がいのある方とその家族",
+         description="障がい福祉サービス、障がい者の相談支援と社会参加の推進。",
+         website=_KMM_SITE),
+    _org("kmm-seishin-hoken-fukushi", "熊本市 健康福祉局 障がい者支援部 精神保健福祉室", "department",
+         "kmm-shogaisha-shien-bu", "kumamoto",
+         phone="096-000-0122", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["mental_health", "addiction", "hikikomori", "suicide_risk"],
+         eligibility="熊本市在住の方",
+         description="精神保健福祉の相談、依存症・ひきこもりに関する支援、自殺対策。",
+         website=_KMM_SITE),
+    _org("kmm-kokoro-center", "熊本市 健康福祉局 障がい者支援部 こころの健康センター", "department",
+         "kmm-shogaisha-shien-bu", "kumamoto",
+         phone="096-000-0123", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["mental_health", "suicide_risk", "addiction", "hikikomori"],
+         eligibility="本人・家族・支援者",
+         description="こころの健康に関する専門相談、依存症相談、ひきこもり相談、自死遺族支援。",
+         website=_KMM_SITE),
+    _org("kmm-kodomo-seisaku", "熊本市 健康福祉局 子ども未来部 子ども政策課", "department", "kmm-kodomo-mirai-bu",
+         "kumamoto",
+         phone="096-000-0131", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["child_rearing", "single_parent", "young_carer", "poverty"],
+         eligibility="子どもと子育て家庭", age_max=17,
+         description="子ども・子育て施策の企画、子どもの貧困対策、ヤングケアラー支援。",
+         website=_KMM_SITE),
+    _org("kmm-hoiku-yochien", "熊本市 健康福祉局 子ども未来部 保育幼稚園課", "department", "kmm-kodomo-mirai-bu",
+         "kumamoto",
+         phone="096-000-0132", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["child_rearing", "double_care"],
+         eligibility="就学前の子どもと保護者", age_max=6,
+         description="保育所・幼稚園等の利用に関する相談と調整。",
+         website=_KMM_SITE),
+    _org("kmm-kodomo-wakamono-sodan", "熊本市 健康福祉局 子ども未来部 子ども若者総合相談センター", "department",
+         "kmm-kodomo-mirai-bu", "kumamoto",
+         phone="096-000-0133", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["futoko", "hikikomori", "young_carer", "bullying", "child_rearing"],
+         eligibility="子ども・若者（概ね39歳まで）とその家族", age_max=39,
+         description="子ども・若者の総合相談（不登校・ひきこもり・いじめ・家庭の悩み等）、関係機関へのつなぎ。",
+         website=_KMM_SITE),
+    _org("kmm-kenko-zukuri", "熊本市 健康福祉局 保健衛生部 健康づくり推進課", "department", "kmm-hoken-eisei-bu",
+         "kumamoto",
+         phone="096-000-0141", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["mental_health", "isolation"],
+         eligibility="熊本市在住の方",
+         description="健康づくり・保健指導、こころの健康づくりの普及啓発。",
+         website=_KMM_SITE),
+    _org("kmm-kokuho-nenkin", "熊本市 健康福祉局 保健衛生部 国保年金課", "department", "kmm-hoken-eisei-bu",
+         "kumamoto",
+         phone="096-000-0142", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["poverty", "household_finance"],
+         eligibility="国民健康保険・国民年金の加入者",
+         description="国民健康保険・国民年金の手続きと保険料の納付相談（生活困窮の早期発見の窓口）。",
+         website=_KMM_SITE),
+    # 社協 (named in the leaflet feedback: 「日常では社協や民生委員、市役所の組織だった働きが必要」)
+    _org("kmm-shakyo", "社会福祉法人 熊本市社会福祉協議会", "shakyo", None, "kumamoto",
+         phone="096-000-0401", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         fields=["isolation", "poverty", "household_finance", "elderly", "disaster"],
+         eligibility="どなたでも",
+         description="校区社協による地域の見守り、生活福祉資金の貸付相談、日常生活自立支援事業、ボランティアセンター。"),
+    # audit / privacy office (demo addition, so each city has an auditor)
+    _org("kmm-audit", "熊本市 監査・個人情報保護担当", "department", None, "kumamoto",
+         phone="096-000-0901", service_area=_ALL_KUMAMOTO, hours=_CITY_HOURS,
+         takes_consultations=False, joint_support=False,
+         description="個人情報の閲覧・提供記録の監査（ケース内容は閲覧しない）。"),
+]
+
+# --- 熊本市: the platform leaflet 「支援団体一覧」 (seed 003, lines ~2812-2832) ----------------
+#
+# How the leaflet's columns map onto the directory (derived from the header row
+# 「団体名 / ホームページ 連絡先 / 受付時間等 | 支援・活動内容 | 活動分野 | 外国語 | LGBT」):
+#
+# * Column 1 (name, homepage, contact, hours). The circled digits ①..④ that appear *here*
+#   (e.g. 「①10:00～19:00」, 「①Info@kvoad.com ②随時」, 「③office@bulby.net ④随時」) are OCR
+#   renderings of the leaflet's contact icons (mail / phone / clock); they are used
+#   inconsistently (① precedes opening hours in one row and an e-mail address in another), so
+#   they carry no category meaning and are dropped. Hours are copied without them. Real
+#   phone numbers and e-mail addresses are NOT copied (fictional ones are used instead).
+# * Column 2 支援・活動内容 -> ``description`` (briefly paraphrased).
+# * Column 3 活動分野 -> ``fields``. Only three rows carry marks: 熊本県子ども食堂ネットワーク ①②,
+#   くまもと相談所 ③④, 熊本ダルク ⑤. The legend under the table is OCR-garbled (all five lines
+#   read 「外国人のための相談」, which cannot be right: ⑤ is on an addiction rehabilitation
+#   centre). Read back from the rows that carry them, the marks are consistent with
+#   ①子ども ②高齢者（多世代） ③女性 ④DV ⑤依存症 -- an inference, not a transcription. Since most
+#   rows have no legible mark, ``fields`` are derived from each group's activity description,
+#   and agree with that inferred reading where a mark exists.
+# * Column 4 外国語 (○ = 外国語対応可) -> ``languages``. Two rows have ○: KVOAD (annotated "ENG")
+#   -> ["en"]; コムスタカ (no language named) -> ["en"] as a placeholder.
+# * Column 5 LGBT (○ = 性的マイノリティに関する専門性・対応あり) -> ``lgbtq``. Taken as printed (ten
+#   rows), with two corrections: KVOAD's column-5 cell reads "ENG", i.e. the language note
+#   shifted one column in OCR -> lgbtq False; 熊本YWCAからふるペース has no ○ but is described as
+#   an LGBTQ+ safe space -> lgbtq True.
+# * 協同支援の可否: the leaflet has NO such column (in seed 003 the phrase only occurs in the
+#   鳥取県 section). ``joint_support`` is a demo derivation: True for the four core groups
+#   (コア団体: KVOAD, でんでん虫の会, minori, バルビー -- seed 003) and for groups whose description
+#   says they work with or connect to other agencies (連携 / つなぐ); False otherwise.
+# * ``takes_consultations``: False where the leaflet says 「※相談はしていません」 (くまにじ) or the
+#   activity is only meetings / a 居場所 / peer group; True otherwise.
+# * ``kind``: 特定非営利活動法人 / NPO法人 -> npo, 一般社団法人 -> association, 社会福祉法人 ->
+#   welfare_corporation, otherwise (任意団体, 生活協同組合) -> other.
+# * Names and URLs are kept as printed in the seed, which is an OCR text: several look garbled
+#   (e.g. 「からふるペース」, 「とにもろく」, kumamiji.jmdfree.com, www.geencoop.or.jp); they are not
+#   "corrected" here because the correct spelling cannot be confirmed from the seeds.
+# * service_area: all five wards (the leaflet is city-wide).
+
+# Raw cells of columns 3-5 as printed in seed 003 (活動分野, 外国語, LGBT), for traceability.
+KUMAMOTO_LEAFLET_MARKS: dict[str, tuple[str, str, str]] = {
+    "kmm-lgbt-family": ("", "", "○"),
+    "kmm-hohoemi": ("", "", ""),
+    "kmm-ywca-colorful": ("", "", ""),
+    "kmm-kodomo-shokudo-net": ("①②", "", ""),
+    "kmm-kvoad": ("", "○", "ENG"),
+    "kmm-kumamoto-sodanjo": ("③④", "", ""),
+    "kmm-darc": ("⑤", "", ""),
+    "kmm-donguri": ("", "", ""),
+    "kmm-kumaniji": ("", "", "○"),
+    "kmm-keicho-net": ("", "", ""),
+    "kmm-frens": ("", "", "○"),
+    "kmm-greencoop-shelter": ("", "", ""),
+    "kmm-greencoop-saisei": ("", "", "○"),
+    "kmm-kumustaka": ("", "○", "○"),
+    "kmm-dekoboko": ("", "", "○"),
+    "kmm-denden": ("", "", ""),
+    "kmm-tonimoroku": ("", "", "○"),
+    "kmm-bulby": ("", "", "○"),
+    "kmm-bigissue": ("", "", "○"),
+    "kmm-minori": ("", "", "○"),
+}
+
+# コア団体 of the platform (seed 003: 「コア団体(KVOAD、でんでん虫の会、minori、バルビー)」).
+KUMAMOTO_CORE_GROUPS: list[str] = ["kmm-kvoad", "kmm-denden", "kmm-minori", "kmm-bulby"]
+
+# Platform secretariat (事務局): KVOAD (seed 003: 「KVOAD が民間主導の PF 事務局を担う予定」).
+KUMAMOTO_SECRETARIAT = "kmm-kvoad"
+
+KUMAMOTO_LEAFLET_GROUPS: list[dict] = [
+    _org("kmm-lgbt-family", "NPO法人 LGBTの家族と友人をつなぐ会", "npo", None, "kumamoto",
+         phone="096-000-0501", service_area=_ALL_KUMAMOTO,
+         fields=["lgbtq"], lgbtq=True,
+         eligibility="LGBTの家族・友人",
+         takes_consultations=False, joint_support=False,
+         description="LGBTの家族や友人による会。ミーティングを開催（福岡で活動）。",
+         website="http://lgbt-family.or.jp/"),
+    _org("kmm-hohoemi", "NPO法人 自立生活支援熊本ほほえみの会", "npo", None, "kumamoto",
+         phone="096-000-0502", service_area=_ALL_KUMAMOTO,
+         fields=["housing", "employment", "poverty"],
+         hours="10:00～19:00（土日祝を除く）",
+         joint_support=False,
+         description="自立住宅支援、就労支援、生活相談支援。LINE相談も可。",
+         website="https://kumamotohohoehi.hp.peraich.com/"),
+    _org("kmm-ywca-colorful", "NPO法人 熊本YWCAからふるペース", "npo", None, "kumamoto",
+         phone="096-000-0503", service_area=_ALL_KUMAMOTO,
+         fields=["lgbtq", "isolation"], lgbtq=True,
+         eligibility="10～30代のLGBTQ+（かもしれない人を含む）", age_min=10, age_max=39,
+         takes_consultations=False, joint_support=False,
+         description="10～30代のLGBTQ+が集まることのできるセーフスペース。",
+         website="https://kumamoto-ywca.jmdfree.com/"),
+    _org("kmm-kodomo-shokudo-net", "一般社団法人 熊本県子ども食堂ネットワーク", "association", None, "kumamoto",
+         phone="096-000-0504", service_area=_ALL_KUMAMOTO,
+         fields=["child_rearing", "elderly", "isolation"],
+         eligibility="子どもから高齢者まで",
+         takes_consultations=False, joint_support=True,
+         description="子どもから高齢者まで多世代が交流する場。困りごとがあれば行政や専門機関につなぐ。",
+         website="https://kumamoto-ks.com/"),
+    _org("kmm-kvoad", "特定非営利活動法人 くまもと災害ボランティア団体ネットワーク（KVOAD）", "npo", None, "kumamoto",
+         phone="096-000-0505", service_area=_ALL_KUMAMOTO,
+         fields=["disaster", "isolation"], languages=["en"],
+         hours="随時",
+         joint_support=True,
+         description="災害支援と持続可能な復旧・復興のコーディネート、関係団体の連携強化・人材育成・情報共有、"
+                     "火の国会議の運営。孤独・孤立対策官民連携プラットフォームの事務局。",
+         website="https://www.kvoad.com/"),
+    _org("kmm-kumamoto-sodanjo", "NPO法人 くまもと相談所", "npo", None, "kumamoto",
+         phone="096-000-0506", service_area=_ALL_KUMAMOTO,
+         fields=["women", "dv"],
+         eligibility="女性",
+         hours="平日 9:00～17:00、土曜日 10:00～15:00",
+         joint_support=True,
+         description="女性が抱える様々な問題の相談。関係機関と連携して安心安全な生活をめざす。",
+         website="https://kuma2soudan.main.jp/index.html"),
+    _org("kmm-darc", "NPO法人 熊本ダルク", "npo", None, "kumamoto",
+         phone="096-000-0507", service_area=_ALL_KUMAMOTO,
+         fields=["addiction"],
+         eligibility="依存症のある方とその家族",
+         joint_support=False,
+         description="依存症リハビリテーションの通所施設。",
+         website="https://kumamotodarq.wordpress.com/"),
+    _org("kmm-donguri", "NPO法人 熊本どんぐり", "npo", None, "kumamoto",
+         phone="096-000-0508", service_area=_ALL_KUMAMOTO,
+         fields=["women", "child_rearing"],
+         eligibility="女性と子ども",
+         joint_support=False,
+         description="さまざまな事情を抱えた女性と子どもが問題を乗り越え、より良く暮らせるよう手伝う。",
+         website="https://blog.campan.info/kumamotodonguri/index2.html"),
+    _org("kmm-kumaniji", "くまにじ", "other", None, "kumamoto",
+         phone="096-000-0509", service_area=_ALL_KUMAMOTO,
+         fields=["lgbtq"], lgbtq=True,
+         hours="随時",
+         takes_consultations=False, joint_support=False,
+         description="セクシュアルマイノリティにとっても住みやすい熊本をめざすグループ。公開学習会、自治体・教育機関への"
+                     "LGBT研修など（相談は受けていない）。",
+         website="https://kumamiji.jmdfree.com/"),
+    _org("kmm-keicho-net", "NPO法人 傾聴ネットキーステーション", "npo", None, "kumamoto",
+         phone="096-000-0510", service_area=_ALL_KUMAMOTO,
+         fields=["isolation"],
+         joint_support=False,
+         description="傾聴カフェの開催。",
+         website="https://keiyounet7.wixsite.com/info"),
+    _org("kmm-frens", "FRENS", "other", None, "kumamoto",
+         phone="096-000-0511", service_area=_ALL_KUMAMOTO,
+         fields=["lgbtq", "isolation"], lgbtq=True,
+         eligibility="24歳以下の人とそのまわりの人", age_max=24,
+         hours="電話相談（フレンズライン）日曜日 17:00～21:00（12/30～1/5を除く）",
+         joint_support=False,
+         description="24歳以下のLGBTの子ども・若者のサポート。居場所づくり、啓発、相談支援、情報発信。",
+         website="http://www.frensigbt.com/"),
+    _org("kmm-greencoop-shelter", "社会福祉法人 グリーンコープ", "welfare_corporation", None, "kumamoto",
+         phone="096-000-0512", service_area=_ALL_KUMAMOTO,
+         fields=["housing", "dv"],
+         hours="要問合せ（連絡先は調整中）",
+         joint_support=False,
+         description="シェルター支援。"),
+    _org("kmm-greencoop-saisei", "グリーンコープ生活協同組合くまもと 生活再生相談室", "other", None, "kumamoto",
+         phone="096-000-0513", service_area=_ALL_KUMAMOTO,
+         fields=["poverty", "household_finance"], lgbtq=True,
+         hours="月～土曜日、第3土曜日 9:30～18:00",
+         joint_support=False,
+         description="生活再生相談事業（家計・債務の相談）。",
+         website="https://www.geencoop.or.jp/sai/sei/"),
+    _org("kmm-kumustaka", "コムスタカ 外国人と共に生きる会", "other", None, "kumamoto",
+         phone="096-000-0514", service_area=_ALL_KUMAMOTO,
+         fields=["foreign"], languages=["en"], lgbtq=True,
+         eligibility="外国籍住民",
+         joint_support=False,
+         description="外国籍住民が抱える様々な問題を、地域みんなの問題として理解してもらうための活動。",
+         website="http://www.kumustaka.org/"),
+    _org("kmm-dekoboko", "特定非営利活動法人 凸凹ライフデザイン", "npo", None, "kumamoto",
+         phone="096-000-0515", service_area=_ALL_KUMAMOTO,
+         fields=["developmental", "disability"], lgbtq=True,
+         eligibility="発達障害の当事者",
+         takes_consultations=False, joint_support=False,
+         description="発達障害当事者の権利が尊重されるよう活動。当事者が主体となり定例会を開催。",
+         website="http://unevenpo.wixsite.com/dicoboco"),
+    _org("kmm-denden", "NPO法人 でんでん虫の会", "npo", None, "kumamoto",
+         phone="096-000-0516", service_area=_ALL_KUMAMOTO,
+         fields=["isolation", "poverty", "elderly"],
+         eligibility="ひとり暮らしの方",
+         joint_support=True,
+         description="ひとり暮らしの方への安否確認や相談活動で孤立を防ぎ、社会参加・相互交流の機会をつくる地域づくり。",
+         website="https://denden4.org/"),
+    _org("kmm-tonimoroku", "とにもろくLGBTQ+の会くまもと", "other", None, "kumamoto",
+         phone="096-000-0517", service_area=_ALL_KUMAMOTO,
+         fields=["lgbtq"], lgbtq=True,
+         hours="平日 9:00～17:00、土曜日 10:00～15:00",
+         joint_support=False,
+         description="性的少数者への差別や偏見をなくし、自分らしく生きられるよう支援するグループ。交流会、啓発活動。",
+         website="https://ameblo.jp/2013shakuka/"),
+    _org("kmm-bulby", "特定非営利活動法人 バルビー", "npo", None, "kumamoto",
+         phone="096-000-0518", service_area=_ALL_KUMAMOTO,
+         fields=["disaster", "isolation"], lgbtq=True,
+         hours="随時",
+         joint_support=True,
+         description="コミュニティ構築支援、災害緊急支援、長期復興支援。他団体との連携で個別ニーズにも対応。",
+         website="https://bulby.net/"),
+    _org("kmm-bigissue", "ビッグイシューくまもとチーム", "other", None, "kumamoto",
+         phone="096-000-0519", service_area=_ALL_KUMAMOTO,
+         fields=["poverty", "employment", "housing"], lgbtq=True,
+         eligibility="生活困窮の当事者",
+         joint_support=True,
+         description="生活困窮の当事者による雑誌ビッグイシュー販売のサポートを中心に、就労支援・相談を行う他団体と"
+                     "連携した包括的相談支援。",
+         website="https://bg-kuma-new.seesaa.net/"),
+    _org("kmm-minori", "一般社団法人 minori", "association", None, "kumamoto",
+         phone="096-000-0520", service_area=_ALL_KUMAMOTO,
+         fields=["poverty", "housing", "isolation"], lgbtq=True,
+         hours="随時",
+         joint_support=True,
+         description="生活困窮者支援、シェルター相談など制度の狭間にある方の相談。",
+         website="https://minori.main.jp/"),
+]
+
+ORGANIZATIONS: list[dict] = KAMAKURA_ORGANIZATIONS + KUMAMOTO_DEPARTMENTS + KUMAMOTO_LEAFLET_GROUPS
+
+# ---------------------------------------------------------------------------
+# 6. Name pools (invented persons are built from these parts)
+# ---------------------------------------------------------------------------
+
+SURNAMES: list[tuple[str, str]] = [
+    ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("伊藤", "イトウ"),
+    ("渡辺", "ワタナベ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"), ("山田", "ヤマダ"), ("佐々木", "ササキ"), ("山口", "ヤマグチ"), ("松本", "マツモト"),
+    ("井上", "イノウエ"), ("木村", "キムラ"), ("林", "ハヤシ"), ("斎藤", "サイトウ"), ("清水", "シミズ"),
+    ("山崎", "ヤマザキ"), ("森", "モリ"), ("池田", "イケダ"), ("橋本", "ハシモト"), ("阿部", "アベ"),
+    ("石川", "イシカワ"), ("山下", "ヤマシタ"), ("中島", "ナカジマ"), ("石井", "イシイ"), ("小川", "オガワ"),
+    ("前田", "マエダ"), ("岡田", "オカダ"), ("長谷川", "ハセガワ"), ("藤田", "フジタ"), ("後藤", "ゴトウ"),
+    ("近藤", "コンドウ"), ("村上", "ムラカミ"), ("遠藤", "エンドウ"), ("青木", "アオキ"), ("坂本", "サカモト"),
+    ("斉藤", "サイトウ"), ("福田", "フクダ"), ("太田", "オオタ"), ("西村", "ニシムラ"), ("藤井", "フジイ"),
+    ("金子", "カネコ"), ("岡本", "オカモト"), ("藤原", "フジワラ"), ("中野", "ナカノ"), ("三浦", "ミウラ"),
+    ("原田", "ハラダ"), ("中川", "ナカガワ"), ("松田", "マツダ"), ("竹内", "タケウチ"), ("小野", "オノ"),
+    ("田村", "タムラ"), ("中山", "ナカヤマ"), ("和田", "ワダ"), ("石田", "イシダ"), ("森田", "モリタ"),
+    ("上田", "ウエダ"), ("原", "ハラ"), ("内田", "ウチダ"), ("柴田", "シバタ"), ("酒井", "サカイ"),
+    ("宮崎", "ミヤザキ"), ("横山", "ヨコヤマ"), ("高木", "タカギ"), ("安藤", "アンドウ"), ("宮本", "ミヤモト"),
+    ("大野", "オオノ"), ("小島", "コジマ"), ("工藤", "クドウ"), ("谷口", "タニグチ"), ("今井", "イマイ"),
+    ("丸山", "マルヤマ"), ("増田", "マスダ"), ("杉山", "スギヤマ"), ("村田", "ムラタ"), ("大塚", "オオツカ"),
+    ("平野", "ヒラノ"), ("松井", "マツイ"), ("菅原", "スガワラ"), ("野口", "ノグチ"), ("荒木", "アラキ"),
+    ("緒方", "オガタ"), ("坂口", "サカグチ"), ("吉村", "ヨシムラ"),
+]
+
+GIVEN_NAMES_F: list[tuple[str, str]] = [
+    ("花子", "ハナコ"), ("陽子", "ヨウコ"), ("恵子", "ケイコ"), ("京子", "キョウコ"), ("幸子", "サチコ"),
+    ("和子", "カズコ"), ("節子", "セツコ"), ("文子", "フミコ"), ("千代子", "チヨコ"), ("敏子", "トシコ"),
+    ("悦子", "エツコ"), ("光子", "ミツコ"), ("良子", "ヨシコ"), ("紀子", "ノリコ"), ("早苗", "サナエ"),
+    ("裕子", "ユウコ"), ("智子", "トモコ"), ("由美子", "ユミコ"), ("久美子", "クミコ"), ("明美", "アケミ"),
+    ("真由美", "マユミ"), ("直美", "ナオミ"), ("美穂", "ミホ"), ("香織", "カオリ"), ("里美", "サトミ"),
+    ("沙織", "サオリ"), ("麻衣", "マイ"), ("恵美", "エミ"), ("美紀", "ミキ"), ("美和", "ミワ"),
+    ("真理子", "マリコ"), ("佳奈", "カナ"), ("亜紀", "アキ"), ("菜々子", "ナナコ"), ("詩織", "シオリ"),
+    ("美咲", "ミサキ"), ("陽菜", "ヒナ"), ("結衣", "ユイ"), ("さくら", "サクラ"), ("愛", "アイ"),
+    ("彩", "アヤ"), ("芽衣", "メイ"), ("春香", "ハルカ"), ("結菜", "ユイナ"), ("莉子", "リコ"),
+    ("彩花", "アヤカ"), ("美月", "ミツキ"), ("朱里", "アカリ"), ("心春", "コハル"), ("紬", "ツムギ"),
+    ("澪", "ミオ"), ("杏", "アン"),
+]
+
+GIVEN_NAMES_M: list[tuple[str, str]] = [
+    ("太郎", "タロウ"), ("一郎", "イチロウ"), ("健太", "ケンタ"), ("翔太", "ショウタ"), ("大輔", "ダイスケ"),
+    ("拓也", "タクヤ"), ("直樹", "ナオキ"), ("浩", "ヒロシ"), ("誠", "マコト"), ("隆", "タカシ"),
+    ("茂", "シゲル"), ("勇", "イサム"), ("清", "キヨシ"), ("博", "ヒロシ"), ("正", "タダシ"),
+    ("和夫", "カズオ"), ("幸雄", "ユキオ"), ("秀樹", "ヒデキ"), ("健一", "ケンイチ"), ("修", "オサム"),
+    ("剛", "ツヨシ"), ("亮", "リョウ"), ("智也", "トモヤ"), ("和也", "カズヤ"), ("雄一", "ユウイチ"),
+    ("康弘", "ヤスヒロ"), ("義男", "ヨシオ"), ("達也", "タツヤ"), ("浩二", "コウジ"), ("雅人", "マサト"),
+    ("俊介", "シュンスケ"), ("健二", "ケンジ"), ("哲也", "テツヤ"), ("信夫", "ノブオ"), ("武", "タケシ"),
+    ("正樹", "マサキ"), ("悠斗", "ユウト"), ("蓮", "レン"), ("陽翔", "ハルト"), ("湊", "ミナト"),
+    ("大翔", "ヒロト"), ("悠真", "ユウマ"), ("颯太", "ソウタ"), ("樹", "イツキ"), ("航", "ワタル"),
+    ("大和", "ヤマト"), ("陸", "リク"), ("朝陽", "アサヒ"), ("匠", "タクミ"), ("拓海", "タクミ"),
+    ("健太郎", "ケンタロウ"),
+]
+
+# Names commonly given regardless of gender (for persons recorded as その他/無回答, or any).
+GIVEN_NAMES_X: list[tuple[str, str]] = [
+    ("晶", "アキラ"), ("薫", "カオル"), ("翼", "ツバサ"), ("光", "ヒカル"), ("渚", "ナギサ"),
+    ("真琴", "マコト"), ("瑞希", "ミズキ"), ("千尋", "チヒロ"), ("優", "ユウ"), ("歩", "アユム"),
+    ("望", "ノゾミ"), ("司", "ツカサ"), ("忍", "シノブ"), ("純", "ジュン"), ("響", "ヒビキ"),
+    ("葵", "アオイ"), ("陽", "ヒナタ"), ("凛", "リン"), ("泉", "イズミ"), ("玲", "レイ"),
+    ("真澄", "マスミ"), ("晴", "ハル"), ("空", "ソラ"), ("青葉", "アオバ"), ("遥", "ハルカ"),
+    ("楓", "カエデ"), ("瑞穂", "ミズホ"), ("夏希", "ナツキ"), ("千秋", "チアキ"), ("珠希", "タマキ"),
+    ("和希", "カズキ"), ("悠", "ユウ"), ("蒼", "アオイ"), ("睦", "ムツミ"), ("理央", "リオ"),
+    ("真央", "マオ"), ("奏", "カナデ"), ("律", "リツ"), ("唯", "ユイ"), ("環", "タマキ"),
+    ("紫音", "シオン"), ("一葉", "カズハ"), ("灯", "アカリ"), ("日向", "ヒナタ"), ("彼方", "カナタ"),
+    ("朔", "サク"), ("伊織", "イオリ"), ("雪", "ユキ"), ("真尋", "マヒロ"), ("千里", "チサト"),
+    ("七瀬", "ナナセ"), ("碧", "アオイ"), ("涼", "リョウ"),
+]
+
+PEOPLE_NAMES: dict[str, list[tuple[str, str]]] = {
+    "surnames": SURNAMES,
+    "given_f": GIVEN_NAMES_F,
+    "given_m": GIVEN_NAMES_M,
+    "given_x": GIVEN_NAMES_X,
+}
+
+# ---------------------------------------------------------------------------
+# 7. Street fragments per district (町名 + 丁目; the generator adds fictional block numbers)
+# ---------------------------------------------------------------------------
+# Town names are real public place names of the district; the 丁目 are picked for the demo and
+# no address built from them is meant to point at a real household.
+
+STREETS: dict[str, list[str]] = {
+    "kamakura-kamakura": ["雪ノ下二丁目", "小町三丁目", "材木座四丁目", "由比ガ浜一丁目", "大町五丁目", "二階堂"],
+    "kamakura-koshigoe": ["腰越三丁目", "津西一丁目", "西鎌倉二丁目", "七里ガ浜東四丁目", "津"],
+    "kamakura-fukasawa": ["常盤", "梶原二丁目", "笛田三丁目", "手広一丁目", "寺分"],
+    "kamakura-ofuna": ["大船二丁目", "大船五丁目", "台四丁目", "小袋谷一丁目", "今泉台三丁目", "岩瀬"],
+    "kamakura-tamanawa": ["玉縄一丁目", "玉縄四丁目", "岡本二丁目", "植木", "城廻"],
+    "kumamoto-chuo": ["水前寺三丁目", "新屋敷一丁目", "大江五丁目", "九品寺二丁目", "帯山四丁目", "京町二丁目"],
+    "kumamoto-higashi": ["健軍二丁目", "長嶺南四丁目", "月出三丁目", "尾ノ上一丁目", "花立五丁目"],
+    "kumamoto-nishi": ["春日三丁目", "島崎四丁目", "上熊本二丁目", "花園五丁目", "田崎一丁目"],
+    "kumamoto-minami": ["平成二丁目", "田井島一丁目", "近見三丁目", "刈草二丁目", "城南町"],
+    "kumamoto-kita": ["楠五丁目", "武蔵ケ丘三丁目", "龍田二丁目", "八景水谷一丁目", "植木町"],
+}
+
+# ---------------------------------------------------------------------------
+# 8. 伊勢つながりサポートリスト categories (seed 003, 伊勢市)
+# ---------------------------------------------------------------------------
+
+SUPPORT_CATEGORIES_ISE: list[tuple[str, str]] = [
+    ("money_housing", "お金・住まい"),
+    ("work", "仕事"),
+    ("children", "子ども・子育て"),
+    ("school", "学校・教育"),
+    ("health", "健康"),
+    ("elderly_care", "高齢介護"),
+    ("disability", "障がい"),
+    ("relationships_other", "人間関係・その他"),
+]
+
+# Rough correspondence of the Ise categories to issue categories (for directory filters).
+ISE_CATEGORY_ISSUES: dict[str, list[str]] = {
+    "money_housing": ["poverty", "household_finance", "housing"],
+    "work": ["employment"],
+    "children": ["child_rearing", "single_parent", "abuse", "young_carer"],
+    "school": ["futoko", "bullying", "developmental"],
+    "health": ["mental_health", "addiction", "suicide_risk"],
+    "elderly_care": ["elderly", "carer", "double_care", "h8050"],
+    "disability": ["disability", "developmental"],
+    "relationships_other": ["isolation", "dv", "lgbtq", "foreign", "women", "hikikomori"],
+}
+
+# ---------------------------------------------------------------------------
+# 9. Demo users (one or more per role). Names are invented; passwords are set by the generator.
+# ---------------------------------------------------------------------------
+
+_DEMO_DOMAIN = "demo.caseflow.example"
+
+DEMO_USERS: list[dict] = [
+    # coordinators (相談支援包括化推進員)
+    {"org": "kmk-chiiki-kyosei", "role": "coordinator", "email": f"coordinator.kamakura@{_DEMO_DOMAIN}",
+     "display_name": "井上 真琴", "password": None},
+    {"org": "kmm-kenko-fukushi-seisaku", "role": "coordinator", "email": f"coordinator.kumamoto@{_DEMO_DOMAIN}",
+     "display_name": "緒方 美穂", "password": None},
+    # department staff
+    {"org": "kmk-seikatsu-fukushi", "role": "staff", "email": f"staff.kmk-seikatsu-fukushi@{_DEMO_DOMAIN}",
+     "display_name": "高木 健一", "password": None},
+    {"org": "kmk-korei-ikiiki", "role": "staff", "email": f"staff.kmk-korei-ikiiki@{_DEMO_DOMAIN}",
+     "display_name": "長谷川 由美子", "password": None},
+    {"org": "kmk-shogai-fukushi", "role": "staff", "email": f"staff.kmk-shogai-fukushi@{_DEMO_DOMAIN}",
+     "display_name": "村田 亮", "password": None},
+    {"org": "kmk-kodomo-katei-sodan", "role": "staff", "email": f"staff.kmk-kodomo-katei-sodan@{_DEMO_DOMAIN}",
+     "display_name": "三浦 沙織", "password": None},
+    {"org": "kmk-kyoiku-center", "role": "staff", "email": f"staff.kmk-kyoiku-center@{_DEMO_DOMAIN}",
+     "display_name": "丸山 晶", "password": None},
+    {"org": "kmm-korei-fukushi", "role": "staff", "email": f"staff.kmm-korei-fukushi@{_DEMO_DOMAIN}",
+     "display_name": "荒木 達也", "password": None},
+    {"org": "kmm-seishin-hoken-fukushi", "role": "staff", "email": f"staff.kmm-seishin-hoken-fukushi@{_DEMO_DOMAIN}",
+     "display_name": "坂口 香織", "password": None},
+    {"org": "kmm-kodomo-wakamono-sodan", "role": "staff", "email": f"staff.kmm-kodomo-wakamono-sodan@{_DEMO_DOMAIN}",
+     "display_name": "吉村 千尋", "password": None},
+    # partner NPO / 社協 staff
+    {"org": "kmm-kvoad", "role": "npo_staff", "email": f"npo.kvoad@{_DEMO_DOMAIN}",
+     "display_name": "前田 翼", "password": None},
+    {"org": "kmm-denden", "role": "npo_staff", "email": f"npo.denden@{_DEMO_DOMAIN}",
+     "display_name": "平野 和子", "password": None},
+    {"org": "kmm-minori", "role": "npo_staff", "email": f"npo.minori@{_DEMO_DOMAIN}",
+     "display_name": "菅原 詩織", "password": None},
+    {"org": "kmm-darc", "role": "npo_staff", "email": f"npo.darc@{_DEMO_DOMAIN}",
+     "display_name": "野口 剛", "password": None},
+    {"org": "kmk-shakyo", "role": "npo_staff", "email": f"npo.kmk-shakyo@{_DEMO_DOMAIN}",
+     "display_name": "杉山 恵美", "password": None},
+    # supervisors (支援会議の運営)
+    {"org": "kmk-fukushi-somu", "role": "supervisor", "email": f"supervisor.kamakura@{_DEMO_DOMAIN}",
+     "display_name": "大塚 秀樹", "password": None},
+    {"org": "kmm-kenko-fukushi-seisaku", "role": "supervisor", "email": f"supervisor.kumamoto@{_DEMO_DOMAIN}",
+     "display_name": "松井 早苗", "password": None},
+    # auditors
+    {"org": "kmk-audit", "role": "auditor", "email": f"auditor.kamakura@{_DEMO_DOMAIN}",
+     "display_name": "今井 司", "password": None},
+    {"org": "kmm-audit", "role": "auditor", "email": f"auditor.kumamoto@{_DEMO_DOMAIN}",
+     "display_name": "工藤 雅人", "password": None},
+    # admins (プラットフォーム事務局)
+    {"org": "kmm-kvoad", "role": "admin", "email": f"admin.kvoad@{_DEMO_DOMAIN}",
+     "display_name": "増田 薫", "password": None},
+    {"org": "kmk-fukushi-somu", "role": "admin", "email": f"admin.kamakura@{_DEMO_DOMAIN}",
+     "display_name": "横山 直美", "password": None},
+]
+
+
+# ---------------------------------------------------------------------------
+# Self-check
+# ---------------------------------------------------------------------------
+
+# Must match caseflow.models.org.ORG_KINDS and caseflow.models.user.ROLES (not imported here:
+# this module uses the standard library only).
+_VALID_KINDS = ("department", "shakyo", "npo", "association", "welfare_corporation", "care_center", "other")
+_VALID_ROLES = ("coordinator", "staff", "npo_staff", "supervisor", "auditor", "admin")
+
+
+def _self_check() -> None:  # pragma: no cover - run by hand
+    import collections
+    import re
+
+    def unique(codes, what):
+        dup = [c for c, n in collections.Counter(codes).items() if n > 1]
+        assert not dup, f"duplicate {what}: {dup}"
+
+    ascii_code = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+    katakana = re.compile(r"^[\u30a1-\u30f6\u30fc]+$")
+
+    for name, table in [("issue", ISSUE_CATEGORIES), ("channel", INTAKE_CHANNELS),
+                        ("closure", CLOSURE_REASONS), ("ise", SUPPORT_CATEGORIES_ISE),
+                        ("district", DISTRICTS_KAMAKURA + DISTRICTS_KUMAMOTO)]:
+        unique([c for c, _ in table], f"{name} code")
+        unique([label for _, label in table], f"{name} label")
+        for code, label in table:
+            assert ascii_code.match(code), f"{name} code not an ASCII slug: {code!r}"
+            assert label, code
+
+    issues = {c for c, _ in ISSUE_CATEGORIES}
+    cities = {m["code"] for m in MUNICIPALITIES}
+    districts_by_city = {m["code"]: {c for c, _ in m["districts"]} for m in MUNICIPALITIES}
+    all_districts = set().union(*districts_by_city.values())
+
+    unique([o["code"] for o in ORGANIZATIONS], "org code")
+    unique([o["name"] for o in ORGANIZATIONS], "org name")
+    orgs = {o["code"]: o for o in ORGANIZATIONS}
+    dir_keys = {"fields", "languages", "lgbtq", "eligibility", "age_min", "age_max", "service_area", "hours",
+                "takes_consultations", "joint_support", "description", "website", "phone", "email"}
+    phone_re = {"kamakura": re.compile(r"^0467-00-0\d{3}$"), "kumamoto": re.compile(r"^096-000-0\d{3}$")}
+    for o in ORGANIZATIONS:
+        code, d = o["code"], o["directory"]
+        assert ascii_code.match(code) and len(code) <= 64, code
+        assert o["kind"] in _VALID_KINDS, (code, o["kind"])
+        assert o["city"] in cities, (code, o["city"])
+        if o["parent"] is not None:
+            assert o["parent"] in orgs, (code, o["parent"])
+            assert o["parent"] != code
+            assert orgs[o["parent"]]["city"] == o["city"], (code, "parent in another city")
+        assert set(d) == dir_keys, (code, set(d) ^ dir_keys)
+        bad = [f for f in d["fields"] if f not in issues]
+        assert not bad, (code, bad)
+        unique(d["fields"], f"{code} field")
+        assert d["service_area"], code
+        bad = [s for s in d["service_area"] if s not in districts_by_city[o["city"]]]
+        assert not bad, (code, bad)
+        assert all(re.match(r"^[a-z]{2,3}$", lang) and lang != "ja" for lang in d["languages"]), code
+        assert phone_re[o["city"]].match(d["phone"]), (code, d["phone"])
+        assert d["email"] == f"info@{code}.example.jp", code
+        for k in ("lgbtq", "takes_consultations", "joint_support"):
+            assert isinstance(d[k], bool), (code, k)
+        if d["age_min"] is not None and d["age_max"] is not None:
+            assert d["age_min"] <= d["age_max"], code
+    unique([o["directory"]["phone"] for o in ORGANIZATIONS], "org phone")
+    # parent chains terminate
+    for o in ORGANIZATIONS:
+        seen, cur = set(), o
+        while cur["parent"] is not None:
+            assert cur["code"] not in seen, ("parent cycle", o["code"])
+            seen.add(cur["code"])
+            cur = orgs[cur["parent"]]
+
+    assert len(KUMAMOTO_LEAFLET_GROUPS) == 20, len(KUMAMOTO_LEAFLET_GROUPS)
+    assert set(KUMAMOTO_LEAFLET_MARKS) == {o["code"] for o in KUMAMOTO_LEAFLET_GROUPS}
+    assert set(KUMAMOTO_CORE_GROUPS) <= set(KUMAMOTO_LEAFLET_MARKS)
+    assert KUMAMOTO_SECRETARIAT in orgs
+    for code in KUMAMOTO_CORE_GROUPS:
+        assert orgs[code]["directory"]["joint_support"], code
+
+    required_kmk = ["福祉総務課", "生活福祉課", "高齢者いきいき課", "障害福祉課", "こども支援課", "こども家庭相談課",
+                    "青少年課", "発達支援室", "地域共生課", "教育センター"]
+    required_kmm = ["健康福祉政策課", "高齢福祉課", "障がい保健福祉課", "精神保健福祉室", "こころの健康センター",
+                    "子ども政策課", "保育幼稚園課", "子ども若者総合相談センター", "健康づくり推進課", "国保年金課"]
+    for city, names in (("kamakura", required_kmk), ("kumamoto", required_kmm)):
+        for n in names:
+            hits = [o for o in ORGANIZATIONS
+                    if o["city"] == city and o["kind"] == "department" and o["name"].endswith(n)]
+            assert len(hits) == 1, (city, n, len(hits))
+
+    assert set(STREETS) == all_districts, set(STREETS) ^ all_districts
+    for k, v in STREETS.items():
+        assert v and len(set(v)) == len(v), k
+
+    assert set(ISE_CATEGORY_ISSUES) == {c for c, _ in SUPPORT_CATEGORIES_ISE}
+    for k, v in ISE_CATEGORY_ISSUES.items():
+        assert all(i in issues for i in v), k
+
+    for pool_name, pool, minimum in (("surnames", SURNAMES, 80), ("given_f", GIVEN_NAMES_F, 50),
+                                     ("given_m", GIVEN_NAMES_M, 50), ("given_x", GIVEN_NAMES_X, 50)):
+        assert len(pool) >= minimum, (pool_name, len(pool))
+        unique([k for k, _ in pool], f"{pool_name} kanji")
+        for kanji, kana in pool:
+            assert katakana.match(kana), (pool_name, kanji, kana)
+            assert kanji and not katakana.match(kanji), (pool_name, kanji)
+    overlap = ({k for k, _ in GIVEN_NAMES_F} | {k for k, _ in GIVEN_NAMES_M}) & {k for k, _ in GIVEN_NAMES_X}
+    assert not overlap, overlap
+    assert not ({k for k, _ in GIVEN_NAMES_F} & {k for k, _ in GIVEN_NAMES_M})
+
+    unique([u["email"] for u in DEMO_USERS], "user email")
+    for u in DEMO_USERS:
+        assert set(u) == {"org", "role", "email", "display_name", "password"}, u
+        assert u["org"] in orgs, u
+        assert u["role"] in _VALID_ROLES, u
+        assert u["email"].endswith("@" + _DEMO_DOMAIN), u
+        assert u["password"] is None, u
+    assert {u["role"] for u in DEMO_USERS} == set(_VALID_ROLES)
+    for u in DEMO_USERS:
+        kind = orgs[u["org"]]["kind"]
+        if u["role"] in ("coordinator", "staff", "supervisor", "auditor"):
+            assert kind == "department", u
+        if u["role"] == "npo_staff":
+            assert kind != "department", u
+
+    # ---- report ----
+    print(f"issue categories: {len(ISSUE_CATEGORIES)}  intake channels: {len(INTAKE_CHANNELS)}  "
+          f"closure reasons: {len(CLOSURE_REASONS)}  ise categories: {len(SUPPORT_CATEGORIES_ISE)}")
+    print(f"districts: {sum(len(m['districts']) for m in MUNICIPALITIES)} in {len(MUNICIPALITIES)} cities; "
+          f"street fragments: {sum(len(v) for v in STREETS.values())}")
+    print(f"organisations: {len(ORGANIZATIONS)} "
+          f"(kamakura {len(KAMAKURA_ORGANIZATIONS)}, kumamoto sections+bureaus+shakyo+audit "
+          f"{len(KUMAMOTO_DEPARTMENTS)}, kumamoto leaflet groups {len(KUMAMOTO_LEAFLET_GROUPS)})")
+    by_city_kind = collections.Counter((o["city"], o["kind"]) for o in ORGANIZATIONS)
+    for kind in _VALID_KINDS:
+        k = sum(n for (c, kk), n in by_city_kind.items() if kk == kind)
+        parts = ", ".join(f"{c} {by_city_kind[(c, kind)]}" for c in sorted(cities) if by_city_kind[(c, kind)])
+        print(f"  {kind:20s} {k:3d}  ({parts})")
+    lg = KUMAMOTO_LEAFLET_GROUPS
+    print(f"leaflet: lgbtq {sum(o['directory']['lgbtq'] for o in lg)}, "
+          f"foreign-language {sum(bool(o['directory']['languages']) for o in lg)}, "
+          f"joint_support {sum(o['directory']['joint_support'] for o in lg)}, "
+          f"takes_consultations {sum(o['directory']['takes_consultations'] for o in lg)}")
+    print(f"names: surnames {len(SURNAMES)}, given F {len(GIVEN_NAMES_F)}, M {len(GIVEN_NAMES_M)}, "
+          f"X {len(GIVEN_NAMES_X)}")
+    roles = collections.Counter(u["role"] for u in DEMO_USERS)
+    print(f"demo users: {len(DEMO_USERS)} " + ", ".join(f"{r} {roles[r]}" for r in _VALID_ROLES))
+    print("OK")
+
+
+if __name__ == "__main__":
+    _self_check()

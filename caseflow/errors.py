@@ -1,0 +1,118 @@
+"""Every error leaves as application/problem+json (RFC 9457); never HTML, never a traceback."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Response, current_app, g, json
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("caseflow")
+PROBLEM_BASE = "https://caseflow.example/problems/"
+
+# Japanese titles for the status codes users meet (the `detail` explains further).
+_TITLES = {
+    400: "リクエストが不正です",
+    401: "ログインが必要です",
+    403: "権限がありません",
+    404: "見つかりません",
+    405: "このメソッドは使えません",
+    409: "現在の状態ではこの操作はできません",
+    412: "ほかの人が先に更新しました",
+    413: "リクエストが大きすぎます",
+    415: "JSON で送信してください",
+    422: "入力内容に誤りがあります",
+    428: "If-Match ヘッダーが必要です",
+    429: "リクエストが多すぎます",
+    500: "サーバー内部エラー",
+}
+
+
+class Problem(Exception):
+    """Raise from anywhere (domain or view) to answer with a problem document."""
+
+    def __init__(self, status: int, title: str | None = None, detail: str = "", *, type_: str | None = None,
+                 errors: dict | None = None, headers: dict | None = None, **extra):
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title or _TITLES.get(status, "エラー")
+        self.detail = detail
+        self.type = type_
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(status: int, title: str, detail: str = "", *, type_: str | None = None,
+                     errors: dict | None = None, headers: dict | None = None, **extra) -> Response:
+    body = {
+        "type": PROBLEM_BASE + type_ if type_ else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if g.get("request_id"):
+        body["request_id"] = g.request_id
+    body.update(extra)
+    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def validation_problem(errors: dict, detail: str = "入力内容を確認してください。") -> Problem:
+    return Problem(422, detail=detail, type_="validation", errors=errors)
+
+
+def init_app(app) -> None:
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem):
+        return problem_response(exc.status, exc.title, exc.detail, type_=exc.type, errors=exc.errors,
+                                headers=exc.headers, **exc.extra)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        data = getattr(exc, "data", None) or {}
+        errors = None
+        type_ = None
+        detail = ""
+        if "messages" in data:  # webargs/marshmallow validation (flask-smorest)
+            errors = _flatten_locations(data["messages"])
+            type_ = "validation"
+            detail = "入力内容を確認してください。"
+            if status == 400:
+                detail = "JSON の形式が正しくありません。"
+        elif status == 404:
+            detail = "指定されたリソースは存在しないか、閲覧できません。"
+        elif status == 405:
+            detail = "このURLではこのメソッドは使えません。"
+        elif status == 413:
+            detail = f"リクエスト本文は{current_app.config['MAX_CONTENT_LENGTH'] // 1024}KBまでです。"
+        elif status == 400:
+            detail = "リクエストを解釈できませんでした。"
+        headers = {}
+        if status == 405 and getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return problem_response(status, _TITLES.get(status, exc.name), detail, type_=type_, errors=errors,
+                                headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # Log the type and request id only: messages and locals may hold personal data.
+        log.error("unhandled %s in request %s", type(exc).__name__, g.get("request_id"),
+                  exc_info=current_app.debug or os.environ.get("CASEFLOW_LOG_TRACEBACKS") == "1")
+        return problem_response(500, _TITLES[500], "予期しないエラーが発生しました。request_id を添えて管理者に連絡してください。")
+
+
+def _flatten_locations(messages: dict) -> dict:
+    """webargs nests errors by location ({"json": {...}}); clients want the fields."""
+    out: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            out.update(fields)
+        else:
+            out[location] = fields
+    return out

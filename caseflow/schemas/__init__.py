@@ -1,0 +1,1 @@
+"""marshmallow schemas: validation at the edge and the OpenAPI document, from one source."""

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import unicodedata
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+LIMIT_MAX = 200
+
+
+class Text(fields.String):
+    """A user-entered string: NFKC-normalised, stripped, length-checked, no control characters."""
+
+    def __init__(self, *, max_length: int, min_length: int = 0, **kwargs):
+        validators = list(kwargs.pop("validate", []) or [])
+        validators.insert(0, validate.Length(min=min_length, max=max_length))
+        super().__init__(validate=validators, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        value = unicodedata.normalize("NFKC", value).strip()
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+            raise ValidationError("制御文字は使えません。")
+        return value
+
+
+class PageArgs(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=LIMIT_MAX))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class PageMeta(Schema):
+    limit = fields.Integer()
+    offset = fields.Integer()
+    has_more = fields.Boolean()
+
+
+def page_of(item_schema):
+    """A list envelope schema: {"items": [...], "limit", "offset", "has_more"}."""
+    name = f"{item_schema.__name__.removesuffix('Schema')}Page"
+    return type(name, (PageMeta,), {"items": fields.List(fields.Nested(item_schema))})
+
+
+class EmptySchema(Schema):
+    """For actions that take no body: anything sent is an unknown field (422)."""

@@ -1,0 +1,4 @@
+"""WSGI entry point: `gunicorn caseflow.wsgi:app`."""
+from caseflow import create_app
+
+app = create_app()
