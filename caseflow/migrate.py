@@ -21,7 +21,13 @@ def alembic_config() -> Config:
 
 
 def upgrade(revision: str = "head") -> None:
+    """Migrate, then add any missing entries of the standard managed lists (idempotent)."""
     command.upgrade(alembic_config(), revision)
+    if revision == "head":
+        from caseflow.domain import codes
+
+        codes.seed_standard_lists()
+        db.session().commit()
 
 
 def downgrade(revision: str) -> None:

@@ -158,8 +158,17 @@ class World:
         return ApiClient(self.app, email)
 
 
+DISTRICTS = [("kamakura", "鎌倉"), ("koshigoe", "腰越"), ("fukasawa", "深沢"), ("ofuna", "大船"), ("tamanawa", "玉縄")]
+
+
 @pytest.fixture
 def world(app) -> World:
+    from caseflow import db
+    from caseflow.domain import codes
+
+    with app.app_context():
+        codes.ensure("district", DISTRICTS, scope="kamakura")
+        db.session().commit()
     return World(app)
 
 

@@ -8,12 +8,13 @@ api = Api()
 
 
 def init_app(app) -> None:
-    from caseflow.api import audit_events, auth, health, organizations, users
+    from caseflow.api import audit_events, auth, cases, codes, consents, health, organizations, people, users
 
     api.init_app(app, spec_kwargs={
         "info": {"description": "caseflow API. Errors are application/problem+json (RFC 9457)."},
     })
     api.spec.components.security_scheme("cookie", {"type": "apiKey", "in": "cookie", "name": "caseflow_session"})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (health, auth, organizations, users, audit_events):
-        api.register_blueprint(module.blp)
+    for blueprint in (health.blp, auth.blp, organizations.blp, users.blp, codes.blp, people.households_blp,
+                      people.persons_blp, cases.blp, consents.blp, consents.emergency_blp, audit_events.blp):
+        api.register_blueprint(blueprint)

@@ -3,8 +3,19 @@ from caseflow.db import Base
 from caseflow.models.org import ORG_KINDS, Organization
 from caseflow.models.user import ROLES, ApiToken, LoginSession, User, UserRole
 from caseflow.models.audit import AuditChainHead, AuditEvent, AuditSubject
+from caseflow.models.audit_review import AuditReview, AuditVerification
+from caseflow.models.codes import CODE_LISTS, ManagedCode
+from caseflow.models.case import (STAGES, Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, Household,
+                                  HouseholdMember, Person, ProgressRecord)
+from caseflow.models.sharing import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
+from caseflow.models.referral import REFERRAL_STATES, DirectoryEntry, Referral, ReferralEvent
+from caseflow.models.meeting import MEETING_KINDS, AgendaItem, Meeting, MeetingAttendee, MeetingMember, Pledge
 
 __all__ = [
     "Base", "ORG_KINDS", "Organization", "ROLES", "User", "UserRole", "LoginSession", "ApiToken",
-    "AuditEvent", "AuditSubject", "AuditChainHead",
+    "AuditEvent", "AuditSubject", "AuditChainHead", "AuditReview", "AuditVerification", "CODE_LISTS", "ManagedCode",
+    "STAGES", "Case", "CaseCounter", "CaseInvolvement", "CaseIssue", "CaseStageChange", "Household", "HouseholdMember",
+    "Person", "ProgressRecord", "CATEGORIES", "Consent", "ConsentCategory", "ConsentRecipient", "EmergencyAccess",
+    "REFERRAL_STATES", "DirectoryEntry", "Referral", "ReferralEvent",
+    "MEETING_KINDS", "AgendaItem", "Meeting", "MeetingAttendee", "MeetingMember", "Pledge",
 ]

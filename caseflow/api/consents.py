@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from caseflow import authz, db
+from caseflow.api.common import viewer
+from caseflow.authz import requires
+from caseflow.domain import consents as consent_domain
+from caseflow.errors import Problem
+from caseflow.models import EmergencyAccess
+from caseflow.pagination import paginate
+from caseflow.schemas.cases import (ConsentInSchema, ConsentOutSchema, ConsentQuerySchema, EmergencyOutSchema,
+                                    RevokeSchema)
+from caseflow.schemas.common import EmptySchema, PageArgs
+
+blp = Blueprint("consents", __name__, url_prefix="/api/v1/consents", description="本人同意 (consent records)")
+emergency_blp = Blueprint("emergency", __name__, url_prefix="/api/v1/emergency-accesses",
+                          description="Emergency (break-glass) accesses")
+
+
+class ConsentPageSchema(Schema):
+    items = fields.List(fields.Nested(ConsentOutSchema))
+    limit = fields.Integer()
+    offset = fields.Integer()
+    has_more = fields.Boolean()
+
+
+@blp.route("")
+@requires("consents", "read")
+@blp.arguments(ConsentQuerySchema, location="query")
+@blp.response(200, ConsentPageSchema)
+def list_consents(args):
+    """Consent records of one person (`person_id`), or those your organisation obtained; newest first."""
+    return paginate(consent_domain.visible_consents(viewer(), args.get("person_id")), args["limit"], args["offset"])
+
+
+@blp.route("", methods=["POST"])
+@requires("consents", "create")
+@blp.arguments(ConsentInSchema)
+@blp.response(201, ConsentOutSchema)
+def create_consent(body):
+    """Record a consent: purpose, recipients (organisations or kinds), data categories, validity. A change
+    is a new record with `supersedes_id`; the old one is closed, never edited."""
+    return consent_domain.record_consent(body, actor=current_user)
+
+
+@blp.route("/<uuid:consent_id>")
+@requires("consents", "read")
+@blp.response(200, ConsentOutSchema)
+def get_consent(consent_id):
+    """One consent record."""
+    return consent_domain.get_consent(viewer(), consent_id)
+
+
+@blp.route("/<uuid:consent_id>/revoke", methods=["POST"])
+@requires("consents", "revoke")
+@blp.arguments(RevokeSchema)
+@blp.response(200, ConsentOutSchema)
+def revoke_consent(body, consent_id):
+    """Revoke: future disclosure on this consent stops with the next request."""
+    consent = consent_domain.get_consent(viewer(), consent_id)
+    return consent_domain.revoke_consent(consent, body["reason"], actor=current_user)
+
+
+class EmergencyQuerySchema(PageArgs):
+    include_closed = fields.Boolean(load_default=False)
+
+
+class EmergencyPageSchema(Schema):
+    items = fields.List(fields.Nested(EmergencyOutSchema))
+    limit = fields.Integer()
+    offset = fields.Integer()
+    has_more = fields.Boolean()
+
+
+@emergency_blp.route("")
+@requires("emergency", "request")
+@emergency_blp.arguments(EmergencyQuerySchema, location="query")
+@emergency_blp.response(200, EmergencyPageSchema)
+def list_emergency_accesses(args):
+    """Open emergency accesses: your own; supervisors also see those to their organisation's cases."""
+    stmt = consent_domain.emergency_accesses_for(viewer(), oversee=authz.can("oversee", "emergency"),
+                                                 only_open=not args["include_closed"])
+    return paginate(stmt, args["limit"], args["offset"])
+
+
+@emergency_blp.route("/<uuid:access_id>/close", methods=["POST"])
+@requires("emergency", "request")
+@emergency_blp.arguments(EmptySchema, required=False)
+@emergency_blp.response(200, EmergencyOutSchema)
+def close_emergency_access(_body, access_id):
+    """End an emergency access early (its holder, or a supervisor of the case's organisation)."""
+    v = viewer()
+    allowed = db.session().scalar(
+        consent_domain.emergency_accesses_for(v, oversee=authz.can("oversee", "emergency"), only_open=False)
+        .where(EmergencyAccess.id == access_id))
+    if allowed is None:
+        raise Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
+    return consent_domain.close_emergency_access(allowed, actor=current_user)

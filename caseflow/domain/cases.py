@@ -1,0 +1,279 @@
+"""Cases and the stage workflow (the Kumamoto four-stage process, then closure and reopening)."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
+
+from caseflow import audit, db
+from caseflow.db import utcnow
+from caseflow.domain import codes, people
+from caseflow.domain.sharing import SHARING_MEETING_KINDS, Viewer, visible_case_ids
+from caseflow.errors import Problem, validation_problem
+from caseflow.jpdate import fiscal_year, reiwa_fiscal_year, to_tokyo
+from caseflow.models import (AgendaItem, Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, Consent,
+                             ConsentCategory, ConsentRecipient, EmergencyAccess, Household, HouseholdMember, Meeting,
+                             MeetingMember, Person, Pledge, ProgressRecord, User)
+from caseflow.text import like_pattern, search_key
+
+# Legal moves. assessment <-> support is the normal feedback loop; a closed case can be reopened.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "intake": ("referral", "assessment", "closed"),
+    "referral": ("assessment", "intake", "closed"),
+    "assessment": ("support", "referral", "closed"),
+    "support": ("assessment", "closed"),
+    "closed": ("intake", "assessment"),
+}
+STAGE_LABELS = {"intake": "初期接触", "referral": "初期対応・他機関紹介", "assessment": "課題と対応策の詳細検討",
+                "support": "役割分担・協働による支援", "closed": "終結"}
+
+
+def today_tokyo() -> date:
+    return to_tokyo(utcnow()).date()
+
+
+def next_case_number(on: date) -> str:
+    """R<令和年度>-<6 digits>, numbered per Japanese fiscal year without gaps or duplicates."""
+    s = db.session()
+    fy = fiscal_year(on)
+    bump = update(CaseCounter).where(CaseCounter.fiscal_year == fy).values(last_number=CaseCounter.last_number + 1) \
+        .returning(CaseCounter.last_number)
+    number = s.execute(bump).scalar()
+    if number is None:
+        try:
+            with s.begin_nested():
+                s.add(CaseCounter(fiscal_year=fy, last_number=1))
+            number = 1
+        except IntegrityError:  # another request created the year's counter first
+            number = s.execute(bump).scalar()
+    return f"R{reiwa_fiscal_year(on)}-{number:06d}"
+
+
+def open_case(data: dict, *, actor) -> Case:
+    s = db.session()
+    codes.check("intake_channel", "intake_channel", data["intake_channel"])
+    codes.check("issue_category", "issues", data.get("issues", []))
+    codes.check("district", "district", data.get("district"))
+    household = None
+    if data.get("household"):
+        household = people.create_household(data["household"], actor=actor)
+    elif data.get("household_id"):
+        household = _own_household(data["household_id"], actor, "household_id")
+    primary = None
+    if data.get("primary_person_id"):
+        primary = _own_person(data["primary_person_id"], actor, "primary_person_id")
+    elif household is not None:
+        primary = people.in_need_person_id(household)
+    if primary is None and not data.get("anonymous_label"):
+        raise validation_problem({"anonymous_label": ["人物を指定しない相談には呼び名（例: チャット相談の表示名）が必要です。"]})
+    lead = _lead_worker(data.get("lead_worker_id"), actor)
+    opened = data.get("opened_on") or today_tokyo()
+    if opened > today_tokyo():
+        raise validation_problem({"opened_on": ["未来の日付は指定できません。"]})
+    case = Case(
+        case_number=next_case_number(opened), owner_org_id=actor.org_id, lead_worker_id=lead,
+        household_id=household.id if household else None,
+        primary_person_id=primary if isinstance(primary, uuid.UUID) else (primary.id if primary else None),
+        anonymous_label=data.get("anonymous_label"), intake_channel=data["intake_channel"],
+        urgency=data.get("urgency", "normal"), summary=data.get("summary"), stage="intake",
+        district_code=data.get("district") or (household.district_code if household else None), opened_on=opened,
+        issue_rows=[CaseIssue(issue_code=c) for c in sorted(set(data.get("issues", [])))],
+    )
+    s.add(case)
+    s.flush()
+    s.add(CaseInvolvement(case_id=case.id, org_id=actor.org_id, relation="owner"))
+    s.add(CaseStageChange(case_id=case.id, from_stage=None, to_stage="intake", reason="受付",
+                          actor_user_id=actor.id, actor_org_id=actor.org_id))
+    audit.record(s, action="cases.create", resource_type="cases", resource_id=case.id, actor=actor,
+                 detail={"case_number": case.case_number})
+    return case
+
+
+def _own_household(household_id, actor, field) -> Household:
+    h = db.session().get(Household, household_id)
+    if h is None or h.collected_by_org_id != actor.org_id:
+        raise validation_problem({field: ["指定された世帯は使えません。"]})
+    return h
+
+
+def _own_person(person_id, actor, field) -> Person:
+    p = db.session().get(Person, person_id)
+    if p is None or p.collected_by_org_id != actor.org_id:
+        raise validation_problem({field: ["指定された人物は使えません。"]})
+    return p
+
+
+def _lead_worker(user_id, actor) -> uuid.UUID:
+    if user_id is None:
+        return actor.id
+    user = db.session().get(User, user_id)
+    if user is None or user.org_id != actor.org_id or not user.active:
+        raise validation_problem({"lead_worker_id": ["自組織の有効な職員を指定してください。"]})
+    return user.id
+
+
+def require_owner(case: Case, actor) -> None:
+    if case.owner_org_id != actor.org_id:
+        raise Problem(403, detail="この操作は担当組織（ケースの主担当）のみ行えます。", type_="forbidden")
+
+
+def update_case(case: Case, data: dict, *, actor) -> Case:
+    require_owner(case, actor)
+    if "issues" in data:
+        codes.check("issue_category", "issues", data["issues"])
+        case.issue_rows = [CaseIssue(issue_code=c) for c in sorted(set(data["issues"]))]
+    if "district" in data:
+        codes.check("district", "district", data["district"])
+        case.district_code = data["district"]
+    if "lead_worker_id" in data:
+        case.lead_worker_id = _lead_worker(data["lead_worker_id"], actor)
+    if data.get("primary_person_id"):
+        case.primary_person_id = _own_person(data["primary_person_id"], actor, "primary_person_id").id
+    if data.get("household_id"):
+        case.household_id = _own_household(data["household_id"], actor, "household_id").id
+    for key in ("urgency", "summary", "anonymous_label"):
+        if key in data:
+            setattr(case, key, data[key])
+    case.last_activity_at = utcnow()
+    audit.record(db.session(), action="cases.update", resource_type="cases", resource_id=case.id, actor=actor,
+                 detail={"changed": sorted(data)})
+    return case
+
+
+def transition(case: Case, to: str, *, reason: str | None, closure_reason: str | None, actor) -> CaseStageChange:
+    require_owner(case, actor)
+    allowed = TRANSITIONS[case.stage]
+    if to not in allowed:
+        raise Problem(409, detail=f"「{STAGE_LABELS[case.stage]}」から「{STAGE_LABELS.get(to, to)}」へは移せません。",
+                      type_="illegal-transition", current_stage=case.stage, allowed=list(allowed))
+    if to == "closed":
+        if not closure_reason:
+            raise validation_problem({"closure_reason": ["終結には終結理由が必要です。"]})
+        codes.check("closure_reason", "closure_reason", closure_reason)
+    elif closure_reason:
+        raise validation_problem({"closure_reason": ["終結以外では指定できません。"]})
+    if case.stage == "closed" and not reason:
+        raise validation_problem({"reason": ["再開には理由が必要です。"]})
+    if to == "support":
+        _check_ready_for_support(case)
+    change = CaseStageChange(case_id=case.id, from_stage=case.stage, to_stage=to, reason=reason,
+                             closure_reason=closure_reason, actor_user_id=actor.id, actor_org_id=actor.org_id)
+    db.session().add(change)
+    case.stage = to
+    case.closure_reason = closure_reason if to == "closed" else None
+    case.closed_at = utcnow() if to == "closed" else None
+    case.last_activity_at = utcnow()
+    audit.record(db.session(), action="cases.transition", resource_type="cases", resource_id=case.id, actor=actor,
+                 detail={"from": change.from_stage, "to": to})
+    return change
+
+
+def _check_ready_for_support(case: Case) -> None:
+    """Moving to support needs a current plan with at least one task owned by an organisation."""
+    from caseflow.domain import plans
+
+    problem = plans.support_readiness_problem(case)
+    if problem:
+        raise Problem(409, detail=problem, type_="precondition-failed", current_stage=case.stage,
+                      allowed=list(TRANSITIONS[case.stage]))
+
+
+def history(case: Case) -> list[CaseStageChange]:
+    return list(db.session().scalars(
+        select(CaseStageChange).where(CaseStageChange.case_id == case.id).order_by(CaseStageChange.at,
+                                                                                   CaseStageChange.id)))
+
+
+def add_progress(case: Case, data: dict, *, actor, relations: set[str]) -> ProgressRecord:
+    if not relations & {"owner", "referral", "task"}:
+        raise Problem(403, detail="支援経過はこのケースに関わる組織のみ記録できます。", type_="forbidden")
+    codes.check("progress_kind", "kind", data["kind"])
+    if data["occurred_on"] > today_tokyo():
+        raise validation_problem({"occurred_on": ["未来の日付は指定できません。"]})
+    rec = ProgressRecord(case_id=case.id, org_id=actor.org_id, author_user_id=actor.id, kind=data["kind"],
+                         occurred_on=data["occurred_on"], body=data["body"])
+    db.session().add(rec)
+    case.last_activity_at = utcnow()
+    db.session().flush()
+    audit.record(db.session(), action="progress.create", resource_type="cases", resource_id=case.id, actor=actor,
+                 detail={"progress_id": str(rec.id)})
+    return rec
+
+
+# --- listing and search -----------------------------------------------------------------------
+
+def case_list_query(viewer: Viewer, filters: dict, now: datetime | None = None) -> Select:
+    """The cases the viewer may see, filtered, in a stable order (newest first). All in SQL."""
+    now = now or utcnow()
+    stmt = select(Case).where(Case.id.in_(visible_case_ids(viewer, now)))
+    if filters.get("stage"):
+        stmt = stmt.where(Case.stage.in_(filters["stage"]))
+    if filters.get("issue"):
+        stmt = stmt.where(Case.id.in_(select(CaseIssue.case_id).where(CaseIssue.issue_code.in_(filters["issue"]))))
+    if filters.get("district"):
+        stmt = stmt.where(Case.district_code.in_(filters["district"]))
+    if filters.get("owner_org_id"):
+        stmt = stmt.where(Case.owner_org_id == filters["owner_org_id"])
+    if filters.get("lead_worker_id"):
+        stmt = stmt.where(Case.lead_worker_id == filters["lead_worker_id"])
+    if filters.get("urgency"):
+        stmt = stmt.where(Case.urgency.in_(filters["urgency"]))
+    if filters.get("opened_from"):
+        stmt = stmt.where(Case.opened_on >= filters["opened_from"])
+    if filters.get("opened_to"):
+        stmt = stmt.where(Case.opened_on <= filters["opened_to"])
+    if filters.get("q"):
+        stmt = stmt.where(_text_match(viewer, filters["q"], now))
+    return stmt.order_by(Case.opened_on.desc(), Case.id.desc())
+
+
+def _text_match(viewer: Viewer, q: str, now: datetime):
+    """Case number, or a person's name/reading -- only among persons whose identity the viewer may see,
+    so a search never confirms a name the viewer has no basis to know."""
+    key = search_key(q)
+    conditions = [Case.case_number == q.strip().upper()]
+    if key:
+        pattern = like_pattern(key)
+        member = (select(HouseholdMember.person_id).where(HouseholdMember.household_id == Case.household_id,
+                                                          HouseholdMember.until.is_(None))
+                  .correlate(Case))
+        matching_person = (select(Person.id).where(
+            Person.search_key.like(pattern, escape="\\"),
+            or_(Person.id == Case.primary_person_id, Person.id.in_(member)),
+            _identity_visible(viewer, now)))
+        conditions.append(matching_person.exists())
+    return or_(*conditions)
+
+
+def _identity_visible(viewer: Viewer, now: datetime):
+    """SQL: the viewer has a basis for the identity of `Person` in the context of `Case`."""
+    consent = (select(Consent.id).join(ConsentCategory, ConsentCategory.consent_id == Consent.id)
+               .where(Consent.person_id == Person.id, ConsentCategory.category == "identity",
+                      Consent.revoked_at.is_(None), Consent.valid_from <= now,
+                      or_(Consent.valid_until.is_(None), Consent.valid_until > now),
+                      Consent.id.in_(select(ConsentRecipient.consent_id).where(or_(
+                          ConsentRecipient.org_id == viewer.org_id, ConsentRecipient.org_kind == viewer.org_kind)))))
+    emergency = select(EmergencyAccess.id).where(
+        EmergencyAccess.person_id == Person.id, EmergencyAccess.user_id == viewer.user_id,
+        EmergencyAccess.opened_at <= now, EmergencyAccess.expires_at > now, EmergencyAccess.closed_at.is_(None))
+    pledged = or_(Pledge.meeting_id == Meeting.id,
+                  and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
+    meeting = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+               .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id,
+                                         MeetingMember.org_id == viewer.org_id))
+               .where(AgendaItem.case_id == Case.id, Meeting.kind.in_(SHARING_MEETING_KINDS),
+                      Meeting.window_start <= now, Meeting.window_end > now,
+                      select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists())
+               .correlate(Case))
+    return or_(Person.collected_by_org_id == viewer.org_id, consent.exists(), emergency.exists(), meeting.exists())
+
+
+def get_visible_case(viewer: Viewer, case_id: uuid.UUID) -> Case:
+    """The case, or 404 when it does not exist or the viewer may not see it (no existence leak)."""
+    case = db.session().scalar(select(Case).where(Case.id == case_id, Case.id.in_(visible_case_ids(viewer))))
+    if case is None:
+        raise Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
+    return case

@@ -1,0 +1,243 @@
+"""The sharing engine: which cases an organisation sees, and which personal data, on which legal basis.
+
+Two questions, both answered in SQL, set-wise, for a whole page at once:
+
+1. Which cases may the viewer see at all? (`visible_case_ids`) -- its organisation is involved
+   (owner, accepted referral, task), has a pending referral for it, is a member of a meeting that has
+   the case on its agenda within the sharing window, or the user holds an open emergency access.
+2. For each person shown, which categories of personal data, and on what basis? (`bases_for_persons`)
+   -- own collection (the viewer's organisation collected it), consent (本人同意 naming the viewer's
+   organisation or its kind, for the category and purpose, valid now, not revoked), support meeting
+   (社会福祉法106条の6: the case is on a 支援会議 agenda, the viewer's organisation is a member, the viewer
+   signed the pledge, within the window), or emergency (個人情報保護法27条1項2号, the viewer's own
+   time-boxed break-glass access).
+
+Without a basis the caller gets the de-identified view (case number, age band, district, issues,
+stage, the referral's request text). `describe()` turns the SQL results into basis strings:
+`own_collection`, `consent:<id>`, `support_meeting:<id>`, `emergency:<id>`, or None.
+"""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, literal, or_, select, union
+from sqlalchemy.sql import Select
+
+from caseflow import db
+from caseflow.db import utcnow
+from caseflow.models import (CATEGORIES, MEETING_KINDS, AgendaItem, Case, CaseInvolvement, Consent, ConsentCategory,
+                             ConsentRecipient, EmergencyAccess, HouseholdMember, Meeting, MeetingMember, Pledge,
+                             Referral)
+
+DEFAULT_PURPOSE = "support_coordination"  # 支援のための関係機関との情報共有
+SHARING_MEETING_KINDS = tuple(k for k, (_label, shares) in MEETING_KINDS.items() if shares)
+# Which basis is named when several apply: the person's own collection and will come first;
+# break-glass is the last resort so it is never recorded when something else suffices.
+PRECEDENCE = ("own_collection", "consent", "support_meeting", "emergency")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user_id: uuid.UUID
+    org_id: uuid.UUID
+    org_kind: str
+
+    @classmethod
+    def of(cls, user) -> Viewer:
+        return cls(user_id=user.id, org_id=user.org_id, org_kind=user.org.kind)
+
+
+@dataclass
+class PersonBases:
+    """Everything that could justify showing one person's data to the viewer."""
+
+    own: bool = False
+    consent: dict[str, uuid.UUID] = field(default_factory=dict)  # category -> consent id
+    meeting_by_case: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # case id -> meeting id
+    emergency: uuid.UUID | None = None
+
+    def basis(self, category: str, case_id: uuid.UUID | None = None) -> str | None:
+        """The basis for `category` (in the context of `case_id`, or any case), or None."""
+        if self.own:
+            return "own_collection"
+        if category in self.consent:
+            return f"consent:{self.consent[category]}"
+        meeting = self.meeting_by_case.get(case_id) if case_id else next(iter(self.meeting_by_case.values()), None)
+        if meeting is not None:
+            return f"support_meeting:{meeting}"
+        if self.emergency is not None:
+            return f"emergency:{self.emergency}"
+        return None
+
+    def allowed(self, case_id: uuid.UUID | None = None) -> dict[str, str]:
+        return {c: b for c in CATEGORIES if (b := self.basis(c, case_id))}
+
+
+# --- which cases ------------------------------------------------------------------------------
+
+def involved_case_ids(viewer: Viewer) -> Select:
+    return select(CaseInvolvement.case_id).where(CaseInvolvement.org_id == viewer.org_id,
+                                                 CaseInvolvement.until.is_(None))
+
+
+def pending_referral_case_ids(viewer: Viewer) -> Select:
+    return select(Referral.case_id).where(Referral.to_org_id == viewer.org_id, Referral.state == "pending")
+
+
+def meeting_case_ids(viewer: Viewer, now: datetime) -> Select:
+    """Cases on the agenda of a meeting the viewer's organisation belongs to, inside its window."""
+    return (select(AgendaItem.case_id)
+            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+            .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
+            .where(AgendaItem.case_id.is_not(None), Meeting.window_start <= now, Meeting.window_end > now))
+
+
+def emergency_case_ids(viewer: Viewer, now: datetime) -> Select:
+    return select(EmergencyAccess.case_id).where(*_emergency_active(viewer, now))
+
+
+def visible_case_ids(viewer: Viewer, now: datetime | None = None) -> Select:
+    """Ids of every case the viewer may see in some form (a UNION the database can probe by key)."""
+    now = now or utcnow()
+    return union(involved_case_ids(viewer), pending_referral_case_ids(viewer), meeting_case_ids(viewer, now),
+                 emergency_case_ids(viewer, now))
+
+
+def relations_to_cases(viewer: Viewer, case_ids: list[uuid.UUID], now: datetime | None = None) -> dict:
+    """For each case: the viewer organisation's relations ("owner", "referral", "task", "referral_pending",
+    "meeting", "emergency"), in one query per kind for the whole page."""
+    now = now or utcnow()
+    out: dict[uuid.UUID, set[str]] = defaultdict(set)
+    if not case_ids:
+        return out
+    s = db.session()
+    for case_id, relation in s.execute(
+        select(CaseInvolvement.case_id, CaseInvolvement.relation).where(
+            CaseInvolvement.org_id == viewer.org_id, CaseInvolvement.until.is_(None),
+            CaseInvolvement.case_id.in_(case_ids))):
+        out[case_id].add(relation)
+    for label, stmt in (("referral_pending", pending_referral_case_ids(viewer)),
+                        ("meeting", meeting_case_ids(viewer, now)),
+                        ("emergency", emergency_case_ids(viewer, now))):
+        col = stmt.selected_columns[0]
+        for (case_id,) in s.execute(stmt.where(col.in_(case_ids))):
+            out[case_id].add(label)
+    return out
+
+
+def involvement_periods() -> Select:
+    """(case_id, org_id, since, until) of every involvement, for audit anomaly reports."""
+    return select(CaseInvolvement.case_id, CaseInvolvement.org_id, CaseInvolvement.since.label("involved_from"),
+                  CaseInvolvement.until.label("involved_until"))
+
+
+# --- which personal data ----------------------------------------------------------------------
+
+def _emergency_active(viewer: Viewer, now: datetime):
+    return (EmergencyAccess.user_id == viewer.user_id, EmergencyAccess.opened_at <= now,
+            EmergencyAccess.expires_at > now, EmergencyAccess.closed_at.is_(None))
+
+
+def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, purpose: str = DEFAULT_PURPOSE,
+                      now: datetime | None = None) -> dict[uuid.UUID, PersonBases]:
+    """`persons` maps person id -> the organisation that collected the person's data.
+
+    Three set-based queries for any number of persons: consents, meetings, emergency accesses.
+    """
+    now = now or utcnow()
+    result = {pid: PersonBases(own=(collector == viewer.org_id)) for pid, collector in persons.items()}
+    others = [pid for pid, b in result.items() if not b.own]
+    if not others:
+        return result
+    s = db.session()
+
+    # Consent: recipient is the viewer's organisation or its kind; valid now; not revoked.
+    consent_rows = s.execute(
+        select(Consent.person_id, ConsentCategory.category, Consent.id)
+        .join(ConsentCategory, ConsentCategory.consent_id == Consent.id)
+        .where(Consent.person_id.in_(others), Consent.purpose == purpose, Consent.revoked_at.is_(None),
+               Consent.valid_from <= now, or_(Consent.valid_until.is_(None), Consent.valid_until > now),
+               Consent.id.in_(select(ConsentRecipient.consent_id).where(or_(
+                   ConsentRecipient.org_id == viewer.org_id, ConsentRecipient.org_kind == viewer.org_kind))))
+        .order_by(Consent.obtained_at.desc(), Consent.id))
+    for person_id, category, consent_id in consent_rows:
+        result[person_id].consent.setdefault(category, consent_id)
+
+    # 支援会議: the person's cases on a sharing meeting's agenda; member organisation; pledged user; window.
+    person_cases = _cases_of_persons(others)
+    all_cases = {c for cases in person_cases.values() for c in cases}
+    if all_cases:
+        pledged = or_(
+            Pledge.meeting_id == Meeting.id,
+            and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
+        meeting_rows = s.execute(
+            select(AgendaItem.case_id, Meeting.id)
+            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+            .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
+            .where(AgendaItem.case_id.in_(all_cases), Meeting.kind.in_(SHARING_MEETING_KINDS),
+                   Meeting.window_start <= now, Meeting.window_end > now,
+                   select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists())
+            .order_by(Meeting.starts_at.desc()))
+        meeting_by_case: dict[uuid.UUID, uuid.UUID] = {}
+        for case_id, meeting_id in meeting_rows:
+            meeting_by_case.setdefault(case_id, meeting_id)
+        for pid, cases in person_cases.items():
+            for case_id in cases:
+                if case_id in meeting_by_case:
+                    result[pid].meeting_by_case[case_id] = meeting_by_case[case_id]
+
+    # Emergency: this user's own open break-glass access to the person.
+    for person_id, access_id in s.execute(
+            select(EmergencyAccess.person_id, EmergencyAccess.id)
+            .where(EmergencyAccess.person_id.in_(others), *_emergency_active(viewer, now))):
+        result[person_id].emergency = access_id
+    return result
+
+
+def _cases_of_persons(person_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """person -> cases where the person is the primary person or a current household member."""
+    s = db.session()
+    out: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    stmt = union(
+        select(Case.primary_person_id.label("person_id"), Case.id.label("case_id"))
+        .where(Case.primary_person_id.in_(person_ids)),
+        select(HouseholdMember.person_id, Case.id)
+        .join(Case, Case.household_id == HouseholdMember.household_id)
+        .where(HouseholdMember.person_id.in_(person_ids), HouseholdMember.until.is_(None)),
+    )
+    for person_id, case_id in s.execute(stmt):
+        out[person_id].add(case_id)
+    return out
+
+
+def case_notes_basis(viewer: Viewer, case: Case, primary: PersonBases | None, now: datetime | None = None) -> str | None:
+    """The basis for the case's own narrative (summary, assessments): the primary person's case_notes
+    basis; for an anonymous case, the owner's own collection or a 支援会議 that has it on its agenda."""
+    if primary is not None:
+        return primary.basis("case_notes", case.id)
+    if case.owner_org_id == viewer.org_id:
+        return "own_collection"
+    meeting = _meeting_basis_for_case(viewer, case.id, now or utcnow())
+    return f"support_meeting:{meeting}" if meeting else None
+
+
+def _meeting_basis_for_case(viewer: Viewer, case_id: uuid.UUID, now: datetime) -> uuid.UUID | None:
+    pledged = or_(Pledge.meeting_id == Meeting.id,
+                  and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
+    return db.session().scalar(
+        select(Meeting.id).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
+        .where(AgendaItem.case_id == case_id, Meeting.kind.in_(SHARING_MEETING_KINDS),
+               Meeting.window_start <= now, Meeting.window_end > now,
+               select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists())
+        .order_by(Meeting.starts_at.desc()).limit(1))
+
+
+def basis_for(viewer: Viewer, person, category: str, *, case_id: uuid.UUID | None = None,
+              purpose: str = DEFAULT_PURPOSE) -> str:
+    """The one-person form of the decision: the basis string, or "none"."""
+    bases = bases_for_persons(viewer, {person.id: person.collected_by_org_id}, purpose=purpose)[person.id]
+    return bases.basis(category, case_id) or "none"
