@@ -20,10 +20,10 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(revision: str = "head") -> None:
+def upgrade(revision: str = "heads") -> None:
     """Migrate, then add any missing entries of the standard managed lists (idempotent)."""
     command.upgrade(alembic_config(), revision)
-    if revision == "head":
+    if revision in ("head", "heads"):
         from caseflow.domain import codes
 
         codes.seed_standard_lists()

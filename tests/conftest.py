@@ -2,6 +2,7 @@
 created by the migrations once per session and emptied between tests."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -35,7 +36,7 @@ def template_db(tmp_path_factory):
 
         if PG_URL:
             _drop_everything(url)
-        migrate.upgrade("head")
+        migrate.upgrade()
         from caseflow import db
 
         db.engine().dispose()
@@ -73,6 +74,18 @@ def db_url(template_db, tmp_path):
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(template_db.removeprefix("sqlite:///"), path)
     return "sqlite:///" + str(path)
+
+
+@contextlib.contextmanager
+def fresh_database(template_db, tmp_path_factory):
+    """An empty migrated database inside one test (hypothesis examples each need their own)."""
+    if PG_URL:
+        _empty_postgres(template_db)
+        yield template_db
+        return
+    path = tmp_path_factory.mktemp("example") / "db.sqlite3"
+    shutil.copyfile(template_db.removeprefix("sqlite:///"), path)
+    yield "sqlite:///" + str(path)
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ class AuditSubject(Base):
 
     event_seq: Mapped[int] = mapped_column(ForeignKey("audit_events.seq"), primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    basis: Mapped[str] = mapped_column(String(80))
+    basis: Mapped[str] = mapped_column(String(80), primary_key=True)  # one person may be shown on two bases
     categories: Mapped[str] = mapped_column(String(200))
 
     __table_args__ = (Index("ix_audit_subjects_person", "person_id", "event_seq"),)

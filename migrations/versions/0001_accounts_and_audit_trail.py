@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('basis', sa.String(length=80), nullable=False),
     sa.Column('categories', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['event_seq'], ['audit_events.seq'], name=op.f('fk_audit_subjects_event_seq_audit_events')),
-    sa.PrimaryKeyConstraint('event_seq', 'person_id', name=op.f('pk_audit_subjects'))
+    sa.PrimaryKeyConstraint('event_seq', 'person_id', 'basis', name=op.f('pk_audit_subjects'))
     )
     with op.batch_alter_table('audit_subjects', schema=None) as batch_op:
         batch_op.create_index('ix_audit_subjects_person', ['person_id', 'event_seq'], unique=False)
