@@ -48,6 +48,7 @@ def _start_request():
     if not authz.endpoint_is_public(current_app, request.endpoint):
         security.check_csrf()
     _check_body()
+    _check_text()
     return None
 
 
@@ -59,14 +60,46 @@ def _check_body():
         return
     if not request.is_json:
         raise Problem(415, detail="Content-Type: application/json で送信してください。", type_="unsupported-media-type")
-    if request.get_json(silent=True) is None and request.get_data() .strip() not in (b"null",):
+    if request.get_json(silent=True) is None and request.get_data().strip() not in (b"null",):
         raise Problem(400, detail="JSON の形式が正しくありません。", type_="validation",
                       errors={"json": ["JSON として解釈できません。"]})
 
 
-def _finish_request(response):
-    from caseflow import db
+def _unstorable(value: str) -> bool:
+    # NUL cannot be stored in PostgreSQL text and lone surrogates cannot be encoded as UTF-8: either would
+    # fail in the database driver (a 500) instead of being refused as bad input.
+    return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
 
+
+def _bad_strings(value, path: str, out: list) -> None:
+    if isinstance(value, str):
+        if _unstorable(value):
+            out.append(path or "json")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if _unstorable(k):
+                out.append(path or "json")
+            else:
+                _bad_strings(v, f"{path}.{k}" if path else k, out)
+    elif isinstance(value, list):
+        for v in value:
+            _bad_strings(v, path, out)
+
+
+def _check_text():
+    """Refuse NUL characters and lone surrogates anywhere in the path, the query or a JSON body (422)."""
+    from caseflow.errors import validation_problem
+
+    bad = [k for k, v in (request.view_args or {}).items() if isinstance(v, str) and _unstorable(v)]
+    bad += [k for k, values in request.args.lists() if _unstorable(k) or any(_unstorable(v) for v in values)]
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length:
+        _bad_strings(request.get_json(silent=True), "", bad)
+    if bad:
+        raise validation_problem({name if not _unstorable(name) else "query": ["使用できない文字（NUL など）が含まれています。"]
+                                  for name in bad})
+
+
+def _finish_request(response):
     # The request is one unit of work: commit what succeeded, drop what failed.
     s = g.get("db_session")
     if s is not None:

@@ -70,16 +70,20 @@ def record(
     detail: dict | None = None,
     flagged: bool = False,
     request_id: str | None = None,
+    occurred_at: datetime | None = None,
 ) -> None:
     """Stage an audit event; it is written when (and only if) the session commits.
 
-    `detail` must never hold personal data: ids, codes and counts only.
+    `detail` must never hold personal data: ids, codes and counts only. `occurred_at` (aware) is
+    for seeding tests and imports only; the application always lets it default to now.
     """
     if request_id is None:
         request_id = _current_request_id()
+    if occurred_at is not None and occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
     session.info.setdefault(_PENDING, []).append(
         StagedEvent(
-            occurred_at=utcnow(),
+            occurred_at=occurred_at or utcnow(),
             actor_user_id=getattr(actor, "id", None),
             actor_org_id=getattr(actor, "org_id", None),
             action=action,
@@ -193,42 +197,104 @@ class VerifyResult:
     checked: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    # The last event that fitted the chain: a checkpoint the next incremental run can start after.
+    last_seq: int = 0
+    last_hash: str = GENESIS_HASH
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain in order; report the first event that does not fit."""
-    head = session.get(AuditChainHead, 1)
-    expected_seq, prev, checked = 1, GENESIS_HASH, 0
-    for row in _iter_events(session, batch):
-        if row.seq != expected_seq:
-            return VerifyResult(False, checked, expected_seq if row.seq > expected_seq else row.seq,
-                                f"event {expected_seq} is missing (next present is {row.seq})"
-                                if row.seq > expected_seq else f"event {row.seq} is out of order or duplicated")
-        if row.prev_hash != prev:
-            return VerifyResult(False, checked, row.seq, f"event {row.seq} does not link to event {row.seq - 1}")
-        if event_hash(row, prev) != row.hash:
-            return VerifyResult(False, checked, row.seq, f"event {row.seq} was altered (hash mismatch)")
-        prev = row.hash
-        expected_seq += 1
-        checked += 1
+# Only what the hash covers, read without ORM objects or type processing (about 4x faster on a
+# million rows); `_raw_hash` turns the driver's values into exactly what `event_hash` hashes.
+_HASHED_COLUMNS = ("seq", "occurred_at", "actor_user_id", "actor_org_id", "action", "resource_type",
+                   "resource_id", "outcome", "legal_basis", "request_id", "disclosures", "detail", "flagged",
+                   "prev_hash", "hash")
+_SELECT_RAW = text(f"SELECT {', '.join(_HASHED_COLUMNS)} FROM audit_events WHERE seq > :after "
+                   "ORDER BY seq LIMIT :n")
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _uuid_text(value) -> str | None:
+    """A uuid as event_hash writes it: SQLite stores 32 hex digits, PostgreSQL returns uuid.UUID."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) == 32:
+            return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}".lower()
+        return str(uuid.UUID(value))
+    return str(value)
+
+
+def _time_text(value) -> str:
+    if isinstance(value, str):  # SQLite: "YYYY-MM-DD HH:MM:SS.ffffff", naive UTC (caseflow.db.UTCDateTime)
+        if len(value) == 26 and value[10] == " ":
+            return value[:10] + "T" + value[11:] + "Z"
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = _normalize_time(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _raw_hash(r, prev_hash: str) -> str:
+    body = _ENCODER.encode({
+        "seq": r[0], "occurred_at": _time_text(r[1]), "actor_user_id": _uuid_text(r[2]),
+        "actor_org_id": _uuid_text(r[3]), "action": r[4], "resource_type": r[5], "resource_id": r[6],
+        "outcome": r[7], "legal_basis": r[8], "request_id": r[9], "disclosures": r[10], "detail": r[11],
+        "flagged": bool(r[12]),
+    })
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _head(session: Session):
+    return session.execute(select(AuditChainHead.seq, AuditChainHead.last_hash).where(AuditChainHead.id == 1)).first()
+
+
+def verify(session: Session, batch: int = 5000, *, start_seq: int = 0, start_hash: str = GENESIS_HASH) -> VerifyResult:
+    """Walk the chain in order; report the first event that does not fit.
+
+    By default from the genesis; `start_seq`/`start_hash` resume after a trusted checkpoint (an
+    earlier verified event, or the end of an archived range), so event `start_seq + 1` must link
+    to `start_hash`. Events appended while it runs are checked too (it reads until it meets the head).
+    """
+    expected_seq, prev, checked = start_seq + 1, start_hash, 0
+    while True:
+        for row in _iter_events(session, batch, after=expected_seq - 1):
+            seq = row[0]
+            if seq != expected_seq:
+                return VerifyResult(False, checked, expected_seq if seq > expected_seq else seq,
+                                    f"event {expected_seq} is missing (next present is {seq})"
+                                    if seq > expected_seq else f"event {seq} is out of order or duplicated",
+                                    expected_seq - 1, prev)
+            if row[13] != prev:
+                return VerifyResult(False, checked, seq, f"event {seq} does not link to event {seq - 1}",
+                                    expected_seq - 1, prev)
+            if _raw_hash(row, prev) != row[14]:
+                return VerifyResult(False, checked, seq, f"event {seq} was altered (hash mismatch)",
+                                    expected_seq - 1, prev)
+            prev = row[14]
+            expected_seq += 1
+            checked += 1
+        head = _head(session)
+        # On PostgreSQL (read committed) appends may land while we read: go on until caught up.
+        if head is None or head.seq <= expected_seq - 1:
+            break
+        if not session.execute(select(AuditEvent.seq).where(AuditEvent.seq >= expected_seq).limit(1)).first():
+            break
     last = expected_seq - 1
     if head is None:
-        return VerifyResult(False, checked, None, "the audit chain head row is missing")
+        return VerifyResult(False, checked, None, "the audit chain head row is missing", last, prev)
     if head.seq != last:
-        return VerifyResult(False, checked, last + 1, f"event {last + 1} is missing (chain head says {head.seq})")
+        return VerifyResult(False, checked, last + 1 if head.seq > last else head.seq + 1,
+                            f"event {last + 1} is missing (chain head says {head.seq})" if head.seq > last
+                            else f"event {head.seq + 1} is beyond the chain head ({head.seq})", last, prev)
     if head.last_hash != prev:
-        return VerifyResult(False, checked, last, f"event {last} does not match the chain head hash")
-    return VerifyResult(True, checked)
+        return VerifyResult(False, checked, last, f"event {last} does not match the chain head hash", last, prev)
+    return VerifyResult(True, checked, last_seq=last, last_hash=prev)
 
 
-def _iter_events(session: Session, batch: int) -> Iterator[AuditEvent]:
-    last = 0
+def _iter_events(session: Session, batch: int, after: int = 0) -> Iterator:
+    last = after
     while True:
-        rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
-        ).all()
+        rows = session.execute(_SELECT_RAW, {"after": last, "n": batch}).all()
         if not rows:
             return
         yield from rows
-        last = rows[-1].seq
-        session.expunge_all()
+        last = rows[-1][0]

@@ -133,22 +133,66 @@ def audit_group():
 
 
 @audit_group.command("verify")
+@click.option("--incremental/--full", default=False,
+              help="--full (default): the whole chain, or from the signed checkpoint ending an archived range. "
+                   "--incremental: only events after the latest signed checkpoint (fast; for frequent runs).")
 @with_appcontext
-def audit_verify():
-    """Check the hash chain; exit 1 naming the first bad event."""
-    import time
+def audit_verify(incremental):
+    """Check the hash chain; exit 1 naming the first bad event. Each run is stored as a checkpoint."""
+    from flask import current_app
 
-    from caseflow import audit, db
+    from caseflow import db
+    from caseflow.domain import audit_reports
 
-    started = time.perf_counter()
-    result = audit.verify(db.session())
-    elapsed = time.perf_counter() - started
-    if result.ok:
-        click.echo(f"audit chain intact: {result.checked} events verified in {elapsed:.2f}s")
+    s = db.session()
+    run = audit_reports.run_verification(s, audit_reports.checkpoint_key(current_app.config),
+                                         incremental=incremental)
+    s.commit()
+    if run.checked == 0 and run.ok:
+        scope = f"nothing new after checkpoint {run.from_seq}"
+    else:
+        scope = f"events {run.from_seq + 1}..{run.to_seq}" if run.from_seq else "from the genesis"
+    speed = f"{run.events_per_second:,.0f} events/s"
+    if run.ok:
+        click.echo(f"audit chain intact: {run.checked} events verified in {run.seconds:.2f}s ({speed}; "
+                   f"{run.mode}, {scope}); checkpoint {run.to_seq}")
         return
-    click.echo(f"audit chain BROKEN at event {result.first_bad_seq}: {result.problem} "
-               f"({result.checked} events verified before it)", err=True)
+    click.echo(f"audit chain BROKEN at event {run.first_bad_seq}: {run.problem} "
+               f"({run.checked} events verified before it; {run.mode}, {speed})", err=True)
     sys.exit(1)
+
+
+# --- follow-up ------------------------------------------------------------------------------
+
+@main.group("followup")
+def followup_group():
+    """Follow-up lists: overdue tasks, cases without progress, cases without an owner."""
+
+
+@followup_group.command("digest")
+@click.option("--org", "org_code", default=None, help="Only the cases this organisation works on (default: all)")
+@click.option("--days", type=click.IntRange(0, 3650), default=None,
+              help="Cases with no progress record for N days (default: CASEFLOW_FOLLOWUP_STALE_DAYS or 30)")
+@click.option("--lead", "lead_email", default=None, help="Only the cases whose lead worker (coordinator) is EMAIL")
+@with_appcontext
+@_fail_on_problem
+def followup_digest(org_code, days, lead_email):
+    """Print the daily follow-up digest (no personal data: case numbers, organisations, dates)."""
+    from sqlalchemy import select
+
+    from caseflow import db
+    from caseflow.domain import accounts, followup
+    from caseflow.errors import validation_problem
+    from caseflow.models import User
+
+    org = accounts.get_organization_by_code(org_code) if org_code else None
+    lead = None
+    if lead_email:
+        lead = db.session().scalar(select(User).where(User.email == lead_email.strip().lower()))
+        if lead is None:
+            raise validation_problem({"lead": [f"利用者 {lead_email} は登録されていません。"]})
+    for line in followup.digest(org=org, days=days, lead=lead):
+        click.echo(line)
 
 
 # --- demo -----------------------------------------------------------------------------------
@@ -157,13 +201,22 @@ def audit_verify():
 @click.option("--reset", is_flag=True, help="Delete all data first (never in production).")
 @click.option("--password", envvar="CASEFLOW_DEMO_PASSWORD", default=None,
               help="Give every demo user this password instead of random ones.")
+@click.option("--households", default=200, show_default=True, type=click.IntRange(1, 5000),
+              help="How many demo households (each with a case).")
 @with_appcontext
 @_fail_on_problem
-def demo(reset, password):
+def demo(reset, password, households):
     """Load the demo world (organisations, users with printed passwords, cases …). Idempotent."""
     from caseflow.demo import loader
 
     try:
-        loader.load(reset=reset, password=password, echo=click.echo)
+        loader.load(reset=reset, password=password, households=households, echo=click.echo)
     except loader.DemoRefused as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# --- benchmarks -------------------------------------------------------------------------------
+
+from caseflow.bench import bench_group  # noqa: E402  (benchmark data: `caseflow bench seed`)
+
+main.add_command(bench_group)

@@ -44,6 +44,23 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OPENAPI_REDOC_PATH": "docs",
         "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         "JSON_SORT_KEYS": False,
+        # Follow-up: a case with no progress for this many days is "stale".
+        "FOLLOWUP_STALE_DAYS": int(env.get("CASEFLOW_FOLLOWUP_STALE_DAYS", "30")),
+        # KPI reports: cells below this are suppressed outside the lead department(s) (org codes).
+        "REPORT_SUPPRESS_BELOW": int(env.get("CASEFLOW_REPORT_SUPPRESS_BELOW", "3")),
+        "REPORT_LEAD_ORGS": [c for c in env.get("CASEFLOW_REPORT_LEAD_ORGS", "").split(",") if c],
+        # Audit anomaly reports (auditors may override each per request). Times are Japan time.
+        "AUDIT_REPORT_DAYS": int(env.get("CASEFLOW_AUDIT_REPORT_DAYS", "31")),  # default period
+        "AUDIT_BULK_PERSONS": int(env.get("CASEFLOW_AUDIT_BULK_PERSONS", "30")),  # more than N persons …
+        "AUDIT_BULK_MINUTES": int(env.get("CASEFLOW_AUDIT_BULK_MINUTES", "10")),  # … within M minutes
+        "AUDIT_DENIED_MIN": int(env.get("CASEFLOW_AUDIT_DENIED_MIN", "3")),  # list users with >= N denials
+        "AUDIT_WORK_START": env.get("CASEFLOW_AUDIT_WORK_START", "08:00"),
+        "AUDIT_WORK_END": env.get("CASEFLOW_AUDIT_WORK_END", "20:00"),
+        "AUDIT_WEEKENDS_OFF": env.get("CASEFLOW_AUDIT_WEEKENDS_OFF", "1") == "1",
+        # Closed days (national holidays, 年末年始 …) as comma-separated ISO dates.
+        "AUDIT_HOLIDAYS": [d.strip() for d in env.get("CASEFLOW_AUDIT_HOLIDAYS", "").split(",") if d.strip()],
+        # Key that signs verification checkpoints; defaults to one derived from SECRET_KEY.
+        "AUDIT_CHECKPOINT_KEY": env.get("CASEFLOW_AUDIT_CHECKPOINT_KEY"),
     }
     if overrides:
         cfg.update(overrides)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Response, current_app, g, json
+from flask import Response, current_app, g, json, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("caseflow")
@@ -66,7 +67,44 @@ def validation_problem(errors: dict, detail: str = "入力内容を確認して�
     return Problem(422, detail=detail, type_="validation", errors=errors)
 
 
+# How every error response looks on the wire, for the OpenAPI document (extension members such as
+# `current_stage`, `allowed` or `current_version` may follow).
+PROBLEM_JSON_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem document (application/problem+json).",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "description": "validation messages by field", "additionalProperties": {}},
+        "request_id": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+_ERROR_REF = "#/components/schemas/Error"
+_PROBLEM_REF = "#/components/schemas/Problem"
+
+
+def document_problems(app) -> None:
+    """Make the OpenAPI document describe errors as they are sent: flask-smorest documents its own
+    `Error` schema as application/json, but every error here is application/problem+json."""
+    for entry in app.extensions.get("flask-smorest", {}).get("apis", {}).values():
+        components = entry["ext_obj"].spec.components
+        components.schemas.pop("Error", None)
+        components.schemas["Problem"] = PROBLEM_JSON_SCHEMA
+        for responses in (components.responses, components.responses_lazy):
+            for response in responses.values():
+                content = response.get("content") or {}
+                media = content.get("application/json")
+                if media and media.get("schema") == {"$ref": _ERROR_REF}:
+                    response["content"] = {"application/problem+json": {"schema": {"$ref": _PROBLEM_REF}}}
+
+
 def init_app(app) -> None:
+    document_problems(app)
+
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
         return problem_response(exc.status, exc.title, exc.detail, type_=exc.type, errors=exc.errors,
@@ -98,6 +136,15 @@ def init_app(app) -> None:
             headers["Allow"] = ", ".join(exc.valid_methods)
         return problem_response(status, _TITLES.get(status, exc.name), detail, type_=type_, errors=errors,
                                 headers=headers)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_exc: StaleDataError):
+        # Optimistic locking (version columns): another request changed the record between this request's
+        # read and its write, and this request's changes were not applied (the transaction is rolled back).
+        # A stale If-Match is a failed precondition (412); otherwise the state moved on under the caller (409).
+        detail = "ほかの人が先に更新しました。最新の内容を取得してからやり直してください。"
+        status = 412 if request.headers.get("If-Match") else 409
+        return problem_response(status, _TITLES[412], detail, type_="stale-version")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

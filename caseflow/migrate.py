@@ -36,4 +36,5 @@ def downgrade(revision: str) -> None:
 
 def current() -> str | None:
     with db.engine().connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ", ".join(sorted(heads)) or None

@@ -39,6 +39,9 @@ def template_db(tmp_path_factory):
         migrate.upgrade()
         from caseflow import db
 
+        if PG_URL:  # what the migrations seeded; restored after each truncation
+            with db.engine().connect() as conn:
+                _SEEDED_CODES.extend(dict(r._mapping) for r in conn.execute(text("SELECT * FROM managed_codes")))
         db.engine().dispose()
     return url
 
@@ -52,6 +55,7 @@ def _drop_everything(url: str) -> None:
 
 
 _TABLES: list[str] = []
+_SEEDED_CODES: list[dict] = []
 
 
 def _empty_postgres(url: str) -> None:
@@ -63,6 +67,10 @@ def _empty_postgres(url: str) -> None:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text("TRUNCATE " + ", ".join(_TABLES) + " RESTART IDENTITY CASCADE"))
         conn.execute(text("INSERT INTO audit_chain_head (id, seq, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+        if _SEEDED_CODES:
+            cols = list(_SEEDED_CODES[0])
+            conn.execute(text(f"INSERT INTO managed_codes ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"),
+                         _SEEDED_CODES)
     eng.dispose()
 
 

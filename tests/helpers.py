@@ -1,6 +1,8 @@
 """Builders for tests that go through the HTTP API."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 YAMADA = {"name": "山田 太郎", "name_kana": "ヤマダ　タロウ", "birth_date": "1980-04-02", "gender": "male",
           "phone": "090-0000-1111", "email": "taro@example.invalid", "line_id": "yamada-line",
           "sensitive": {"health": "うつ病の通院歴"}, "notes": "本人メモ"}
@@ -23,6 +25,15 @@ def open_case(client, *, person=YAMADA, issues=("hikikomori", "h8050"), district
 def open_anonymous_case(client, label="LINE相談 #0042", **extra):
     r = client.post("/api/v1/cases", json={"intake_channel": "chat", "issues": ["isolation"],
                                            "anonymous_label": label, "summary": "匿名チャットでの相談", **extra})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def make_plan(client, case_id, owner_org_id, title="週1回の訪問と本人との面談", days=14, **extra):
+    """Give the case a support plan with one task owned by `owner_org_id` (the guard for assessment -> support)."""
+    due = (date.today() + timedelta(days=days)).isoformat()
+    r = client.post(f"/api/v1/cases/{case_id}/plan/tasks",
+                    json={"owner_org_id": str(owner_org_id), "title": title, "due_on": due, **extra})
     assert r.status_code == 201, r.get_json()
     return r.get_json()
 

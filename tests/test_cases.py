@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from helpers import HANAKO, YAMADA, move, open_anonymous_case, open_case
+from helpers import make_plan, move, open_anonymous_case, open_case
 
 STAGES = ["intake", "referral", "assessment", "support", "closed"]
 LEGAL = {
@@ -21,6 +21,8 @@ PATH = {"intake": [], "referral": ["referral"], "assessment": ["assessment"], "s
 def _drive(client, case_id, stage):
     for step in PATH[stage]:
         extra = {"closure_reason": "goal_achieved"} if step == "closed" else {}
+        if step == "support":
+            make_plan(client, case_id, client.me["org"]["id"])
         r = move(client, case_id, step, reason="テスト", **extra)
         assert r.status_code == 200, r.get_json()
 
@@ -74,6 +76,8 @@ def test_every_transition_from_each_stage(basic, start):
         case = open_anonymous_case(coord)
         _drive(coord, case["id"], start)
         extra = {"closure_reason": "handed_over"} if target == "closed" else {}
+        if target == "support" and start == "assessment":
+            make_plan(coord, case["id"], coord.me["org"]["id"])
         r = move(coord, case["id"], target, reason="理由", **extra)
         if target in LEGAL[start]:
             assert r.status_code == 200, (start, target, r.get_json())
@@ -90,6 +94,7 @@ def test_feedback_loop_reopen_and_history(basic):
     coord = basic.client("coord@example.jp")
     case = open_case(coord)
     cid = case["id"]
+    make_plan(coord, cid, coord.me["org"]["id"])
     for to in ("referral", "assessment", "support", "assessment", "support"):
         assert move(coord, cid, to, reason=f"{to}へ").status_code == 200
     r = move(coord, cid, "closed", reason="目標達成")

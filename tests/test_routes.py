@@ -1,8 +1,6 @@
 """Every route is either public by design or guarded by the authorization decision."""
 import re
 
-import pytest
-from flask_login import current_user
 
 from caseflow import authz
 

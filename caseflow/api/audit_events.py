@@ -1,37 +1,66 @@
+"""The audit trail for auditors: search, per-person reports, anomaly reports, reviews, exports and
+the chain's verification status. Metadata only (who, when, which action, on what basis), never
+case content or a person's name. Every call here is itself audited."""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
+from datetime import UTC, datetime
 
-from flask import Response, stream_with_context
+from flask import Response, current_app, stream_with_context
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
 from caseflow import audit, db
 from caseflow.authz import requires
-from caseflow.models import AuditEvent, AuditSubject
-from caseflow.schemas.common import LIMIT_MAX
+from caseflow.db import utcnow
+from caseflow.domain import audit_reports as reports
+from caseflow.errors import Problem
+from caseflow.models import AuditEvent
+from caseflow.schemas.common import LIMIT_MAX, Text
 
 blp = Blueprint("audit_events", __name__, url_prefix="/api/v1/audit-events",
                 description="The audit trail (auditors only; metadata, never case content)")
 
+_SEQ = re.compile(r"^[1-9][0-9]{0,17}$")
 
-class AuditQuerySchema(Schema):
+
+# --- schemas ----------------------------------------------------------------------------------
+
+# The trail starts with the platform; bounding periods keeps dates printable (和暦 needs >= 1873).
+_PERIOD_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC), max=datetime(2100, 1, 1, tzinfo=UTC),
+                               error="2000年から2099年までの日時を指定してください。")
+_SEQ_RANGE = validate.Range(min=0, max=2**62)
+
+
+class PeriodSchema(Schema):
+    since = fields.AwareDateTime(validate=_PERIOD_RANGE,
+                                 metadata={"description": "from (inclusive), e.g. 2026-04-01T00:00:00+09:00"})
+    until = fields.AwareDateTime(validate=_PERIOD_RANGE, metadata={"description": "to (exclusive)"})
+
+
+class AuditQuerySchema(PeriodSchema):
     actor_user_id = fields.UUID()
     actor_org_id = fields.UUID()
-    person_id = fields.UUID()
-    action = fields.String(validate=validate.Length(max=64))
+    person_id = fields.UUID(metadata={"description": "events that disclosed this person's data"})
+    case_id = fields.UUID(metadata={"description": "events about this case (its resource, or detail.case_id)"})
+    action = fields.String(validate=validate.Length(max=64),
+                           metadata={"description": "exact (cases.read) or every action of an area (cases.*)"})
     resource_type = fields.String(validate=validate.Length(max=64))
     resource_id = fields.String(validate=validate.Length(max=64))
-    legal_basis = fields.String(validate=validate.Length(max=80))
+    legal_basis = fields.String(validate=validate.Length(max=80),
+                                metadata={"description": "exact (consent:<id>) or a kind: own_collection, consent, "
+                                                         "support_meeting, emergency, none"})
     outcome = fields.String(validate=validate.OneOf(["allowed", "denied"]))
     flagged = fields.Boolean()
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
-    after_seq = fields.Integer(validate=validate.Range(min=0), metadata={"description": "cursor: seq of the last event of the previous page"})
+    reviewed = fields.Boolean(metadata={"description": "only events with (true) or without (false) a review"})
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]),
+                          metadata={"description": "asc: oldest first; desc: newest first"})
+    after_seq = fields.Integer(validate=_SEQ_RANGE,
+                               metadata={"description": "cursor: next_after_seq of the previous page"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIMIT_MAX))
 
 
@@ -47,8 +76,12 @@ class AuditEventSchema(Schema):
     legal_basis = fields.String(allow_none=True)
     request_id = fields.String(allow_none=True)
     flagged = fields.Boolean()
-    disclosures = fields.Function(lambda e: json.loads(e.disclosures))
-    detail = fields.Function(lambda e: json.loads(e.detail))
+    disclosures = fields.Raw(metadata={"description": "[{person, basis, categories}] (ids only)"})
+    detail = fields.Raw()
+    hash = fields.String()
+    reviewed = fields.Boolean()
+    reviews = fields.Integer()
+    last_reviewed_at = fields.AwareDateTime(allow_none=True)
 
 
 class AuditPageSchema(Schema):
@@ -56,41 +89,288 @@ class AuditPageSchema(Schema):
     next_after_seq = fields.Integer(allow_none=True)
 
 
-def _filtered(args) -> select:
-    stmt = select(AuditEvent)
-    for col in ("actor_user_id", "actor_org_id", "action", "resource_type", "resource_id", "legal_basis",
-                "outcome", "flagged"):
-        if col in args:
-            stmt = stmt.where(getattr(AuditEvent, col) == args[col])
-    if "person_id" in args:
-        stmt = stmt.where(AuditEvent.seq.in_(
-            select(AuditSubject.event_seq).where(AuditSubject.person_id == args["person_id"])))
-    if "since" in args:
-        stmt = stmt.where(AuditEvent.occurred_at >= args["since"])
-    if "until" in args:
-        stmt = stmt.where(AuditEvent.occurred_at < args["until"])
-    return stmt
+class ReviewCreateSchema(Schema):
+    comment = Text(required=True, min_length=1, max_length=4000,
+                   metadata={"description": "what was checked and concluded (e.g. the justification was adequate)"})
 
 
-def _record_search(args, what: str) -> None:
-    audit.record(db.session(), action=f"audit.{what}", resource_type="audit_events", actor=current_user,
-                 detail={"filters": sorted(k for k in args if k not in ("limit", "after_seq"))})
+class ReviewSchema(Schema):
+    id = fields.UUID()
+    event_seq = fields.Integer()
+    reviewer_user_id = fields.UUID()
+    reviewer_org_id = fields.UUID()
+    comment = fields.String()
+    reviewed_at = fields.AwareDateTime()
 
+
+class ReviewListSchema(Schema):
+    items = fields.List(fields.Nested(ReviewSchema))
+
+
+class AuditEventDetailSchema(AuditEventSchema):
+    review_list = fields.List(fields.Nested(ReviewSchema), data_key="review_items")
+
+
+class ActorSchema(Schema):
+    actor_user_id = fields.UUID(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    actor_email = fields.String(allow_none=True)
+    actor_org_id = fields.UUID(allow_none=True)
+    actor_org_code = fields.String(allow_none=True)
+    actor_org_name = fields.String(allow_none=True)
+
+
+class BasisGroupSchema(Schema):
+    basis = fields.String()
+    basis_kind = fields.String()
+    basis_label = fields.String()
+    disclosures = fields.Integer()
+    users = fields.Integer()
+    first_at = fields.AwareDateTime()
+    last_at = fields.AwareDateTime()
+    first_seq = fields.Integer()
+    last_seq = fields.Integer()
+    categories = fields.List(fields.String())
+    actions = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class OrgDisclosureSchema(Schema):
+    org_id = fields.UUID(allow_none=True)
+    org_code = fields.String(allow_none=True)
+    org_name = fields.String(allow_none=True)
+    org_kind = fields.String(allow_none=True)
+    disclosures = fields.Integer()
+    first_at = fields.AwareDateTime()
+    last_at = fields.AwareDateTime()
+    bases = fields.List(fields.Nested(BasisGroupSchema))
+
+
+class BasisKindCountSchema(Schema):
+    basis_kind = fields.String()
+    basis_label = fields.String()
+    disclosures = fields.Integer()
+
+
+class PersonReportSchema(Schema):
+    person_id = fields.UUID()
+    since = fields.AwareDateTime(allow_none=True)
+    until = fields.AwareDateTime(allow_none=True)
+    total_disclosures = fields.Integer()
+    organisations = fields.List(fields.Nested(OrgDisclosureSchema))
+    by_basis_kind = fields.List(fields.Nested(BasisKindCountSchema))
+
+
+class ReportBase(Schema):
+    kind = fields.String()
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    summary = fields.Dict(keys=fields.String(), values=fields.Integer())
+    truncated = fields.Boolean()
+
+
+class GrantUseSchema(Schema):
+    events = fields.Integer()
+    persons = fields.Integer()
+
+
+class EmergencyItemSchema(ActorSchema):
+    seq = fields.Integer()
+    occurred_at = fields.AwareDateTime()
+    action = fields.String()
+    resource_type = fields.String()
+    resource_id = fields.String(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
+    outcome = fields.String()
+    reviewed = fields.Boolean()
+    reviews = fields.Integer()
+    last_reviewed_at = fields.AwareDateTime(allow_none=True)
+    grant_use = fields.Nested(GrantUseSchema, allow_none=True)
+
+
+class EmergencyReportSchema(ReportBase):
+    items = fields.List(fields.Nested(EmergencyItemSchema))
+
+
+class DeniedItemSchema(ActorSchema):
+    denied = fields.Integer()
+    distinct_actions = fields.Integer()
+    first_at = fields.AwareDateTime()
+    last_at = fields.AwareDateTime()
+    actions = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class FailedLoginSchema(Schema):
+    user_id = fields.UUID(allow_none=True)
+    display_name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    failures = fields.Integer()
+    first_at = fields.AwareDateTime()
+    last_at = fields.AwareDateTime()
+
+
+class DeniedReportSchema(ReportBase):
+    min_count = fields.Integer()
+    items = fields.List(fields.Nested(DeniedItemSchema))
+    failed_logins = fields.List(fields.Nested(FailedLoginSchema))
+
+
+class BulkItemSchema(ActorSchema):
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    persons = fields.Integer(metadata={"description": "distinct persons over the whole incident"})
+    events = fields.Integer()
+    peak_persons = fields.Integer(metadata={"description": "most distinct persons within one window"})
+    peak_events = fields.Integer()
+    peak_window_start = fields.AwareDateTime()
+    windows = fields.Integer()
+
+
+class BulkReportSchema(ReportBase):
+    threshold = fields.Dict(keys=fields.String(), values=fields.Integer())
+    items = fields.List(fields.Nested(BulkItemSchema))
+
+
+class WorkingHoursSchema(Schema):
+    start = fields.String()
+    end = fields.String()
+    timezone = fields.String()
+    weekends_off = fields.Boolean()
+    holidays = fields.List(fields.Date())
+
+
+class AfterHoursUserSchema(ActorSchema):
+    events = fields.Integer()
+    persons = fields.Integer()
+    first_at = fields.AwareDateTime()
+    last_at = fields.AwareDateTime()
+
+
+class AfterHoursReportSchema(ReportBase):
+    working_hours = fields.Nested(WorkingHoursSchema)
+    personal_data_only = fields.Boolean()
+    by_user = fields.List(fields.Nested(AfterHoursUserSchema))
+    items = fields.List(fields.Nested(AuditEventSchema))
+    next_after_seq = fields.Integer(allow_none=True)
+
+
+class UninvolvedItemSchema(ActorSchema):
+    seq = fields.Integer()
+    occurred_at = fields.AwareDateTime()
+    action = fields.String()
+    case_id = fields.String()
+    involved_until = fields.AwareDateTime()
+    personal_data = fields.Boolean()
+
+
+class UninvolvedReportSchema(ReportBase):
+    items = fields.List(fields.Nested(UninvolvedItemSchema))
+
+
+class EmergencyQuerySchema(PeriodSchema):
+    reviewed = fields.Boolean()
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class DeniedQuerySchema(PeriodSchema):
+    min_count = fields.Integer(validate=validate.Range(min=1, max=100000))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class BulkQuerySchema(PeriodSchema):
+    persons = fields.Integer(validate=validate.Range(min=1, max=100000),
+                             metadata={"description": "more than this many distinct persons …"})
+    minutes = fields.Integer(validate=validate.Range(min=1, max=1440), metadata={"description": "… within this window"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class AfterHoursQuerySchema(PeriodSchema):
+    work_start = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"), metadata={"description": "HH:MM, Japan time"})
+    work_end = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"))
+    weekends_off = fields.Boolean()
+    holidays = fields.List(fields.Date(), metadata={"description": "closed days (repeat the parameter)"})
+    scope = fields.String(load_default="personal_data", validate=validate.OneOf(["personal_data", "all"]))
+    after_seq = fields.Integer(validate=_SEQ_RANGE)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIMIT_MAX))
+
+
+class UninvolvedQuerySchema(PeriodSchema):
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class VerificationRunSchema(Schema):
+    id = fields.Integer()
+    mode = fields.String()
+    ok = fields.Boolean()
+    started_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime()
+    from_seq = fields.Integer()
+    to_seq = fields.Integer()
+    to_hash = fields.String()
+    checked = fields.Integer()
+    first_bad_seq = fields.Integer(allow_none=True)
+    problem = fields.String(allow_none=True)
+    seconds = fields.Float()
+    events_per_second = fields.Float()
+    signature_valid = fields.Boolean()
+
+
+class VerificationStatusSchema(Schema):
+    head_seq = fields.Integer()
+    unverified_events = fields.Integer()
+    last = fields.Nested(VerificationRunSchema, allow_none=True)
+    last_full = fields.Nested(VerificationRunSchema, allow_none=True)
+    checkpoint = fields.Nested(VerificationRunSchema, allow_none=True,
+                               metadata={"description": "the latest signed successful run"})
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _record(action: str, *, resource_type: str = "audit_events", resource_id=None, detail: dict | None = None):
+    audit.record(db.session(), action=f"audit.{action}", resource_type=resource_type, resource_id=resource_id,
+                 actor=current_user, detail=detail or {})
+
+
+def _filter_names(args) -> list[str]:
+    return sorted(k for k in args if k not in ("limit", "after_seq", "order"))
+
+
+def _event_dict(ev: AuditEvent, status: dict | None) -> dict:
+    status = status or {}
+    return {c: getattr(ev, c) for c in ("seq", "occurred_at", "actor_user_id", "actor_org_id", "action",
+                                          "resource_type", "resource_id", "outcome", "legal_basis", "request_id",
+                                          "flagged", "hash")} | {
+        "disclosures": json.loads(ev.disclosures), "detail": json.loads(ev.detail),
+        "reviewed": bool(status.get("reviews")), "reviews": status.get("reviews", 0),
+        "last_reviewed_at": status.get("last_reviewed_at")}
+
+
+def _events_with_status(events) -> list[dict]:
+    status = reports.review_status(db.session(), [e.seq for e in events])
+    return [_event_dict(e, status.get(e.seq)) for e in events]
+
+
+def _seq(value: str) -> int:
+    if not _SEQ.match(value):
+        raise Problem(404, detail="指定された監査記録は存在しません。")
+    return int(value)
+
+
+def _period(args):
+    return reports.period(args.get("since"), args.get("until"), current_app.config["AUDIT_REPORT_DAYS"])
+
+
+# --- search and export --------------------------------------------------------------------------
 
 @blp.route("")
 @requires("audit", "read")
 @blp.arguments(AuditQuerySchema, location="query")
 @blp.response(200, AuditPageSchema)
 def list_audit_events(args):
-    """Search the trail, oldest first; page with `after_seq`."""
-    stmt = _filtered(args).order_by(AuditEvent.seq)
-    if "after_seq" in args:
-        stmt = stmt.where(AuditEvent.seq > args["after_seq"])
-    rows = db.session().scalars(stmt.limit(args["limit"] + 1)).all()
-    _record_search(args, "search")
-    more = len(rows) > args["limit"]
-    rows = rows[: args["limit"]]
-    return {"items": rows, "next_after_seq": rows[-1].seq if more else None}
+    """Search the trail in seq order; page with `after_seq` (the previous page's `next_after_seq`)."""
+    rows, nxt = reports.search(db.session(), reports.Filters.of(args), limit=args["limit"],
+                               after_seq=args.get("after_seq"), descending=args["order"] == "desc")
+    _record("search", detail={"filters": _filter_names(args)})
+    return {"items": _events_with_status(rows), "next_after_seq": nxt}
 
 
 CSV_COLUMNS = ["seq", "occurred_at", "actor_user_id", "actor_org_id", "action", "resource_type", "resource_id",
@@ -102,10 +382,16 @@ CSV_COLUMNS = ["seq", "occurred_at", "actor_user_id", "actor_org_id", "action", 
 @blp.arguments(AuditQuerySchema, location="query")
 @blp.response(200, content_type="text/csv")
 def export_audit_events(args):
-    """The filtered trail as CSV (UTF-8 with BOM for Excel), streamed in seq order."""
-    _record_search(args, "export")
+    """The filtered trail as CSV (UTF-8 with BOM for Excel), streamed in seq order.
+
+    Rows are read with a server-side cursor in batches, so a range of millions of events never sits
+    in memory. `limit`, `after_seq` and `order` do not apply.
+    """
+    f = reports.Filters.of(args)
+    stmt = reports.search_statement(db.session(), f, [getattr(AuditEvent, c) for c in CSV_COLUMNS]).order_by(
+        AuditEvent.seq)
+    _record("export", detail={"filters": _filter_names(args), "format": "csv"})
     db.session().commit()
-    stmt = _filtered(args).order_by(AuditEvent.seq)
     engine = db.engine()
 
     def generate():
@@ -114,10 +400,9 @@ def export_audit_events(args):
         buf.write("\ufeff")
         writer.writerow(CSV_COLUMNS)
         with engine.connect() as conn:
-            result = conn.execution_options(yield_per=2000).execute(stmt)
+            result = conn.execution_options(yield_per=2000, stream_results=True).execute(stmt)
             for n, row in enumerate(result, 1):
-                ev = row._mapping
-                writer.writerow([_csv_value(ev[c]) for c in CSV_COLUMNS])
+                writer.writerow([_csv_value(v) for v in row])
                 if n % 500 == 0:
                     yield buf.getvalue()
                     buf.seek(0)
@@ -131,6 +416,177 @@ def export_audit_events(args):
 def _csv_value(value):
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+@blp.route("/report.pdf")
+@requires("audit", "read")
+@blp.arguments(PeriodSchema, location="query")
+@blp.response(200, content_type="application/pdf")
+def period_report_pdf(args):
+    """A PDF audit report for a period (default: the last AUDIT_REPORT_DAYS days) with summary tables."""
+    from caseflow.pdf import FontsMissingError
+
+    since, until = _period(args)
+    s = db.session()
+    summary = reports.period_summary(s, since, until, config=current_app.config)
+    recipient = f"{current_user.org.name} {current_user.display_name}".strip()
+    try:
+        body = reports.render_period_pdf(summary, recipient=recipient, generated_at=utcnow())
+    except FontsMissingError:
+        current_app.logger.error("PDF fonts are not installed")
+        raise Problem(503, "PDFを作成できません", "サーバーに日本語フォントがインストールされていません。",
+                      type_="pdf-unavailable") from None
+    _record("report_pdf", detail={"since": since.isoformat(), "until": until.isoformat()})
+    name = f"audit-report-{since:%Y%m%d}-{until:%Y%m%d}.pdf"
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- per-person report ----------------------------------------------------------------------------
+
+@blp.route("/persons/<uuid:person_id>/report")
+@requires("audit", "read")
+@blp.arguments(PeriodSchema, location="query")
+@blp.response(200, PersonReportSchema)
+def person_report(args, person_id):
+    """開示対応: every disclosure of one person's data, by receiving organisation and legal basis.
+
+    Ids, organisation names, bases, data categories, counts and times; no person names.
+    """
+    result = reports.person_report(db.session(), person_id, args.get("since"), args.get("until"))
+    _record("person_report", resource_type="persons", resource_id=person_id)
+    return result
+
+
+# --- anomaly reports ------------------------------------------------------------------------------
+
+@blp.route("/anomalies/emergency")
+@requires("audit", "read")
+@blp.arguments(EmergencyQuerySchema, location="query")
+@blp.response(200, EmergencyReportSchema)
+def anomalies_emergency(args):
+    """Break-glass (flagged) events in the period, with whether each was reviewed and how the grant was used."""
+    since, until = _period(args)
+    result = reports.emergency_uses(db.session(), since, until, reviewed=args.get("reviewed"), limit=args["limit"])
+    _record("anomalies", detail={"kind": "emergency"})
+    return result
+
+
+@blp.route("/anomalies/denied")
+@requires("audit", "read")
+@blp.arguments(DeniedQuerySchema, location="query")
+@blp.response(200, DeniedReportSchema)
+def anomalies_denied(args):
+    """Refused actions by user (at least `min_count`, default AUDIT_DENIED_MIN) and failed logins by account."""
+    since, until = _period(args)
+    n = args.get("min_count", current_app.config["AUDIT_DENIED_MIN"])
+    result = reports.denied_attempts(db.session(), since, until, min_count=n, limit=args["limit"])
+    _record("anomalies", detail={"kind": "denied"})
+    return result
+
+
+@blp.route("/anomalies/bulk")
+@requires("audit", "read")
+@blp.arguments(BulkQuerySchema, location="query")
+@blp.response(200, BulkReportSchema)
+def anomalies_bulk(args):
+    """Users who touched more than `persons` distinct persons within `minutes` (AUDIT_BULK_PERSONS / _MINUTES)."""
+    since, until = _period(args)
+    cfg = current_app.config
+    result = reports.bulk_access(db.session(), since, until, persons=args.get("persons", cfg["AUDIT_BULK_PERSONS"]),
+                                 minutes=args.get("minutes", cfg["AUDIT_BULK_MINUTES"]), limit=args["limit"])
+    _record("anomalies", detail={"kind": "bulk"})
+    return result
+
+
+@blp.route("/anomalies/after-hours")
+@requires("audit", "read")
+@blp.arguments(AfterHoursQuerySchema, location="query")
+@blp.response(200, AfterHoursReportSchema)
+def anomalies_after_hours(args):
+    """Access outside working hours, Japan time (AUDIT_WORK_START/END, weekends, AUDIT_HOLIDAYS)."""
+    since, until = _period(args)
+    cfg = current_app.config
+    hours = reports.WorkingHours.parse(args.get("work_start", cfg["AUDIT_WORK_START"]),
+                                       args.get("work_end", cfg["AUDIT_WORK_END"]),
+                                       args.get("weekends_off", cfg["AUDIT_WEEKENDS_OFF"]),
+                                       args.get("holidays", cfg["AUDIT_HOLIDAYS"]))
+    result = reports.after_hours(db.session(), since, until, hours=hours,
+                                 personal_data_only=args["scope"] == "personal_data", limit=args["limit"],
+                                 after_seq=args.get("after_seq"))
+    result["items"] = _events_with_status(result["items"])
+    _record("anomalies", detail={"kind": "after_hours"})
+    return result
+
+
+@blp.route("/anomalies/uninvolved")
+@requires("audit", "read")
+@blp.arguments(UninvolvedQuerySchema, location="query")
+@blp.response(200, UninvolvedReportSchema)
+def anomalies_uninvolved(args):
+    """Access to a case by an organisation whose involvement in it had already ended."""
+    periods = reports.involvement_periods_selectable()
+    if periods is None:
+        raise Problem(501, "まだ利用できません",
+                      "ケースへの関与期間の記録がまだ提供されていないため、このレポートは利用できません。",
+                      type_="not-available-yet")
+    since, until = _period(args)
+    result = reports.uninvolved_access(db.session(), periods, since, until, limit=args["limit"])
+    _record("anomalies", detail={"kind": "uninvolved"})
+    return result
+
+
+# --- verification ---------------------------------------------------------------------------------
+
+@blp.route("/verification")
+@requires("audit", "read")
+@blp.response(200, VerificationStatusSchema)
+def verification_status():
+    """The last chain verification (`caseflow audit verify`), the latest signed checkpoint, and how many
+    events were appended since."""
+    s = db.session()
+    result = reports.verification_status(s, reports.checkpoint_key(current_app.config))
+    _record("verification")
+    return result
+
+
+# --- one event and its reviews ---------------------------------------------------------------------
+
+@blp.route("/<seq>")
+@requires("audit", "read")
+@blp.response(200, AuditEventDetailSchema)
+def get_audit_event(seq):
+    """One event with its reviews."""
+    n = _seq(seq)
+    s = db.session()
+    ev = s.get(AuditEvent, n)
+    if ev is None:
+        raise Problem(404, detail="指定された監査記録は存在しません。")
+    out = _events_with_status([ev])[0]
+    out["review_list"] = reports.reviews_of(s, n)
+    _record("read", resource_id=n)
+    return out
+
+
+@blp.route("/<seq>/reviews")
+@requires("audit", "read")
+@blp.response(200, ReviewListSchema)
+def list_reviews(seq):
+    """Reviews of one event, oldest first."""
+    n = _seq(seq)
+    items = reports.reviews_of(db.session(), n)
+    _record("read", resource_id=n)
+    return {"items": items}
+
+
+@blp.route("/<seq>/reviews", methods=["POST"])
+@requires("audit", "review")
+@blp.arguments(ReviewCreateSchema)
+@blp.response(201, ReviewSchema)
+def create_review(body, seq):
+    """Mark an event reviewed, with a comment (auditors; not one's own actions). Itself audited."""
+    return reports.add_review(db.session(), _seq(seq), current_user, body["comment"])

@@ -22,6 +22,8 @@ _ADVERTISED = {
     "referrals": ["read", "create", "respond"],
     "consents": ["read", "create", "revoke"],
     "meetings": ["read", "manage", "pledge"],
+    "plans": ["read", "manage"],
+    "emergency": ["request", "oversee"],
     "organizations": ["read", "create", "update"],
     "users": ["read", "create", "update"],
     "audit": ["read", "review"],

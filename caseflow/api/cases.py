@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import uuid
 
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from caseflow import authz, db
+from caseflow import db
 from caseflow.api.common import etag, record_read, require_if_match, viewer
 from caseflow.authz import requires
 from caseflow.domain import cases as case_domain

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import validate
 from sqlalchemy import select
 
 from caseflow import audit, db

@@ -12,16 +12,17 @@ from flask import current_app
 from sqlalchemy import select, text
 
 from caseflow import db
-from caseflow.demo import world
+from caseflow.demo import story, world
 from caseflow.domain import accounts
-from caseflow.models import Base, Organization, User
+from caseflow.models import Base, DirectoryEntry, Organization, User
 
 
 class DemoRefused(RuntimeError):
     pass
 
 
-def load(*, reset: bool = False, password: str | None = None, echo: Callable[[str], None] = print) -> dict:
+def load(*, reset: bool = False, password: str | None = None, households: int = 200,
+         echo: Callable[[str], None] = print) -> dict:
     if current_app.config["CASEFLOW_ENV"] == "production":
         raise DemoRefused("the demo world is never loaded in production mode")
     s = db.session()
@@ -29,7 +30,11 @@ def load(*, reset: bool = False, password: str | None = None, echo: Callable[[st
         echo("resetting: deleting all data …")
         _delete_everything()
     orgs = _load_organizations(echo)
+    _load_districts(echo)
+    _load_directory(orgs, echo)
     credentials = _load_users(orgs, password, echo)
+    s.commit()
+    story.build(orgs, echo, households=households)
     s.commit()
     echo("")
     echo("demo users (email / password / role / organisation):")
@@ -54,6 +59,15 @@ def _delete_everything() -> None:
         _recreate_sqlite_triggers(s)
     s.execute(text("INSERT INTO audit_chain_head (id, seq, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
     s.commit()
+
+
+def _load_districts(echo) -> None:
+    from caseflow.domain import codes
+
+    added = codes.ensure("district", world.DISTRICTS_KAMAKURA, scope="kamakura") + \
+        codes.ensure("district", world.DISTRICTS_KUMAMOTO, scope="kumamoto")
+    codes.seed_standard_lists()
+    echo(f"districts: {added} added")
 
 
 def _recreate_sqlite_triggers(s) -> None:
@@ -85,6 +99,36 @@ def _load_organizations(echo) -> dict[str, Organization]:
                                + ", ".join(p["code"] for p in pending))
     echo(f"organisations: {added} added, {len(existing)} in total")
     return existing
+
+
+def _load_directory(orgs: dict[str, Organization], echo) -> None:
+    """Each organisation's directory entry from the world (the Kumamoto leaflet, the city sections …).
+
+    Upsert: a missing entry is added, an entry that differs from the world is set back to it, an equal
+    one is left alone (so a second run changes nothing)."""
+    s = db.session()
+    existing = {e.org_id: e for e in s.scalars(select(DirectoryEntry))}
+    added = updated = 0
+    for spec in world.ORGANIZATIONS:
+        org = orgs[spec["code"]]
+        d = spec["directory"]
+        values = {
+            "fields": ",".join(d["fields"]), "languages": ",".join(d["languages"]),
+            "service_area": ",".join(d["service_area"]), "lgbtq": d["lgbtq"], "eligibility": d["eligibility"] or None,
+            "age_min": d["age_min"], "age_max": d["age_max"], "hours": d["hours"] or None, "phone": d["phone"],
+            "email": d["email"], "website": d["website"], "description": d["description"] or None,
+            "takes_consultations": d["takes_consultations"], "joint_support": d["joint_support"],
+        }
+        entry = existing.get(org.id)
+        if entry is None:
+            s.add(DirectoryEntry(org_id=org.id, capacity="accepting", **values))
+            added += 1
+        elif any(getattr(entry, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(entry, k, v)
+            updated += 1
+    s.flush()
+    echo(f"directory entries: {added} added, {updated} updated")
 
 
 def _load_users(orgs: dict[str, Organization], password: str | None, echo) -> list[tuple]:

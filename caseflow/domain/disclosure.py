@@ -83,11 +83,13 @@ def present_person(person: Person, bases: PersonBases, log: DisclosureLog, case_
     return out
 
 
-def _org_refs(org_ids) -> dict[uuid.UUID, Organization]:
+def _org_refs(org_ids) -> dict:
+    """id -> (id, code, name) rows: only what a reference shows, without building ORM objects."""
     ids = {i for i in org_ids if i}
     if not ids:
         return {}
-    return {o.id: o for o in db.session().scalars(select(Organization).where(Organization.id.in_(ids)))}
+    return {o.id: o for o in db.session().execute(
+        select(Organization.id, Organization.code, Organization.name).where(Organization.id.in_(ids)))}
 
 
 def present_case_page(viewer: Viewer, cases: list[Case]) -> tuple[list[dict], DisclosureLog]:
@@ -95,7 +97,10 @@ def present_case_page(viewer: Viewer, cases: list[Case]) -> tuple[list[dict], Di
     log = DisclosureLog()
     s = db.session()
     person_ids = [c.primary_person_id for c in cases if c.primary_person_id]
-    persons = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_(person_ids)))} if person_ids else {}
+    # Only the columns a list item shows (rows, not ORM objects): name and reading, age band, collector.
+    persons = {p.id: p for p in s.execute(
+        select(Person.id, Person.name, Person.name_kana, Person.birth_year, Person.collected_by_org_id)
+        .where(Person.id.in_(person_ids)))} if person_ids else {}
     bases = bases_for_persons(viewer, {p.id: p.collected_by_org_id for p in persons.values()})
     relations = relations_to_cases(viewer, [c.id for c in cases])
     orgs = _org_refs(c.owner_org_id for c in cases)

@@ -18,13 +18,14 @@ stage, the referral's request text). `describe()` turns the SQL results into bas
 """
 from __future__ import annotations
 
+import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, literal, or_, select, union
-from sqlalchemy.sql import Select
+from sqlalchemy import String, Uuid, and_, func, literal, null, or_, select, type_coerce, union, union_all
+from sqlalchemy.sql import ColumnElement, Select
 
 from caseflow import db
 from caseflow.db import utcnow
@@ -106,25 +107,56 @@ def visible_case_ids(viewer: Viewer, now: datetime | None = None) -> Select:
                  emergency_case_ids(viewer, now))
 
 
+def case_is_visible(viewer: Viewer, now: datetime | None = None, case_id=Case.id) -> ColumnElement[bool]:
+    """SQL condition, correlated to `case_id` (default Case.id): the viewer may see that case.
+
+    The same rule as `visible_case_ids`, written as keyed EXISTS probes. Use it for one case, or to walk
+    cases in an index order and stop at a page; `Case.id IN visible_case_ids(...)` builds the viewer's
+    whole visible set first, which is what you want only when that set is small."""
+    now = now or utcnow()
+    return or_(
+        select(CaseInvolvement.id).where(CaseInvolvement.case_id == case_id, CaseInvolvement.org_id == viewer.org_id,
+                                         CaseInvolvement.until.is_(None)).exists(),
+        select(Referral.id).where(Referral.case_id == case_id, Referral.to_org_id == viewer.org_id,
+                                  Referral.state == "pending").exists(),
+        select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
+        .where(AgendaItem.case_id == case_id, Meeting.window_start <= now, Meeting.window_end > now).exists(),
+        select(EmergencyAccess.id).where(EmergencyAccess.case_id == case_id, *_emergency_active(viewer, now)).exists(),
+    )
+
+
+# Above this many open involvements, list pages walk cases newest first and probe visibility per case
+# (cost ~ page size / share of visible cases) instead of building the visible set (cost ~ its size).
+LARGE_CASELOAD = 1500
+
+
+def has_large_caseload(viewer: Viewer) -> bool:
+    """Does the viewer's organisation work on more than LARGE_CASELOAD cases? (A bounded count.)"""
+    limit = int(os.environ.get("CASEFLOW_LARGE_CASELOAD", LARGE_CASELOAD))  # tests force either form
+    capped = (select(CaseInvolvement.id).where(CaseInvolvement.org_id == viewer.org_id,
+                                               CaseInvolvement.until.is_(None))
+              .limit(limit + 1).subquery())
+    return db.session().scalar(select(func.count()).select_from(capped)) > limit
+
+
 def relations_to_cases(viewer: Viewer, case_ids: list[uuid.UUID], now: datetime | None = None) -> dict:
     """For each case: the viewer organisation's relations ("owner", "referral", "task", "referral_pending",
-    "meeting", "emergency"), in one query per kind for the whole page."""
+    "meeting", "emergency"), in one query (UNION ALL of the four kinds) for the whole page."""
     now = now or utcnow()
     out: dict[uuid.UUID, set[str]] = defaultdict(set)
     if not case_ids:
         return out
-    s = db.session()
-    for case_id, relation in s.execute(
-        select(CaseInvolvement.case_id, CaseInvolvement.relation).where(
-            CaseInvolvement.org_id == viewer.org_id, CaseInvolvement.until.is_(None),
-            CaseInvolvement.case_id.in_(case_ids))):
-        out[case_id].add(relation)
+    kinds = [select(CaseInvolvement.case_id.label("case_id"), CaseInvolvement.relation.label("relation")).where(
+        CaseInvolvement.org_id == viewer.org_id, CaseInvolvement.until.is_(None),
+        CaseInvolvement.case_id.in_(case_ids))]
     for label, stmt in (("referral_pending", pending_referral_case_ids(viewer)),
                         ("meeting", meeting_case_ids(viewer, now)),
                         ("emergency", emergency_case_ids(viewer, now))):
         col = stmt.selected_columns[0]
-        for (case_id,) in s.execute(stmt.where(col.in_(case_ids))):
-            out[case_id].add(label)
+        kinds.append(stmt.add_columns(literal(label).label("relation")).where(col.in_(case_ids)))
+    for case_id, relation in db.session().execute(union_all(*kinds)):
+        out[case_id].add(relation)
     return out
 
 
@@ -145,70 +177,92 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, pu
                       now: datetime | None = None) -> dict[uuid.UUID, PersonBases]:
     """`persons` maps person id -> the organisation that collected the person's data.
 
-    Three set-based queries for any number of persons: consents, meetings, emergency accesses.
+    One set-based query for any number of persons: consents, meetings and emergency accesses, as the
+    three branches of a UNION ALL (one round trip instead of three).
     """
     now = now or utcnow()
     result = {pid: PersonBases(own=(collector == viewer.org_id)) for pid, collector in persons.items()}
     others = [pid for pid, b in result.items() if not b.own]
     if not others:
         return result
-    s = db.session()
+
+    def typed_null(type_):
+        return type_coerce(null(), type_)
 
     # Consent: recipient is the viewer's organisation or its kind; valid now; not revoked.
-    consent_rows = s.execute(
-        select(Consent.person_id, ConsentCategory.category, Consent.id)
+    consents = (
+        select(literal("consent", String).label("kind"), Consent.person_id.label("person_id"),
+               typed_null(Uuid()).label("case_id"), ConsentCategory.category.label("category"),
+               Consent.id.label("ref_id"), Consent.obtained_at.label("sort_at"))
         .join(ConsentCategory, ConsentCategory.consent_id == Consent.id)
         .where(Consent.person_id.in_(others), Consent.purpose == purpose, Consent.revoked_at.is_(None),
                Consent.valid_from <= now, or_(Consent.valid_until.is_(None), Consent.valid_until > now),
-               Consent.id.in_(select(ConsentRecipient.consent_id).where(or_(
-                   ConsentRecipient.org_id == viewer.org_id, ConsentRecipient.org_kind == viewer.org_kind))))
-        .order_by(Consent.obtained_at.desc(), Consent.id))
-    for person_id, category, consent_id in consent_rows:
-        result[person_id].consent.setdefault(category, consent_id)
-
-    # 支援会議: the person's cases on a sharing meeting's agenda; member organisation; pledged user; window.
-    person_cases = _cases_of_persons(others)
-    all_cases = {c for cases in person_cases.values() for c in cases}
-    if all_cases:
-        pledged = or_(
-            Pledge.meeting_id == Meeting.id,
-            and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
-        meeting_rows = s.execute(
-            select(AgendaItem.case_id, Meeting.id)
-            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-            .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
-            .where(AgendaItem.case_id.in_(all_cases), Meeting.kind.in_(SHARING_MEETING_KINDS),
-                   Meeting.window_start <= now, Meeting.window_end > now,
-                   select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists())
-            .order_by(Meeting.starts_at.desc()))
-        meeting_by_case: dict[uuid.UUID, uuid.UUID] = {}
-        for case_id, meeting_id in meeting_rows:
-            meeting_by_case.setdefault(case_id, meeting_id)
-        for pid, cases in person_cases.items():
-            for case_id in cases:
-                if case_id in meeting_by_case:
-                    result[pid].meeting_by_case[case_id] = meeting_by_case[case_id]
-
+               consent_names_viewer(viewer)))
+    # 支援会議: the person's cases (primary person or current household member) on a sharing meeting's
+    # agenda; member organisation; pledged user; window.
+    pledged = or_(
+        Pledge.meeting_id == Meeting.id,
+        and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
+    person_cases = _person_cases(others).subquery()
+    meetings = (
+        select(literal("meeting", String), person_cases.c.person_id, AgendaItem.case_id, typed_null(String()),
+               Meeting.id, Meeting.starts_at)
+        .join(AgendaItem, AgendaItem.case_id == person_cases.c.case_id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
+        .where(Meeting.kind.in_(SHARING_MEETING_KINDS), Meeting.window_start <= now, Meeting.window_end > now,
+               select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists()))
     # Emergency: this user's own open break-glass access to the person.
-    for person_id, access_id in s.execute(
-            select(EmergencyAccess.person_id, EmergencyAccess.id)
-            .where(EmergencyAccess.person_id.in_(others), *_emergency_active(viewer, now))):
-        result[person_id].emergency = access_id
+    emergencies = (
+        select(literal("emergency", String), EmergencyAccess.person_id, typed_null(Uuid()), typed_null(String()),
+               EmergencyAccess.id, EmergencyAccess.opened_at)
+        .where(EmergencyAccess.person_id.in_(others), *_emergency_active(viewer, now)))
+    u = union_all(consents, meetings, emergencies).subquery()
+    rows = db.session().execute(
+        select(u.c.kind, u.c.person_id, u.c.case_id, u.c.category, u.c.ref_id)
+        # newest consent per category and newest meeting per case first (they win below)
+        .order_by(u.c.kind, u.c.sort_at.desc(), u.c.ref_id))
+    meeting_by_case: dict[uuid.UUID, uuid.UUID] = {}
+    persons_of_case: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for kind, person_id, case_id, category, ref_id in rows:
+        if kind == "consent":
+            result[person_id].consent.setdefault(category, ref_id)
+        elif kind == "meeting":
+            meeting_by_case.setdefault(case_id, ref_id)  # the latest meeting of the case
+            persons_of_case[case_id].add(person_id)
+        else:
+            result[person_id].emergency = ref_id
+    for case_id, pids in persons_of_case.items():
+        for pid in pids:
+            result[pid].meeting_by_case[case_id] = meeting_by_case[case_id]
     return result
 
 
-def _cases_of_persons(person_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
-    """person -> cases where the person is the primary person or a current household member."""
-    s = db.session()
-    out: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    stmt = union(
+def consent_names_viewer(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL, correlated to Consent: a recipient of the consent is the viewer's organisation or its kind.
+    (A keyed EXISTS per consent: `Consent.id IN (recipients of the viewer)` read the whole
+    consent_recipients table on every request.)"""
+    return (select(ConsentRecipient.id)
+            .where(ConsentRecipient.consent_id == Consent.id,
+                   or_(ConsentRecipient.org_id == viewer.org_id, ConsentRecipient.org_kind == viewer.org_kind))
+            .exists())
+
+
+def _person_cases(person_ids: list[uuid.UUID]):
+    """(person_id, case_id): cases where the person is the primary person or a current household member."""
+    return union(
         select(Case.primary_person_id.label("person_id"), Case.id.label("case_id"))
         .where(Case.primary_person_id.in_(person_ids)),
         select(HouseholdMember.person_id, Case.id)
         .join(Case, Case.household_id == HouseholdMember.household_id)
         .where(HouseholdMember.person_id.in_(person_ids), HouseholdMember.until.is_(None)),
     )
-    for person_id, case_id in s.execute(stmt):
+
+
+def _cases_of_persons(person_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """person -> cases where the person is the primary person or a current household member."""
+    out: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for person_id, case_id in db.session().execute(_person_cases(person_ids)):
         out[person_id].add(case_id)
     return out
 

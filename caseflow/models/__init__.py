@@ -9,7 +9,10 @@ from caseflow.models.case import (STAGES, Case, CaseCounter, CaseInvolvement, Ca
                                   HouseholdMember, Person, ProgressRecord)
 from caseflow.models.sharing import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.models.referral import REFERRAL_STATES, DirectoryEntry, Referral, ReferralEvent
-from caseflow.models.meeting import MEETING_KINDS, AgendaItem, Meeting, MeetingAttendee, MeetingMember, Pledge
+from caseflow.models.meeting import (MEETING_KINDS, AgendaItem, Meeting, MeetingAttendee, MeetingDecision, MeetingMember,
+                                     MinutesCorrection, MinutesEntry, Pledge)
+from caseflow.models.plan import (LIFE_DOMAINS, RISK_LEVELS, TASK_STATUSES, Assessment, AssessmentContribution,
+                                  AssessmentDomain, PlanAgreement, PlanGoal, PlanTask, SupportPlan)
 
 __all__ = [
     "Base", "ORG_KINDS", "Organization", "ROLES", "User", "UserRole", "LoginSession", "ApiToken",
@@ -18,4 +21,7 @@ __all__ = [
     "Person", "ProgressRecord", "CATEGORIES", "Consent", "ConsentCategory", "ConsentRecipient", "EmergencyAccess",
     "REFERRAL_STATES", "DirectoryEntry", "Referral", "ReferralEvent",
     "MEETING_KINDS", "AgendaItem", "Meeting", "MeetingAttendee", "MeetingMember", "Pledge",
+    "LIFE_DOMAINS", "RISK_LEVELS", "TASK_STATUSES", "Assessment", "AssessmentContribution", "AssessmentDomain",
+    "PlanAgreement", "PlanGoal", "PlanTask", "SupportPlan",
+    "MinutesEntry", "MinutesCorrection", "MeetingDecision",
 ]

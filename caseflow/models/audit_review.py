@@ -9,7 +9,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseflow.db import Base, UTCDateTime, new_id, utcnow
@@ -64,5 +74,6 @@ class AuditVerification(Base):
 _events = AuditEvent.__table__
 Index("ix_audit_events_action_seq", _events.c.action, _events.c.seq)
 Index("ix_audit_events_basis_seq", _events.c.legal_basis, _events.c.seq)
-Index("ix_audit_events_outcome_seq", _events.c.outcome, _events.c.seq)
+Index("ix_audit_events_outcome_seq", _events.c.outcome, _events.c.seq, _events.c.actor_org_id,
+      _events.c.actor_user_id)
 Index("ix_audit_events_flagged_seq", _events.c.flagged, _events.c.seq)

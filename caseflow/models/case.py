@@ -10,8 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint,
-                        Uuid)
+from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, Uuid)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.db import Base, UTCDateTime, new_id, utcnow

@@ -1,15 +1,21 @@
-"""Referrals between agencies (初期対応／他機関紹介) and the organisation directory."""
+"""Referrals between agencies (初期対応／他機関紹介) and the organisation directory.
+
+A case may have several referrals open at once, but at most one *pending* referral to the same
+organisation: a partial unique index enforces it in the database, so two simultaneous requests
+cannot both create one (caseflow.domain.referrals turns the violation into a 409).
+"""
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, Uuid
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseflow.db import Base, UTCDateTime, new_id, utcnow
 
 REFERRAL_STATES = ("pending", "accepted", "declined", "withdrawn", "completed")
+CAPACITY_STATES = ("accepting", "full", "paused")  # 受入可 / 満員 / 受入停止
 
 
 class Referral(Base):
@@ -36,6 +42,10 @@ class Referral(Base):
     __table_args__ = (
         Index("ix_referrals_to_state_due", "to_org_id", "state", "reply_due"),
         Index("ix_referrals_from_state", "from_org_id", "state"),
+        # One pending referral per (case, receiving organisation); SQLite and PostgreSQL both
+        # support partial indexes.
+        Index("uq_referrals_pending_case_to_org", "case_id", "to_org_id", unique=True,
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
     )
 
 
@@ -77,3 +87,8 @@ class DirectoryEntry(Base):
     joint_support: Mapped[bool] = mapped_column(Boolean, default=False)
     capacity: Mapped[str] = mapped_column(String(16), default="accepting")  # accepting | full | paused
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Optimistic concurrency (ETag / If-Match): two editors of one entry never overwrite each other silently.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

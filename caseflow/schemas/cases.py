@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
 from caseflow.models import CATEGORIES, ORG_KINDS, STAGES
-from caseflow.models.case import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, SENSITIVE_KEYS, URGENCIES
+from caseflow.models.case import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, URGENCIES
 from caseflow.models.sharing import CONSENT_METHODS
 from caseflow.schemas.common import LIMIT_MAX, PageArgs, Text
 

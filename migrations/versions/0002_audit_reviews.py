@@ -7,9 +7,8 @@ Create Date: 2026-11-27
 Reviews of audit events and chain-verification results live in their own tables (the audit tables
 are append-only). The indexes serve the auditor's keyset searches over millions of events.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
@@ -62,16 +61,40 @@ def upgrade() -> None:
     # would drop its append-only triggers.
     op.create_index('ix_audit_events_action_seq', 'audit_events', ['action', 'seq'], unique=False)
     op.create_index('ix_audit_events_basis_seq', 'audit_events', ['legal_basis', 'seq'], unique=False)
-    op.create_index('ix_audit_events_outcome_seq', 'audit_events', ['outcome', 'seq'], unique=False)
+    # Refusals are rare: with the actor columns in the index, "denied by this organisation/user"
+    # filters inside the index instead of visiting every refused event's row.
+    op.create_index('ix_audit_events_outcome_seq', 'audit_events', ['outcome', 'seq', 'actor_org_id', 'actor_user_id'],
+                    unique=False)
     op.create_index('ix_audit_events_flagged_seq', 'audit_events', ['flagged', 'seq'], unique=False)
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute(f"CREATE INDEX {CASE_INDEX} ON audit_events (json_extract(detail, '$.case_id'))")
+    # Expression indexes, written exactly as caseflow.domain.audit_reports queries them: the action's
+    # area ("cases" of "cases.read"), the legal basis's kind ("consent" of "consent:<id>"), and
+    # detail.case_id. Range or LIKE prefixes are not used: under a non-C collation they are wrong.
+    for name, sql in _expression_indexes(op.get_bind().dialect.name).items():
+        op.execute(f"CREATE INDEX {name} ON audit_events {sql}")
+
+
+def _expression_indexes(dialect: str) -> dict:
+    # (x, seq) serves keyset pages over all time; (x, occurred_at) the same filter within a period.
+    if dialect == 'sqlite':
+        area = "substr(action, 1, instr(action || '.', '.') - 1)"
+        kind = "substr(legal_basis, 1, instr(legal_basis || ':', ':') - 1)"
+        case_id = "json_extract(detail, '$.case_id')"
     else:
-        op.execute(f"CREATE INDEX {CASE_INDEX} ON audit_events (((detail::jsonb) ->> 'case_id'))")
+        area = "split_part(action, '.', 1)"
+        kind = "split_part(legal_basis, ':', 1)"
+        case_id = "((detail::jsonb) ->> 'case_id')"
+    return {
+        'ix_audit_events_area_seq': f"({area}, seq)",
+        'ix_audit_events_area_time': f"({area}, occurred_at)",
+        'ix_audit_events_basis_kind_seq': f"({kind}, seq)",
+        'ix_audit_events_basis_kind_time': f"({kind}, occurred_at)",
+        CASE_INDEX: f"({case_id})",
+    }
 
 
 def downgrade() -> None:
-    op.execute(f"DROP INDEX IF EXISTS {CASE_INDEX}")
+    for name in _expression_indexes(op.get_bind().dialect.name):
+        op.execute(f"DROP INDEX IF EXISTS {name}")
     op.drop_index('ix_audit_events_flagged_seq', table_name='audit_events')
     op.drop_index('ix_audit_events_outcome_seq', table_name='audit_events')
     op.drop_index('ix_audit_events_basis_seq', table_name='audit_events')

@@ -1,0 +1,344 @@
+"""The demo story: households, cases in every stage over two fiscal years, referrals in every state,
+consents (active, expired, one revoked), an emergency access, two 支援会議 and audit patterns for every
+anomaly report. Everything goes through the domain modules, as a user's actions would; only the dates of
+past events are moved back afterwards so the history spans two fiscal years.
+
+Every person is invented from the name pools in caseflow.demo.world; phones and addresses are fictional.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from caseflow import audit, db
+from caseflow.audit import Disclosure
+from caseflow.db import utcnow
+from caseflow.demo import world
+from caseflow.domain import cases as case_domain
+from caseflow.domain import consents, meetings, plans, referrals
+from caseflow.domain.sharing import Viewer
+from caseflow.jpdate import TOKYO
+from caseflow.models import Case, CaseStageChange, Organization, User
+
+SEED = 20260401
+FIRST_DAY = date(2025, 4, 1)  # start of fiscal year 2025 (令和7年度)
+STAGE_MIX = [("intake", 14), ("referral", 14), ("assessment", 24), ("support", 30), ("closed", 18)]
+PATHS = {"intake": [], "referral": ["referral"], "assessment": ["referral", "assessment"],
+         "support": ["referral", "assessment", "support"], "closed": ["referral", "assessment", "support", "closed"]}
+CITY_OWNERS = {  # who opens cases, weighted: most cases are owned by a few departments
+    "kamakura": [("coordinator.kamakura", 6), ("staff.kmk-seikatsu-fukushi", 3), ("staff.kmk-korei-ikiiki", 2),
+                 ("staff.kmk-kodomo-katei-sodan", 1), ("supervisor.kamakura", 1)],
+    "kumamoto": [("coordinator.kumamoto", 6), ("staff.kmm-korei-fukushi", 2), ("staff.kmm-seishin-hoken-fukushi", 2),
+                 ("staff.kmm-kodomo-wakamono-sodan", 1), ("npo.kvoad", 1)],
+}
+RECEIVERS = {
+    "kamakura": ["kmk-seikatsu-fukushi", "kmk-korei-ikiiki", "kmk-shogai-fukushi", "kmk-kyoiku-center", "kmk-shakyo"],
+    "kumamoto": ["kmm-kvoad", "kmm-denden", "kmm-minori", "kmm-darc", "kmm-seishin-hoken-fukushi"],
+}
+ISSUE_WEIGHTS = {"hikikomori": 6, "h8050": 4, "young_carer": 3, "poverty": 6, "employment": 3, "housing": 3,
+                 "isolation": 6, "elderly": 4, "mental_health": 4, "disability": 2, "dv": 1, "addiction": 1,
+                 "foreign": 1, "futoko": 2, "double_care": 1, "disaster": 1, "lgbtq": 1}
+SUMMARIES = {
+    "hikikomori": "長期間自宅から出られない状態が続いている。家族から相談。",
+    "h8050": "高齢の親と無職の子の世帯。親の介護と子の生活の両方に支援が必要。",
+    "young_carer": "中学生が家族の介護を担っており、学校を休みがち。",
+    "poverty": "収入が途絶え、家賃と光熱費の支払いが滞っている。",
+    "isolation": "一人暮らしで相談できる人がいない。地域とのつながりが途切れている。",
+    "elderly": "高齢の単身世帯。見守りと介護サービスの利用調整が必要。",
+    "mental_health": "気分の落ち込みが続き、医療につながっていない。",
+}
+
+
+class Story:
+    def __init__(self, orgs: dict[str, Organization], echo: Callable[[str], None]):
+        self.s = db.session()
+        self.rng = random.Random(SEED)
+        self.orgs = orgs
+        self.echo = echo
+        self.users = {u.email.split("@")[0]: u for u in self.s.scalars(select(User))}
+        self.today = utcnow().astimezone(TOKYO).date()
+
+    def user(self, key: str) -> User:
+        return self.users[key]
+
+    def _worker_of(self, org_id) -> User:
+        return next(u for u in self.users.values() if u.org_id == org_id and not {"auditor", "admin"} & set(u.roles))
+
+    # --- people ---------------------------------------------------------------------------------
+    def _name(self, gender: str, surname=None) -> dict:
+        surname = surname or self.rng.choice(world.SURNAMES)
+        pool = {"female": world.GIVEN_NAMES_F, "male": world.GIVEN_NAMES_M}.get(gender, world.GIVEN_NAMES_X)
+        given = self.rng.choice(pool)
+        return {"name": f"{surname[0]} {given[0]}", "name_kana": f"{surname[1]} {given[1]}"}, surname
+
+    def _person(self, age: int, gender: str, surname=None, *, phone=True) -> tuple[dict, tuple]:
+        names, surname = self._name(gender, surname)
+        born = self.today - timedelta(days=age * 365 + self.rng.randint(0, 364))
+        p = {**names, "birth_date": born, "gender": gender, "languages": ["ja"]}
+        if phone:
+            p["phone"] = f"090-0000-{self.rng.randint(0, 9999):04d}"
+        if self.rng.random() < 0.15:
+            p["contact_preferences"] = [self.rng.choice(["text_only", "line", "no_phone"])]
+        if self.rng.random() < 0.04:
+            p["languages"] = ["ja", self.rng.choice(["vi", "zh", "en", "tl"])]
+        return p, surname
+
+    def _household(self, city: str, issues: list[str]) -> dict:
+        districts = world.DISTRICTS_KAMAKURA if city == "kamakura" else world.DISTRICTS_KUMAMOTO
+        district = self.rng.choice(districts)[0]
+        street = self.rng.choice(world.STREETS.get(district, ["一丁目"]))
+        city_name = "鎌倉市" if city == "kamakura" else "熊本市"
+        address = f"{city_name}{street}{self.rng.randint(1, 30)}-{self.rng.randint(1, 20)}（架空）"
+        if "h8050" in issues:
+            parent, surname = self._person(self.rng.randint(78, 88), self.rng.choice(["female", "male"]))
+            child, _ = self._person(self.rng.randint(48, 56), self.rng.choice(["male", "female"]), surname, phone=False)
+            members = [{"person": child, "relationship": "self", "in_need": True},
+                       {"person": parent, "relationship": "parent", "in_need": True}]
+        elif "young_carer" in issues:
+            child, surname = self._person(self.rng.randint(12, 17), self.rng.choice(["female", "male"]), phone=False)
+            mother, _ = self._person(self.rng.randint(40, 50), "female", surname)
+            members = [{"person": child, "relationship": "self", "in_need": True},
+                       {"person": mother, "relationship": "parent"}]
+        else:
+            me, surname = self._person(self.rng.randint(18, 85), self.rng.choice(["female", "male", "male", "other"]))
+            members = [{"person": me, "relationship": "self", "in_need": True}]
+            if self.rng.random() < 0.5:
+                other, _ = self._person(self.rng.randint(20, 80), self.rng.choice(["female", "male"]), surname)
+                members.append({"person": other, "relationship": self.rng.choice(["spouse", "parent", "sibling"])})
+        if self.rng.random() < 0.1 and members[0]["person"].get("birth_date"):
+            members[0]["person"]["sensitive"] = {"health": "通院歴あり（詳細は面談記録）"}
+        return {"address": address, "district": district, "members": members}
+
+    # --- cases ----------------------------------------------------------------------------------
+    def _issues(self) -> list[str]:
+        codes, weights = zip(*ISSUE_WEIGHTS.items())
+        n = self.rng.choices([1, 2, 3], weights=[5, 4, 1])[0]
+        return sorted(set(self.rng.choices(codes, weights=weights, k=n)))
+
+    def build_cases(self, households: int) -> list[tuple[Case, str]]:
+        built = []
+        stages, weights = zip(*STAGE_MIX)
+        span = (self.today - FIRST_DAY).days
+        for n in range(households):
+            city = "kamakura" if n % 2 == 0 else "kumamoto"
+            owners, w = zip(*CITY_OWNERS[city])
+            actor = self.user(self.rng.choices(owners, weights=w)[0])
+            issues = self._issues()
+            opened = FIRST_DAY + timedelta(days=int(span * (n / households)) + self.rng.randint(0, 6))
+            opened = min(opened, self.today)
+            anonymous = self.rng.random() < 0.05
+            data = {"intake_channel": self.rng.choice([c for c, _ in world.INTAKE_CHANNELS]), "issues": issues,
+                    "urgency": self.rng.choices(["low", "normal", "high", "critical"], weights=[2, 12, 4, 1])[0],
+                    "summary": SUMMARIES.get(issues[0], "相談内容は面談記録を参照。"), "opened_on": opened}
+            if anonymous:
+                data.update(intake_channel="chat", anonymous_label=f"LINE相談 #{1000 + n}")
+            else:
+                data["household"] = self._household(city, issues)
+            case = case_domain.open_case(data, actor=actor)
+            stage = self.rng.choices(stages, weights=weights)[0]
+            if anonymous:
+                stage = "intake"
+            self._move(case, stage, actor, city)
+            built.append((case, city))
+            if (n + 1) % 50 == 0:
+                self.s.flush()
+                self.echo(f"  cases: {n + 1}/{households}")
+        return built
+
+    def _move(self, case: Case, stage: str, actor: User, city: str) -> None:
+        for step in PATHS[stage]:
+            if step == "support":
+                receiver = self.orgs[self.rng.choice(RECEIVERS[city])]
+                plans.add_task(case, owner_org_id=receiver.id, title="定期的な訪問と見守り",
+                               due_on=self.today + timedelta(days=self.rng.randint(7, 60)), actor=actor)
+                plans.add_task(case, owner_org_id=actor.org_id, title="関係機関との調整",
+                               due_on=self.today + timedelta(days=self.rng.randint(3, 30)), actor=actor)
+            reason = {"referral": "関係機関への紹介を検討", "assessment": "関係機関と課題を整理",
+                      "support": "役割分担を決めて支援開始", "closed": "支援目標を達成"}[step]
+            case_domain.transition(case, step, reason=reason,
+                                   closure_reason=self.rng.choice(["goal_achieved", "handed_over", "stable_monitoring",
+                                                                   "moved"]) if step == "closed" else None,
+                                   actor=actor)
+        self.s.flush()
+        self._backdate(case)
+
+    def _backdate(self, case: Case) -> None:
+        """Spread the stage history between the opening date and today (the demo spans two fiscal years)."""
+        changes = self.s.scalars(select(CaseStageChange).where(CaseStageChange.case_id == case.id)
+                                 .order_by(CaseStageChange.at)).all()
+        start = datetime.combine(case.opened_on, time(9, 30), TOKYO)
+        end = utcnow()
+        step = (end - start) / (len(changes) + 1)
+        for i, change in enumerate(changes):
+            change.at = start + step * i + timedelta(minutes=self.rng.randint(0, 240))
+        if case.stage == "closed":
+            case.closed_at = changes[-1].at
+
+    # --- referrals, consents, emergency ---------------------------------------------------------
+    def build_referrals(self, built: list[tuple[Case, str]]) -> None:
+        states = ["pending", "pending", "accepted", "accepted", "declined", "withdrawn", "completed"]
+        n = 0
+        for case, city in built:
+            if case.stage not in ("referral", "assessment", "support") or self.rng.random() < 0.35:
+                continue
+            owner_user = self._worker_of(case.owner_org_id)
+            to_code = self.rng.choice([c for c in RECEIVERS[city] if self.orgs[c].id != case.owner_org_id])
+            receiver = next((u for u in self.users.values() if u.org_id == self.orgs[to_code].id), None)
+            if receiver is None:
+                continue
+            ref = referrals.create_referral(
+                {"case_id": case.id, "to_org_id": self.orgs[to_code].id, "reason": "専門的な支援が必要なため",
+                 "requested_support": self.rng.choice(["訪問による見守りをお願いしたい", "就労に向けた相談支援",
+                                                        "居場所への参加の調整", "家計の立て直しの助言"]),
+                 "urgency": case.urgency},
+                actor=owner_user, today=self.today)
+            state = states[n % len(states)]
+            n += 1
+            if state in ("accepted", "completed"):
+                referrals.change_state(ref, "accept", reason=None, actor=receiver)
+            if state == "completed":
+                referrals.change_state(ref, "complete", reason="支援を終えた", actor=receiver)
+            elif state == "declined":
+                referrals.change_state(ref, "decline", reason="対象地域外のため", actor=receiver)
+            elif state == "withdrawn":
+                referrals.change_state(ref, "withdraw", reason="本人の意向により取下げ", actor=owner_user)
+            elif state == "pending" and n % 3 == 0:
+                ref.reply_due = self.today - timedelta(days=2)  # an overdue one for the inbox
+        self.s.flush()
+        self.echo(f"  referrals: {n}")
+
+    def build_consents(self, built: list[tuple[Case, str]]) -> None:
+        from caseflow.models import Referral
+
+        made = 0
+        now = utcnow()
+        rows = self.s.execute(select(Referral, Case).join(Case, Case.id == Referral.case_id)
+                              .where(Referral.state.in_(("accepted", "pending")), Case.primary_person_id.is_not(None))
+                              .order_by(Referral.created_at)).all()
+        for i, (ref, case) in enumerate(rows[:24]):
+            actor = self._worker_of(case.owner_org_id)
+            kind = i % 6
+            data = {"person_id": case.primary_person_id, "purpose": "support_coordination",
+                    "method": ["written", "oral", "electronic"][i % 3],
+                    "recipients": [{"org_id": ref.to_org_id}], "categories": ["identity", "contact"],
+                    "obtained_at": now - timedelta(days=30 + i)}
+            if kind == 1:
+                data["categories"] = ["identity", "contact", "sensitive", "case_notes"]
+            if kind == 2:  # expired
+                data.update(valid_from=now - timedelta(days=400), obtained_at=now - timedelta(days=401),
+                            valid_until=now - timedelta(days=35))
+            consent = consents.record_consent(data, actor=actor)
+            if i == 3:  # the revoked one
+                consents.revoke_consent(consent, "本人から同意撤回の申し出（電話）", actor=actor)
+            made += 1
+        self.echo(f"  consents: {made} (some expired, one revoked)")
+
+    def build_emergency(self) -> None:
+        from caseflow.models import Referral
+
+        row = self.s.execute(select(Referral, Case).join(Case, Case.id == Referral.case_id)
+                             .where(Referral.state == "pending", Case.primary_person_id.is_not(None))
+                             .order_by(Referral.created_at.desc()).limit(1)).first()
+        if row is None:
+            return
+        ref, case = row
+        user = next((u for u in self.users.values() if u.org_id == ref.to_org_id), None)
+        if user is None:
+            return
+        consents.open_emergency_access(case, case.primary_person_id,
+                                       "訪問時に応答がなく室内で倒れている可能性。家族とも連絡が取れず、安否確認のため緊急に連絡先が必要。",
+                                       24, actor=user)
+        self.echo("  emergency access: 1 (flagged for audit review)")
+
+    # --- meetings ---------------------------------------------------------------------------------
+    def build_meetings(self) -> None:
+        now = utcnow()
+        specs = [
+            ("kumamoto", "supervisor.kumamoto", "令和8年度 第8回 孤独・孤立対策支援会議", now - timedelta(days=3),
+             ["kmm-kenko-fukushi-seisaku", "kmm-kvoad", "kmm-denden", "kmm-seishin-hoken-fukushi"], True),
+            ("kamakura", "supervisor.kamakura", "令和8年度 第9回 鎌倉市支援会議（重層的支援体制整備事業）",
+             now + timedelta(days=6), ["kmk-fukushi-somu", "kmk-chiiki-kyosei", "kmk-seikatsu-fukushi", "kmk-shakyo"],
+             False),
+        ]
+        for city, chair_key, title, starts, member_codes, held in specs:
+            chair = self.user(chair_key)
+            member_ids = [self.orgs[c].id for c in member_codes]
+            attendees = [u.id for u in self.users.values() if u.org_id in member_ids and "auditor" not in u.roles
+                         and "admin" not in u.roles]
+            meeting = meetings.create_meeting(
+                {"kind": "support_meeting", "title": title, "starts_at": starts,
+                 "place": "市役所 本庁舎 第2会議室" if city == "kamakura" else "熊本市役所 14階 会議室",
+                 "member_org_ids": member_ids, "attendee_user_ids": attendees,
+                 "window_start": starts - timedelta(days=10), "sharing_days_after": 14},
+                actor=chair)
+            viewer = Viewer.of(chair)
+            candidates = self.s.scalars(
+                select(Case).where(Case.owner_org_id == chair.org_id, Case.stage != "closed",
+                                   Case.primary_person_id.is_not(None)).order_by(Case.opened_on.desc()).limit(4)).all()
+            items = []
+            for case in candidates:
+                items.append(meetings.add_agenda_item(meeting, {"case_id": case.id, "presenting_org_id": chair.org_id,
+                                                                "points": "支援方針の確認と役割分担", "minutes_allotted": 15},
+                                                      actor=chair, viewer=viewer))
+            meetings.add_agenda_item(meeting, {"topic": "地域の居場所・社会資源の情報共有", "minutes_allotted": 10},
+                                     actor=chair, viewer=viewer)
+            for uid in attendees[: max(1, len(attendees) - 1)]:  # one attendee has not signed yet
+                meetings.sign_pledge(meeting, actor=self.s.get(User, uid))
+            if held and items:
+                meetings.transition(meeting, "held", actor=chair)
+                for item in items:
+                    meetings.write_minutes(meeting, item, "現状を共有し、訪問の頻度を増やすことを確認した。", actor=chair,
+                                           entry=None)
+                meetings.record_decision(meeting, {"agenda_item_id": items[0].id, "title": "週1回の安否確認訪問",
+                                                   "owner_org_id": self.orgs[member_codes[2]].id,
+                                                   "due_on": self.today + timedelta(days=14)}, actor=chair)
+                meetings.transition(meeting, "minutes_approved", actor=chair)
+            self.s.flush()
+        self.echo("  支援会議: 2 (one held with minutes and a decision, one upcoming)")
+
+    # --- audit patterns ------------------------------------------------------------------------
+    def build_audit_patterns(self) -> None:
+        """Past events for the anomaly reports: a bulk read, after-hours reads, denied attempts."""
+        from caseflow.models import Person
+
+        s = self.s
+        person_ids = s.scalars(select(Person.id).order_by(Person.created_at).limit(40)).all()
+        coord = self.user("coordinator.kumamoto")
+        base = datetime.combine(self.today - timedelta(days=5), time(14, 0), TOKYO)
+        for i, pid in enumerate(person_ids[:35]):  # 35 persons in 7 minutes
+            audit.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=coord,
+                         disclosures=[Disclosure(pid, "own_collection", ["identity"])], occurred_at=base + timedelta(seconds=12 * i))
+        staff = self.user("staff.kmk-seikatsu-fukushi")
+        late = datetime.combine(self.today - timedelta(days=3), time(23, 40), TOKYO)
+        for i, pid in enumerate(person_ids[35:38]):
+            audit.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=staff,
+                         disclosures=[Disclosure(pid, "own_collection", ["identity", "contact"])],
+                         occurred_at=late + timedelta(minutes=3 * i))
+        npo = self.user("npo.darc")
+        for i in range(4):
+            audit.record(s, action="cases.read", resource_type="cases", resource_id=uuid.uuid4(), actor=npo,
+                         outcome="denied", occurred_at=base + timedelta(hours=1, minutes=i))
+        self.echo("  audit patterns: a bulk read, after-hours reads, repeated denied attempts")
+
+
+def build(orgs: dict[str, Organization], echo: Callable[[str], None], households: int = 200) -> bool:
+    """Build the story unless cases already exist (idempotent). Returns whether it built."""
+    s = db.session()
+    if s.scalar(select(func.count(Case.id))):
+        echo("cases: already present, story left as it is (use --reset to rebuild)")
+        return False
+    story = Story(orgs, echo)
+    echo(f"building the demo story ({households} households) …")
+    built = story.build_cases(households)
+    story.build_referrals(built)
+    story.build_consents(built)
+    story.build_emergency()
+    story.build_meetings()
+    story.build_audit_patterns()
+    counts = dict(s.execute(select(Case.stage, func.count(Case.id)).group_by(Case.stage)).all())
+    echo("  cases by stage: " + ", ".join(f"{k} {counts.get(k, 0)}" for k, _ in STAGE_MIX))
+    return True

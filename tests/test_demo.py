@@ -1,0 +1,64 @@
+"""`caseflow demo` on an empty database, then the README walkthrough, end to end (issue 9)."""
+
+from click.testing import CliRunner
+
+from caseflow.cli import main
+
+PW = "demo-walkthrough-password"
+ENV_FAST_HASH = {"CASEFLOW_PASSWORD_TIME_COST": "1", "CASEFLOW_PASSWORD_MEMORY_COST": "1024"}
+
+
+def _login(app, email):
+    c = app.test_client()
+    r = c.post("/api/v1/auth/login", json={"email": email, "password": PW})
+    assert r.status_code == 200, r.get_json()
+    return c, {"X-CSRF-Token": r.get_json()["csrf_token"]}
+
+
+def test_demo_then_walkthrough(app, db_url, tmp_path):
+    env = {"CASEFLOW_DATABASE_URL": db_url, **ENV_FAST_HASH}
+    r = CliRunner().invoke(main, ["demo", "--password", PW], env=env)
+    assert r.exit_code == 0, r.output
+    assert "coordinator.kamakura@demo.caseflow.example" in r.output and "cases by stage" in r.output
+    again = CliRunner().invoke(main, ["demo", "--password", PW], env=env)
+    assert again.exit_code == 0 and "already present" in again.output
+
+    coord, h = _login(app, "coordinator.kamakura@demo.caseflow.example")
+    me = coord.get("/api/v1/auth/me").get_json()
+    assert me["org"]["name"].endswith("地域共生課")
+    page = coord.get("/api/v1/cases?limit=200").get_json()
+    assert {c["stage"] for c in page["items"]} == {"intake", "referral", "assessment", "support", "closed"}
+    case = next(c for c in page["items"] if c["primary_person"] and c["stage"] == "support")
+    detail = coord.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert detail["persons"][0]["name"] and detail["persons"][0]["name_kana"]
+    kana = detail["persons"][0]["name_kana"].split()[0]
+    found = coord.get("/api/v1/cases", query_string={"q": kana}).get_json()["items"]
+    assert case["id"] in [c["id"] for c in found]
+    assert coord.get(f"/api/v1/cases/{case['id']}/history").get_json()[0]["to_stage"] == "intake"
+
+    # an NPO's referral inbox has pending referrals, overdue first; their persons are de-identified
+    npo, nh = _login(app, "npo.kvoad@demo.caseflow.example")
+    inbox = npo.get("/api/v1/referrals?box=inbox&state=pending").get_json()["items"]
+    assert inbox, "the demo has pending referrals to KVOAD"
+    counts = npo.get("/api/v1/referrals/counts").get_json()
+    assert counts
+
+    # meetings: one held with minutes, one upcoming; the agenda PDF renders
+    sup, sh = _login(app, "supervisor.kumamoto@demo.caseflow.example")
+    meetings = sup.get("/api/v1/meetings").get_json()["items"]
+    assert meetings
+    pdf = sup.get(f"/api/v1/meetings/{meetings[0]['id']}/agenda.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    kpi = sup.get("/api/v1/reports/kpi?fiscal_year=2025").get_json()
+    assert kpi["new_consultations"]["total"] is None or kpi["new_consultations"]["total"] > 0
+
+    # the auditor sees every anomaly report populated, and the chain verifies
+    aud, ah = _login(app, "auditor.kamakura@demo.caseflow.example")
+    for kind in ("emergency", "denied", "bulk", "after-hours"):
+        r = aud.get(f"/api/v1/audit-events/anomalies/{kind}")
+        assert r.status_code == 200, (kind, r.get_json())
+        body = r.get_json()
+        items = body.get("items", body)
+        assert items, kind
+    verify = CliRunner().invoke(main, ["audit", "verify"], env=env)
+    assert verify.exit_code == 0, verify.output
