@@ -13,7 +13,7 @@ import pytest
 from caseflow import db
 from caseflow.db import utcnow
 from caseflow.models import (AgendaItem, CaseInvolvement, Consent, ConsentCategory, ConsentRecipient,
-                             EmergencyAccess, Meeting, MeetingMember, Pledge, Referral)
+                             EmergencyAccess, Meeting, MeetingAttendee, MeetingMember, Pledge, Referral)
 from helpers import HANAKO, YAMADA, open_case
 
 CATEGORY_PROBES = {  # category -> (person field, expected value)
@@ -30,7 +30,7 @@ ALL = set(CATEGORY_PROBES)
 COVERED = {"identity", "contact"}  # what the "covering" consent names
 
 RELATIONS = ["owner", "involved_referral", "pending_referral", "uninvolved", "meeting_pledged",
-             "meeting_unpledged", "meeting_after_window", "multilayer_meeting_pledged", "emergency_active",
+             "meeting_unpledged", "meeting_pledged_not_attending", "meeting_after_window", "multilayer_meeting_pledged", "emergency_active",
              "emergency_expired", "auditor"]
 CONSENTS = ["none", "covering", "wrong_recipient", "wrong_category", "expired", "revoked"]
 
@@ -82,8 +82,13 @@ def _setup(app, basic, relation: str, consent: str):
             s.flush()
             s.add_all([MeetingMember(meeting_id=m.id, org_id=viewer_org), MeetingMember(meeting_id=m.id, org_id=owner_org),
                        AgendaItem(meeting_id=m.id, position=1, case_id=case_id, presenting_org_id=owner_org)])
-            if relation != "meeting_unpledged":
+            if relation == "meeting_pledged_not_attending":
+                # a fiscal-year pledge, but this user does not attend this meeting
+                s.add(Pledge(user_id=viewer_user, meeting_id=None, fiscal_year=2026))
+            elif relation != "meeting_unpledged":
                 s.add(Pledge(user_id=viewer_user, meeting_id=m.id))
+            if relation != "meeting_pledged_not_attending":
+                s.add(MeetingAttendee(meeting_id=m.id, user_id=viewer_user))
         if relation.startswith("emergency"):
             expired = relation == "emergency_expired"
             s.add(EmergencyAccess(user_id=viewer_user, org_id=viewer_org, person_id=person_id, case_id=case_id,

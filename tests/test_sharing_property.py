@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from caseflow import create_app, db
 from caseflow.db import utcnow
-from caseflow.models import AgendaItem, CaseInvolvement, EmergencyAccess, Meeting, MeetingMember, Pledge, Referral
+from caseflow.models import (AgendaItem, CaseInvolvement, EmergencyAccess, Meeting, MeetingAttendee, MeetingMember,
+                             Pledge, Referral)
 from conftest import TEST_CONFIG, ApiClient, World, fresh_database
 
 N_ORGS = 3
@@ -160,6 +161,7 @@ def _check_world(app, spec):
             s.add_all([AgendaItem(meeting_id=m.id, position=i, case_id=uuid.UUID(cases[c]["id"]))
                        for i, c in enumerate(sorted(agenda)) if c < len(cases)])
             s.add_all([Pledge(user_id=w.users[f"u{u}@example.jp"], meeting_id=m.id) for u in pledged])
+            s.add_all([MeetingAttendee(meeting_id=m.id, user_id=w.users[f"u{u}@example.jp"]) for u in pledged])
         for (org, c, active) in spec["emergencies"]:
             if c >= len(cases):
                 continue

@@ -12,12 +12,12 @@ from caseflow import audit, db
 from caseflow.db import utcnow
 from caseflow.domain import codes, people
 from caseflow.domain.sharing import (SHARING_MEETING_KINDS, Viewer, case_is_visible, consent_names_viewer,
-                                     has_large_caseload, visible_case_ids)
+                                     has_large_caseload, pledged_attendee, visible_case_ids)
 from caseflow.errors import Problem, validation_problem
 from caseflow.jpdate import fiscal_year, reiwa_fiscal_year, to_tokyo
 from caseflow.models import (AgendaItem, Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, Consent,
                              ConsentCategory, EmergencyAccess, Household, HouseholdMember, Meeting,
-                             MeetingMember, Person, Pledge, ProgressRecord, User)
+                             MeetingMember, Person, ProgressRecord, User)
 from caseflow.text import like_pattern, search_key
 
 # Legal moves. assessment <-> support is the normal feedback loop; a closed case can be reopened.
@@ -286,14 +286,12 @@ def _identity_visible(viewer: Viewer, now: datetime):
     emergency = select(EmergencyAccess.id).where(
         EmergencyAccess.person_id == Person.id, EmergencyAccess.user_id == viewer.user_id,
         EmergencyAccess.opened_at <= now, EmergencyAccess.expires_at > now, EmergencyAccess.closed_at.is_(None))
-    pledged = or_(Pledge.meeting_id == Meeting.id,
-                  and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
     meeting = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
                .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id,
                                          MeetingMember.org_id == viewer.org_id))
                .where(AgendaItem.case_id == Case.id, Meeting.kind.in_(SHARING_MEETING_KINDS),
                       Meeting.window_start <= now, Meeting.window_end > now,
-                      select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists())
+                      pledged_attendee(viewer))
                .correlate(Case))
     return or_(Person.collected_by_org_id == viewer.org_id, consent.exists(), emergency.exists(), meeting.exists())
 

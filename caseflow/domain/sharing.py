@@ -30,7 +30,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from caseflow import db
 from caseflow.db import utcnow
 from caseflow.models import (CATEGORIES, MEETING_KINDS, AgendaItem, Case, CaseInvolvement, Consent, ConsentCategory,
-                             ConsentRecipient, EmergencyAccess, HouseholdMember, Meeting, MeetingMember, Pledge,
+                             ConsentRecipient, EmergencyAccess, HouseholdMember, Meeting, MeetingAttendee, MeetingMember, Pledge,
                              Referral)
 
 DEFAULT_PURPOSE = "support_coordination"  # 支援のための関係機関との情報共有
@@ -168,6 +168,17 @@ def involvement_periods() -> Select:
 
 # --- which personal data ----------------------------------------------------------------------
 
+def pledged_attendee(viewer: Viewer):
+    """SQL, correlated to `Meeting`: the viewer attends the meeting and signed the confidentiality pledge
+    for it (or for its fiscal year). Only such users receive data on the 支援会議 basis."""
+    pledged = or_(Pledge.meeting_id == Meeting.id,
+                  and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
+    return and_(
+        select(MeetingAttendee.user_id).where(MeetingAttendee.meeting_id == Meeting.id,
+                                              MeetingAttendee.user_id == viewer.user_id).exists(),
+        select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists())
+
+
 def _emergency_active(viewer: Viewer, now: datetime):
     return (EmergencyAccess.user_id == viewer.user_id, EmergencyAccess.opened_at <= now,
             EmergencyAccess.expires_at > now, EmergencyAccess.closed_at.is_(None))
@@ -200,9 +211,6 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, pu
                consent_names_viewer(viewer)))
     # 支援会議: the person's cases (primary person or current household member) on a sharing meeting's
     # agenda; member organisation; pledged user; window.
-    pledged = or_(
-        Pledge.meeting_id == Meeting.id,
-        and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
     person_cases = _person_cases(others).subquery()
     meetings = (
         select(literal("meeting", String), person_cases.c.person_id, AgendaItem.case_id, typed_null(String()),
@@ -211,7 +219,7 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, pu
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
         .where(Meeting.kind.in_(SHARING_MEETING_KINDS), Meeting.window_start <= now, Meeting.window_end > now,
-               select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists()))
+               pledged_attendee(viewer)))
     # Emergency: this user's own open break-glass access to the person.
     emergencies = (
         select(literal("emergency", String), EmergencyAccess.person_id, typed_null(Uuid()), typed_null(String()),
@@ -279,14 +287,12 @@ def case_notes_basis(viewer: Viewer, case: Case, primary: PersonBases | None, no
 
 
 def _meeting_basis_for_case(viewer: Viewer, case_id: uuid.UUID, now: datetime) -> uuid.UUID | None:
-    pledged = or_(Pledge.meeting_id == Meeting.id,
-                  and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
     return db.session().scalar(
         select(Meeting.id).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
         .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
         .where(AgendaItem.case_id == case_id, Meeting.kind.in_(SHARING_MEETING_KINDS),
                Meeting.window_start <= now, Meeting.window_end > now,
-               select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists())
+               pledged_attendee(viewer))
         .order_by(Meeting.starts_at.desc()).limit(1))
 
 
