@@ -20,6 +20,16 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+# Expression indexes created by hand in 0002 (engine-specific SQL); autogenerate cannot see them in the
+# models and would otherwise propose dropping them.
+HAND_MADE_INDEXES = {"ix_audit_events_area_seq", "ix_audit_events_area_time", "ix_audit_events_basis_kind_seq",
+                     "ix_audit_events_basis_kind_time", "ix_audit_events_detail_case"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "index" and name in HAND_MADE_INDEXES)
+
+
 def run_migrations_offline() -> None:
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
                       literal_binds=True, render_as_batch=True)
@@ -34,7 +44,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         # Batch mode: SQLite cannot ALTER most things; Alembic copies the table instead.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          compare_type=True, render_item=render_item)
+                          compare_type=True, render_item=render_item, include_object=include_object)
         with context.begin_transaction():
             context.run_migrations()
 

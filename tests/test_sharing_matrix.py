@@ -56,6 +56,7 @@ def _setup(app, basic, relation: str, consent: str):
     person_id = uuid.UUID(next(p["id"] for p in case["persons"] if p["is_primary"]))
     viewer_email = "auditor@example.jp" if relation == "auditor" else "npo@example.jp"
     now = utcnow()
+    extra = {}
     with app.app_context():
         s = db.session()
         viewer_org = basic.orgs["kmm-npo"]
@@ -69,6 +70,7 @@ def _setup(app, basic, relation: str, consent: str):
                            state="accepted" if relation == "involved_referral" else "pending")
             s.add(ref)
             s.flush()
+            extra["referral_id"] = ref.id
             if relation == "involved_referral":
                 s.add(CaseInvolvement(case_id=case_id, org_id=viewer_org, relation="referral", source_id=ref.id))
         if relation.startswith("meeting") or relation.startswith("multilayer"):
@@ -80,6 +82,7 @@ def _setup(app, basic, relation: str, consent: str):
                         window_end=now - timedelta(days=16) if after else now + timedelta(days=14))
             s.add(m)
             s.flush()
+            extra["meeting_id"] = m.id
             s.add_all([MeetingMember(meeting_id=m.id, org_id=viewer_org), MeetingMember(meeting_id=m.id, org_id=owner_org),
                        AgendaItem(meeting_id=m.id, position=1, case_id=case_id, presenting_org_id=owner_org)])
             if relation == "meeting_pledged_not_attending":
@@ -107,7 +110,7 @@ def _setup(app, basic, relation: str, consent: str):
                         category_rows=[ConsentCategory(category=x) for x in cats])
             s.add(c)
         s.commit()
-    return case, person_id, basic.client(viewer_email)
+    return case, person_id, basic.client(viewer_email), extra
 
 
 def _assert_person(person: dict, visible: set[str]):
@@ -131,7 +134,7 @@ def _assert_raw(text: str, visible: set[str]):
 @pytest.mark.parametrize("consent", CONSENTS)
 @pytest.mark.parametrize("relation", RELATIONS)
 def test_visibility_matrix(app, basic, relation, consent):
-    case, person_id, viewer = _setup(app, basic, relation, consent)
+    case, person_id, viewer, extra = _setup(app, basic, relation, consent)
     want = expected(relation, consent)
     detail = viewer.get(f"/api/v1/cases/{case['id']}")
     listing = viewer.get("/api/v1/cases")
@@ -170,6 +173,7 @@ def test_visibility_matrix(app, basic, relation, consent):
     me = next(m for m in household.get_json()["members"] if m["id"] == str(person_id))
     _assert_person(me, want)
     _assert_raw(household.get_data(as_text=True), want)
+    _check_referral_and_meeting_views(viewer, extra, want)
     # the parent in the household: no consent, so only owner / meeting / emergency(no: other person) show it
     parent = next(m for m in household.get_json()["members"] if m["id"] != str(person_id))
     parent_visible = ALL if relation in ("owner", "meeting_pledged") else set()
@@ -179,7 +183,7 @@ def test_visibility_matrix(app, basic, relation, consent):
 
 
 def test_every_disclosure_is_audited_with_its_basis(app, basic):
-    case, person_id, viewer = _setup(app, basic, "involved_referral", "covering")
+    case, person_id, viewer, _ = _setup(app, basic, "involved_referral", "covering")
     viewer.get(f"/api/v1/cases/{case['id']}")
     events = basic.client("auditor@example.jp").get(f"/api/v1/audit-events?person_id={person_id}&action=cases.read") \
         .get_json()["items"]
@@ -190,8 +194,41 @@ def test_every_disclosure_is_audited_with_its_basis(app, basic):
 
 
 def test_emergency_disclosures_are_flagged(app, basic):
-    case, person_id, viewer = _setup(app, basic, "emergency_active", "none")
+    case, person_id, viewer, _ = _setup(app, basic, "emergency_active", "none")
     viewer.get(f"/api/v1/cases/{case['id']}")
     events = basic.client("auditor@example.jp").get("/api/v1/audit-events?action=cases.read&flagged=true") \
         .get_json()["items"]
     assert len(events) == 1 and events[0]["disclosures"][0]["basis"].startswith("emergency:")
+
+
+def _pdf_text(data: bytes, tmp_dir) -> str:
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf", dir=tmp_dir) as f:
+        f.write(data)
+        f.flush()
+        return subprocess.run(["pdftotext", "-layout", f.name, "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _check_referral_and_meeting_views(viewer, extra: dict, want: set[str]):
+    """The referral view, the meeting agenda and its PDF disclose no more than the case view."""
+    if "referral_id" in extra:
+        r = viewer.get(f"/api/v1/referrals/{extra['referral_id']}")
+        assert r.status_code == 200, r.get_json()
+        _assert_raw(r.get_data(as_text=True), want)
+        if "identity" in want:
+            assert YAMADA["name"] in r.get_data(as_text=True)
+    if "meeting_id" in extra:
+        r = viewer.get(f"/api/v1/meetings/{extra['meeting_id']}/agenda")
+        assert r.status_code == 200, r.get_json()
+        _assert_raw(r.get_data(as_text=True), want)
+        pdf = viewer.get(f"/api/v1/meetings/{extra['meeting_id']}/agenda.pdf")
+        assert pdf.status_code == 200
+        text = _pdf_text(pdf.data, None)
+        for category, values in RAW.items():
+            if category not in want:
+                for v in values:
+                    assert v not in text, (category, v)
+        if "identity" in want:  # agenda views name the persons of agenda cases, nothing more
+            assert YAMADA["name"] in r.get_data(as_text=True)
