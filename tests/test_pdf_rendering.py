@@ -36,9 +36,6 @@ from caseflow.pdf import (
     render_pdf,
 )
 
-POPPLER = ("pdftotext", "pdffonts", "pdfinfo", "pdftoppm")
-# scripts/test installs poppler-utils; a missing tool fails the test instead of skipping it.
-needs_poppler = pytest.mark.usefixtures()
 
 TITLE = "支援会議 会議次第"
 RECIPIENT = "福祉課 佐藤 花子"
@@ -144,7 +141,6 @@ def agenda_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ---------------------------------------------------------------------------
 
 
-@needs_poppler
 def test_text_layer_has_title_date_recipient_and_literal_user_text(agenda_pdf: Path) -> None:
     text = squash(run(["pdftotext", "-layout", str(agenda_pdf), "-"]))
     assert TITLE in text
@@ -159,7 +155,6 @@ def test_text_layer_has_title_date_recipient_and_literal_user_text(agenda_pdf: P
     assert "月別 新規相談件数" in text and "子ども・子育て" in text  # chart title and legend
 
 
-@needs_poppler
 def test_fonts_are_embedded_ipaex_only(agenda_pdf: Path) -> None:
     out = run(["pdffonts", str(agenda_pdf)])
     assert out.splitlines()[0].split()[3] == "emb"  # column layout is what the indexing assumes
@@ -171,7 +166,6 @@ def test_fonts_are_embedded_ipaex_only(agenda_pdf: Path) -> None:
     assert all(r[-5] == "yes" for r in rows), out
 
 
-@needs_poppler
 def test_page_one_is_not_blank(agenda_pdf: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "page"
     run(["pdftoppm", "-r", "50", "-f", "1", "-l", "1", "-gray", str(agenda_pdf), str(prefix)])
@@ -189,7 +183,6 @@ def test_page_one_is_not_blank(agenda_pdf: Path, tmp_path: Path) -> None:
     assert band_dark(height - height // 12, height) > 50  # running footer
 
 
-@needs_poppler
 def test_multi_page_footer_numbers_and_repeated_table_header(agenda_pdf: Path) -> None:
     pages = page_count(agenda_pdf)
     assert pages > 1
@@ -201,7 +194,6 @@ def test_multi_page_footer_numbers_and_repeated_table_header(agenda_pdf: Path) -
         assert "取扱注意" in text and RECIPIENT in text, f"page {page} lacks header/footer"
 
 
-@needs_poppler
 def test_metadata(agenda_pdf: Path) -> None:
     info = run(["pdfinfo", str(agenda_pdf)])
     assert re.search(r"^Title:\s+支援会議 会議次第$", info, re.MULTILINE)
@@ -210,7 +202,6 @@ def test_metadata(agenda_pdf: Path) -> None:
     assert re.search(r"^Page size:.*\(A4\)", info, re.MULTILINE)
 
 
-@needs_poppler
 def test_page_break_block_and_huge_cell_do_not_fail(tmp_path: Path) -> None:
     # A single cell taller than a page must split instead of raising LayoutError.
     huge = "長文の支援経過記録。" * 800
@@ -225,7 +216,6 @@ def test_page_break_block_and_huge_cell_do_not_fail(tmp_path: Path) -> None:
     assert "（該当なし）" in run(["pdftotext", str(path), "-"])
 
 
-@needs_poppler
 def test_unsupported_characters_are_visible_not_dropped(tmp_path: Path) -> None:
     # 𠮷 (outside JIS X 0208) and emoji have no IPAex glyph: print the geta mark.
     # A lone surrogate (possible via JSON "\ud800") must not crash rendering.
