@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from caseflow import authz, db
 from caseflow.api.common import viewer
@@ -13,18 +13,14 @@ from caseflow.models import EmergencyAccess
 from caseflow.pagination import paginate
 from caseflow.schemas.cases import (ConsentInSchema, ConsentOutSchema, ConsentQuerySchema, EmergencyOutSchema,
                                     RevokeSchema)
-from caseflow.schemas.common import EmptySchema, PageArgs
+from caseflow.schemas.common import EmptySchema, PageArgs, page_of
 
 blp = Blueprint("consents", __name__, url_prefix="/api/v1/consents", description="本人同意 (consent records)")
 emergency_blp = Blueprint("emergency", __name__, url_prefix="/api/v1/emergency-accesses",
                           description="Emergency (break-glass) accesses")
 
 
-class ConsentPageSchema(Schema):
-    items = fields.List(fields.Nested(ConsentOutSchema))
-    limit = fields.Integer()
-    offset = fields.Integer()
-    has_more = fields.Boolean()
+ConsentPageSchema = page_of(ConsentOutSchema)
 
 
 @blp.route("")
@@ -68,11 +64,7 @@ class EmergencyQuerySchema(PageArgs):
     include_closed = fields.Boolean(load_default=False)
 
 
-class EmergencyPageSchema(Schema):
-    items = fields.List(fields.Nested(EmergencyOutSchema))
-    limit = fields.Integer()
-    offset = fields.Integer()
-    has_more = fields.Boolean()
+EmergencyPageSchema = page_of(EmergencyOutSchema)
 
 
 @emergency_blp.route("")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from caseflow import audit, db
@@ -18,7 +17,7 @@ from caseflow.models.case import RELATIONSHIP_LABELS
 from caseflow.pagination import paginate
 from caseflow.schemas.cases import (HouseholdInSchema, HouseholdOutSchema, HouseholdUpdateSchema, MemberEndSchema,
                                     MemberInSchema, PersonInSchema, PersonOutSchema)
-from caseflow.schemas.common import PageArgs, Text
+from caseflow.schemas.common import PageArgs, Text, page_of
 from caseflow.text import like_pattern, search_key
 
 persons_blp = Blueprint("persons", __name__, url_prefix="/api/v1/persons", description="Persons (個人)")
@@ -48,11 +47,7 @@ class PersonQuerySchema(PageArgs):
     q = Text(max_length=100)
 
 
-class PersonPageSchema(Schema):
-    items = fields.List(fields.Nested(PersonOutSchema))
-    limit = fields.Integer()
-    offset = fields.Integer()
-    has_more = fields.Boolean()
+PersonPageSchema = page_of(PersonOutSchema)
 
 
 @persons_blp.route("")

@@ -109,19 +109,23 @@ def present_case_page(viewer: Viewer, cases: list[Case]) -> tuple[list[dict], Di
         item = _case_facts(case, orgs, relations.get(case.id, set()))
         person = persons.get(case.primary_person_id)
         if person is not None:
-            b = bases[person.id]
             item["age_band"] = age_band(person.birth_year)
-            summary = {"id": person.id}
-            identity = b.basis("identity", case.id)
-            if identity:
-                summary.update(name=person.name, name_kana=person.name_kana)
-                log.add(person.id, identity, "identity")
-            summary["redacted"] = identity is None
-            item["primary_person"] = summary
-        else:
-            item["primary_person"] = None
+        item["primary_person"] = primary_person_ref(person, bases, case.id, log)
         items.append(item)
     return items, log
+
+
+def primary_person_ref(person: Person | None, bases: dict, case_id: uuid.UUID, log: DisclosureLog) -> dict | None:
+    """A case's primary person in a list: id, and the name only where identity is allowed."""
+    if person is None:
+        return None
+    summary = {"id": person.id}
+    identity = bases[person.id].basis("identity", case_id)
+    if identity:
+        summary.update(name=person.name, name_kana=person.name_kana)
+        log.add(person.id, identity, "identity")
+    summary["redacted"] = identity is None
+    return summary
 
 
 def _case_facts(case: Case, orgs: dict, relations: set[str]) -> dict:

@@ -35,7 +35,7 @@ from sqlalchemy.sql import Select
 
 from caseflow import audit, db
 from caseflow.db import utcnow
-from caseflow.domain.disclosure import DisclosureLog, age_band, present_person
+from caseflow.domain.disclosure import DisclosureLog, age_band, present_person, primary_person_ref
 from caseflow.domain.sharing import Viewer, bases_for_persons, relations_to_cases
 from caseflow.errors import Problem, validation_problem
 from caseflow.models import (Case, CaseInvolvement, HouseholdMember, Organization, Person, Referral, ReferralEvent,
@@ -307,16 +307,8 @@ def present(viewer: Viewer, refs: list[Referral], *, detail: bool, today: date) 
                 if p.id in member_of else None,
                 "in_need": member_of[p.id].in_need if p.id in member_of else p.id == case.primary_person_id,
             }) for p in case_persons]
-        elif primary is not None:
-            summary = {"id": primary.id}
-            identity = bases[primary.id].basis("identity", case.id)
-            if identity:
-                summary.update(name=primary.name, name_kana=primary.name_kana)
-                log.add(primary.id, identity, "identity")
-            summary["redacted"] = identity is None
-            case_out["primary_person"] = summary
         else:
-            case_out["primary_person"] = None
+            case_out["primary_person"] = primary_person_ref(primary, bases, case.id, log)
         item = {
             "id": r.id, "state": r.state, "state_label": STATE_LABELS[r.state], "urgency": r.urgency,
             "reason": r.reason, "requested_support": r.requested_support, "reply_due": r.reply_due,

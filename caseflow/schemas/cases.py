@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate, validates_schema, ValidationEr
 from caseflow.models import CATEGORIES, ORG_KINDS, STAGES
 from caseflow.models.case import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, URGENCIES
 from caseflow.models.sharing import CONSENT_METHODS
-from caseflow.schemas.common import LIMIT_MAX, PageArgs, Text
+from caseflow.schemas.common import LIMIT_MAX, PageArgs, Text, page_of
 
 CODE = dict(validate=validate.Length(min=1, max=64))
 
@@ -187,11 +187,7 @@ class CaseDetailSchema(CaseItemSchema):
     created_at = fields.AwareDateTime()
 
 
-class CasePageSchema(Schema):
-    items = fields.List(fields.Nested(CaseItemSchema))
-    limit = fields.Integer()
-    offset = fields.Integer()
-    has_more = fields.Boolean()
+CasePageSchema = page_of(CaseItemSchema)
 
 
 class StageChangeSchema(Schema):
