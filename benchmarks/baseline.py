@@ -136,11 +136,12 @@ DETAIL_PERSONS_SQL = f"""
 SELECT per.id, per.name, per.name_kana, per.birth_date, per.gender, per.phone, per.email, per.line_id,
   per.contact_preferences, per.sensitive, per.notes, per.birth_year, per.languages,
   m.relationship, m.in_need, m.position, per.collected_by_org_id = :org, {CONSENT_CATS}, {MEETING}, {EMERGENCY}
-FROM cases c JOIN persons per ON per.id = c.primary_person_id
-  OR per.id IN (SELECT hm.person_id FROM household_members hm WHERE hm.household_id = c.household_id
-                AND hm.until IS NULL)
+FROM (SELECT primary_person_id AS pid FROM cases WHERE id = :case_id AND primary_person_id IS NOT NULL
+      UNION SELECT hm.person_id FROM cases c0 JOIN household_members hm
+            ON hm.household_id = c0.household_id AND hm.until IS NULL WHERE c0.id = :case_id) x
+JOIN persons per ON per.id = x.pid
+JOIN cases c ON c.id = :case_id
 LEFT JOIN household_members m ON m.person_id = per.id AND m.household_id = c.household_id AND m.until IS NULL
-WHERE c.id = :case_id
 """
 
 

@@ -294,10 +294,11 @@ class Result:
 
 
 def table(results: list[Result], title: str) -> str:
-    lines = [f"### {title}", "", "| benchmark | n | errors | p50 ms | p95 ms | req/s |", "|---|--:|--:|--:|--:|--:|"]
+    lines = [f"### {title}", "", "| benchmark | n | errors | p50 ms | p95 ms | req/s | note |",
+             "|---|--:|--:|--:|--:|--:|---|"]
     for r in results:
         if r.note and not r.latencies:
-            lines.append(f"| {r.name} | – | – | – | – | SKIP: {r.note} |")
+            lines.append(f"| {r.name} | – | – | – | – | – | SKIP: {r.note} |")
         else:
-            lines.append(f"| {r.name} | {r.n} | {r.errors} | {r.p50:.1f} | {r.p95:.1f} | {r.rps:.1f} |")
+            lines.append(f"| {r.name} | {r.n} | {r.errors} | {r.p50:.1f} | {r.p95:.1f} | {r.rps:.1f} | {r.note} |")
     return "\n".join(lines)

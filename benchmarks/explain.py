@@ -49,12 +49,12 @@ def _shape(statement: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
-def plan(engine, statement: str, parameters) -> str:
+def plan(engine, statement: str, parameters, analyze: bool = True) -> str:
     pg = engine.dialect.name == "postgresql"
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        prefix = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " if pg else "EXPLAIN QUERY PLAN "
+        prefix = ("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " if analyze else "EXPLAIN ") if pg else "EXPLAIN QUERY PLAN "
         cur.execute(prefix + statement, parameters)
         rows = cur.fetchall()
         raw.rollback()
@@ -79,6 +79,7 @@ def main(argv=None) -> int:
     ap.add_argument("--only", action="append")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--sql", action="store_true", help="print the full SQL of the planned statements")
+    ap.add_argument("--no-analyze", action="store_true", help="PostgreSQL: EXPLAIN without running the statement")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     app = make_app(args.database_url)
@@ -134,7 +135,7 @@ def main(argv=None) -> int:
             print(f"plan of: {_shape(st)[:200]}{' …' if len(_shape(st)) > 200 else ''}")
             if args.sql:
                 print(st)
-            print(plan(engine, st, params))
+            print(plan(engine, st, params, analyze=not args.no_analyze))
             print()
     return 0
 

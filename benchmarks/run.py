@@ -49,6 +49,10 @@ def run_inprocess(app, clients, sm, args, rng) -> tuple[list[Result], dict]:
     for ep in endpoints(app):
         if args.only and not any(o in ep.name for o in args.only):
             continue
+        if args.skip and any(o in ep.name for o in args.skip):
+            print(f"SKIP {ep.name}: --skip", flush=True)
+            results.append(Result(ep.name, note="skipped (--skip)"))
+            continue
         n = min(args.requests, ep.requests or args.requests)
         state: dict = {}
         why = prepare(app, ep, sm, clients, n + (0 if ep.writes else 0), state)
@@ -66,6 +70,10 @@ def run_inprocess(app, clients, sm, args, rng) -> tuple[list[Result], dict]:
             client.request(method, url, body)
         t_all = time.perf_counter()
         for i in range(n):
+            if time.perf_counter() - t_all > args.budget and res.n >= 5:
+                res.note = f"stopped after {res.n} requests (--budget {args.budget:.0f} s)"
+                print(f"  ({ep.name}: {res.note})", flush=True)
+                break
             method, url, body = ep.make(i, sm, rng, state)
             t0 = time.perf_counter()
             r = client.request(method, url, body)
@@ -265,6 +273,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", action="append", help="run only benchmarks whose name contains this (repeatable)")
+    ap.add_argument("--skip", action="append", help="skip benchmarks whose name contains this (repeatable)")
+    ap.add_argument("--budget", type=float, default=120, help="seconds at most per in-process benchmark")
     ap.add_argument("--no-inprocess", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--http", action="store_true", help="also run the gunicorn load test")

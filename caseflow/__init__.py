@@ -30,7 +30,25 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(_start_request)
     app.after_request(_finish_request)
     logging.getLogger("caseflow").setLevel(logging.INFO)
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _NoQueryStrings) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(_NoQueryStrings())
     return app
+
+
+class _NoQueryStrings(logging.Filter):
+    """The development server (`caseflow run`) logs every request line, and query strings can carry personal
+    data (a name search, ?q=山田): keep the method and path, drop the query."""
+
+    _QUERY = re.compile(r"\?[^\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(self._QUERY.sub("?[query omitted]", a) if isinstance(a, str) else a
+                                for a in record.args)
+        elif isinstance(record.msg, str) and not record.args:
+            record.msg = self._QUERY.sub("?[query omitted]", record.msg)
+        return True
 
 
 def _start_request():
@@ -52,15 +70,32 @@ def _start_request():
     return None
 
 
+def _has_body() -> bool:
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return False
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
 def _check_body():
     """Writes carry JSON or nothing; reject other bodies before any view sees them."""
     from caseflow.errors import Problem
 
-    if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
+    if not _has_body():
         return
     if not request.is_json:
         raise Problem(415, detail="Content-Type: application/json で送信してください。", type_="unsupported-media-type")
-    if request.get_json(silent=True) is None and request.get_data().strip() not in (b"null",):
+    data = request.get_data(cache=True)
+    if request.content_length is None and len(data) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        # A streamed (chunked) body has no Content-Length to refuse up front, and werkzeug silently stops
+        # reading at MAX_CONTENT_LENGTH: refuse it rather than parse a truncated body.
+        from werkzeug.exceptions import RequestEntityTooLarge
+
+        raise RequestEntityTooLarge()
+    try:
+        parsed = request.get_json(silent=True)
+    except RecursionError:  # "[[[[…" nested past the parser's limit: bad input, not a server error
+        parsed = None
+    if parsed is None and data.strip() not in (b"null",):
         raise Problem(400, detail="JSON の形式が正しくありません。", type_="validation",
                       errors={"json": ["JSON として解釈できません。"]})
 
@@ -71,19 +106,24 @@ def _unstorable(value: str) -> bool:
     return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
 
 
-def _bad_strings(value, path: str, out: list) -> None:
-    if isinstance(value, str):
-        if _unstorable(value):
-            out.append(path or "json")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            if _unstorable(k):
-                out.append(path or "json")
-            else:
-                _bad_strings(v, f"{path}.{k}" if path else k, out)
-    elif isinstance(value, list):
-        for v in value:
-            _bad_strings(v, path, out)
+def _bad_strings(document) -> list[str]:
+    """Paths of the strings (keys included) in a parsed JSON document that cannot be stored. Iterative:
+    documents may nest as deep as the JSON parser allows."""
+    bad, stack = [], [(document, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _unstorable(value):
+                bad.append(path or "json")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if _unstorable(k):
+                    bad.append(path or "json")
+                else:
+                    stack.append((v, f"{path}.{k}" if path else k))
+        elif isinstance(value, list):
+            stack.extend((v, path) for v in value)
+    return bad
 
 
 def _check_text():
@@ -92,11 +132,11 @@ def _check_text():
 
     bad = [k for k, v in (request.view_args or {}).items() if isinstance(v, str) and _unstorable(v)]
     bad += [k for k, values in request.args.lists() if _unstorable(k) or any(_unstorable(v) for v in values)]
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length:
-        _bad_strings(request.get_json(silent=True), "", bad)
+    if _has_body():
+        bad += _bad_strings(request.get_json(silent=True))
     if bad:
-        raise validation_problem({name if not _unstorable(name) else "query": ["使用できない文字（NUL など）が含まれています。"]
-                                  for name in bad})
+        message = ["使用できない文字（NUL など）が含まれています。"]
+        raise validation_problem({"query" if _unstorable(name) else name: message for name in bad})
 
 
 def _finish_request(response):

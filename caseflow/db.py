@@ -55,7 +55,8 @@ class UTCDateTime(TypeDecorator):
 
 
 def make_engine(url: str) -> Engine:
-    kwargs: dict = {"future": True}
+    # hide_parameters: SQL parameters (personal data) never appear in exception messages or logs.
+    kwargs: dict = {"future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:

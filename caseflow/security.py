@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, g, request, session as cookie_session
 from flask_login import LoginManager, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from caseflow import db
 from caseflow.db import utcnow
@@ -72,30 +72,45 @@ def authenticate(email: str, password: str) -> User:
             pass
         _audit_failed_login(None, "unknown_account")
         raise _bad_credentials()
+    cfg = current_app.config
     if user.locked_until and user.locked_until > now:
-        retry = int((user.locked_until - now).total_seconds()) + 1
         _audit_failed_login(user, "locked")
-        raise Problem(429, "ログインが一時的にロックされています",
-                      "ログインの失敗が続いたため、しばらくしてから再度お試しください。",
-                      type_="account-locked", headers={"Retry-After": str(retry)})
+        raise _locked(user.locked_until, now)
+    # Count the attempt before checking it, atomically and committed at once: a read-modify-write counter
+    # loses increments when guesses arrive in parallel, and every guess in flight would be checked.
+    attempt, locked_until = s.execute(
+        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins, User.locked_until)).one()
+    s.commit()
+    if (locked_until and locked_until > now) or attempt > cfg["LOGIN_MAX_FAILURES"]:
+        # Locked by a parallel attempt since we looked, or more attempts in flight than the limit allows:
+        # refused without looking at the password.
+        _audit_failed_login(user, "locked")
+        raise _locked(locked_until if locked_until and locked_until > now
+                      else now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"]), now)
     try:
         ph.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        cfg = current_app.config
-        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
+        if attempt >= cfg["LOGIN_MAX_FAILURES"]:
+            s.execute(update(User).where(User.id == user.id).values(
+                locked_until=now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"]), failed_logins=0))
         _audit_failed_login(user, "bad_password")
         raise _bad_credentials()
     if not user.active:
         _audit_failed_login(user, "inactive")
         raise _bad_credentials()
+    s.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None))
+    s.refresh(user)
     if ph.check_needs_rehash(user.password_hash):
         user.password_hash = ph.hash(password)
-    user.failed_logins = 0
-    user.locked_until = None
     return user
+
+
+def _locked(until, now) -> Problem:
+    retry = int((until - now).total_seconds()) + 1
+    return Problem(429, "ログインが一時的にロックされています",
+                   "ログインの失敗が続いたため、しばらくしてから再度お試しください。",
+                   type_="account-locked", headers={"Retry-After": str(retry)})
 
 
 def _audit_failed_login(user: User | None, reason: str) -> None:

@@ -20,7 +20,7 @@ from caseflow.db import utcnow
 from caseflow.domain import audit_reports as reports
 from caseflow.errors import Problem
 from caseflow.models import AuditEvent
-from caseflow.schemas.common import LIMIT_MAX, Text
+from caseflow.schemas.common import Day, LIMIT_MAX, Text, Timestamp
 
 blp = Blueprint("audit_events", __name__, url_prefix="/api/v1/audit-events",
                 description="The audit trail (auditors only; metadata, never case content)")
@@ -37,9 +37,9 @@ _SEQ_RANGE = validate.Range(min=0, max=2**62)
 
 
 class PeriodSchema(Schema):
-    since = fields.AwareDateTime(validate=_PERIOD_RANGE,
+    since = Timestamp(validate=_PERIOD_RANGE,
                                  metadata={"description": "from (inclusive), e.g. 2026-04-01T00:00:00+09:00"})
-    until = fields.AwareDateTime(validate=_PERIOD_RANGE, metadata={"description": "to (exclusive)"})
+    until = Timestamp(validate=_PERIOD_RANGE, metadata={"description": "to (exclusive)"})
 
 
 class AuditQuerySchema(PeriodSchema):
@@ -66,7 +66,7 @@ class AuditQuerySchema(PeriodSchema):
 
 class AuditEventSchema(Schema):
     seq = fields.Integer()
-    occurred_at = fields.AwareDateTime()
+    occurred_at = Timestamp()
     actor_user_id = fields.UUID(allow_none=True)
     actor_org_id = fields.UUID(allow_none=True)
     action = fields.String()
@@ -81,7 +81,7 @@ class AuditEventSchema(Schema):
     hash = fields.String()
     reviewed = fields.Boolean()
     reviews = fields.Integer()
-    last_reviewed_at = fields.AwareDateTime(allow_none=True)
+    last_reviewed_at = Timestamp(allow_none=True)
 
 
 class AuditPageSchema(Schema):
@@ -100,7 +100,7 @@ class ReviewSchema(Schema):
     reviewer_user_id = fields.UUID()
     reviewer_org_id = fields.UUID()
     comment = fields.String()
-    reviewed_at = fields.AwareDateTime()
+    reviewed_at = Timestamp()
 
 
 class ReviewListSchema(Schema):
@@ -126,8 +126,8 @@ class BasisGroupSchema(Schema):
     basis_label = fields.String()
     disclosures = fields.Integer()
     users = fields.Integer()
-    first_at = fields.AwareDateTime()
-    last_at = fields.AwareDateTime()
+    first_at = Timestamp()
+    last_at = Timestamp()
     first_seq = fields.Integer()
     last_seq = fields.Integer()
     categories = fields.List(fields.String())
@@ -140,8 +140,8 @@ class OrgDisclosureSchema(Schema):
     org_name = fields.String(allow_none=True)
     org_kind = fields.String(allow_none=True)
     disclosures = fields.Integer()
-    first_at = fields.AwareDateTime()
-    last_at = fields.AwareDateTime()
+    first_at = Timestamp()
+    last_at = Timestamp()
     bases = fields.List(fields.Nested(BasisGroupSchema))
 
 
@@ -153,8 +153,8 @@ class BasisKindCountSchema(Schema):
 
 class PersonReportSchema(Schema):
     person_id = fields.UUID()
-    since = fields.AwareDateTime(allow_none=True)
-    until = fields.AwareDateTime(allow_none=True)
+    since = Timestamp(allow_none=True)
+    until = Timestamp(allow_none=True)
     total_disclosures = fields.Integer()
     organisations = fields.List(fields.Nested(OrgDisclosureSchema))
     by_basis_kind = fields.List(fields.Nested(BasisKindCountSchema))
@@ -162,8 +162,8 @@ class PersonReportSchema(Schema):
 
 class ReportBase(Schema):
     kind = fields.String()
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = Timestamp()
+    until = Timestamp()
     summary = fields.Dict(keys=fields.String(), values=fields.Integer())
     truncated = fields.Boolean()
 
@@ -175,7 +175,7 @@ class GrantUseSchema(Schema):
 
 class EmergencyItemSchema(ActorSchema):
     seq = fields.Integer()
-    occurred_at = fields.AwareDateTime()
+    occurred_at = Timestamp()
     action = fields.String()
     resource_type = fields.String()
     resource_id = fields.String(allow_none=True)
@@ -183,7 +183,7 @@ class EmergencyItemSchema(ActorSchema):
     outcome = fields.String()
     reviewed = fields.Boolean()
     reviews = fields.Integer()
-    last_reviewed_at = fields.AwareDateTime(allow_none=True)
+    last_reviewed_at = Timestamp(allow_none=True)
     grant_use = fields.Nested(GrantUseSchema, allow_none=True)
 
 
@@ -194,8 +194,8 @@ class EmergencyReportSchema(ReportBase):
 class DeniedItemSchema(ActorSchema):
     denied = fields.Integer()
     distinct_actions = fields.Integer()
-    first_at = fields.AwareDateTime()
-    last_at = fields.AwareDateTime()
+    first_at = Timestamp()
+    last_at = Timestamp()
     actions = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
@@ -204,8 +204,8 @@ class FailedLoginSchema(Schema):
     display_name = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     failures = fields.Integer()
-    first_at = fields.AwareDateTime()
-    last_at = fields.AwareDateTime()
+    first_at = Timestamp()
+    last_at = Timestamp()
 
 
 class DeniedReportSchema(ReportBase):
@@ -215,13 +215,13 @@ class DeniedReportSchema(ReportBase):
 
 
 class BulkItemSchema(ActorSchema):
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = Timestamp()
+    until = Timestamp()
     persons = fields.Integer(metadata={"description": "distinct persons over the whole incident"})
     events = fields.Integer()
     peak_persons = fields.Integer(metadata={"description": "most distinct persons within one window"})
     peak_events = fields.Integer()
-    peak_window_start = fields.AwareDateTime()
+    peak_window_start = Timestamp()
     windows = fields.Integer()
 
 
@@ -235,14 +235,14 @@ class WorkingHoursSchema(Schema):
     end = fields.String()
     timezone = fields.String()
     weekends_off = fields.Boolean()
-    holidays = fields.List(fields.Date())
+    holidays = fields.List(Day())
 
 
 class AfterHoursUserSchema(ActorSchema):
     events = fields.Integer()
     persons = fields.Integer()
-    first_at = fields.AwareDateTime()
-    last_at = fields.AwareDateTime()
+    first_at = Timestamp()
+    last_at = Timestamp()
 
 
 class AfterHoursReportSchema(ReportBase):
@@ -255,10 +255,10 @@ class AfterHoursReportSchema(ReportBase):
 
 class UninvolvedItemSchema(ActorSchema):
     seq = fields.Integer()
-    occurred_at = fields.AwareDateTime()
+    occurred_at = Timestamp()
     action = fields.String()
     case_id = fields.String()
-    involved_until = fields.AwareDateTime()
+    involved_until = Timestamp()
     personal_data = fields.Boolean()
 
 
@@ -287,7 +287,7 @@ class AfterHoursQuerySchema(PeriodSchema):
     work_start = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"), metadata={"description": "HH:MM, Japan time"})
     work_end = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"))
     weekends_off = fields.Boolean()
-    holidays = fields.List(fields.Date(), metadata={"description": "closed days (repeat the parameter)"})
+    holidays = fields.List(Day(), metadata={"description": "closed days (repeat the parameter)"})
     scope = fields.String(load_default="personal_data", validate=validate.OneOf(["personal_data", "all"]))
     after_seq = fields.Integer(validate=_SEQ_RANGE)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIMIT_MAX))
@@ -301,8 +301,8 @@ class VerificationRunSchema(Schema):
     id = fields.Integer()
     mode = fields.String()
     ok = fields.Boolean()
-    started_at = fields.AwareDateTime()
-    finished_at = fields.AwareDateTime()
+    started_at = Timestamp()
+    finished_at = Timestamp()
     from_seq = fields.Integer()
     to_seq = fields.Integer()
     to_hash = fields.String()

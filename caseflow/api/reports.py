@@ -13,6 +13,7 @@ from caseflow.authz import requires
 from caseflow.db import utcnow
 from caseflow.domain import reports
 from caseflow.errors import Problem
+from caseflow.schemas.common import Day
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="KPI reports (aggregate counts; small counts suppressed outside the lead department)")
@@ -20,9 +21,9 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
 
 class ReportArgs(Schema):
     fiscal_year = fields.Integer(validate=validate.Range(min=2000, max=2100), metadata={"description": "年度 (April–March)"})
-    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"), metadata={"description": "YYYY-MM"})
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    month = fields.String(validate=validate.Regexp(r"^20\d{2}-(0[1-9]|1[0-2])$"), metadata={"description": "YYYY-MM"})
+    start = Day(data_key="from")
+    end = Day(data_key="to")
     org_id = fields.UUID(metadata={"description": "owner organisation of the cases"})
     district = fields.String(validate=validate.Length(max=64))
     audience = fields.String(validate=validate.OneOf(["shared", "internal"]), load_default="shared",
@@ -59,6 +60,7 @@ def _build(args):
 @blp.route("/kpi")
 @requires("reports", "read")
 @blp.arguments(ReportArgs, location="query")
+@blp.response(200)
 def kpi(args):
     """KPI report as JSON; suppressed cells are null (see `suppressed_below`)."""
     data, threshold, suppressed = _build(args)

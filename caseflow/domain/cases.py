@@ -116,6 +116,18 @@ def _lead_worker(user_id, actor) -> uuid.UUID:
     return user.id
 
 
+def touch_case(case: Case, now=None) -> None:
+    """Record activity on the case (the follow-up lists read it).
+
+    A plain UPDATE, not an ORM change: it does not bump the case's version (its ETag is for edits), so
+    concurrent work on one case does not collide; it takes the case's row lock (PostgreSQL), which
+    serialises plan creation and assessment numbering per case; and on SQLite it opens the transaction
+    before any SAVEPOINT (a SAVEPOINT outside a transaction would commit on RELEASE).
+    """
+    db.session().execute(update(Case).where(Case.id == case.id).values(last_activity_at=now or utcnow())
+                         .execution_options(synchronize_session="fetch"))
+
+
 def require_owner(case: Case, actor) -> None:
     if case.owner_org_id != actor.org_id:
         raise Problem(403, detail="この操作は担当組織（ケースの主担当）のみ行えます。", type_="forbidden")
@@ -197,7 +209,7 @@ def add_progress(case: Case, data: dict, *, actor, relations: set[str]) -> Progr
     rec = ProgressRecord(case_id=case.id, org_id=actor.org_id, author_user_id=actor.id, kind=data["kind"],
                          occurred_on=data["occurred_on"], body=data["body"])
     db.session().add(rec)
-    case.last_activity_at = utcnow()
+    touch_case(case)
     db.session().flush()
     audit.record(db.session(), action="progress.create", resource_type="cases", resource_id=case.id, actor=actor,
                  detail={"progress_id": str(rec.id)})
@@ -265,14 +277,16 @@ def _text_match(viewer: Viewer, q: str, now: datetime):
     conditions = [Case.case_number == q.strip().upper()]
     if key:
         pattern = like_pattern(key)
-        member = (select(HouseholdMember.person_id).where(HouseholdMember.household_id == Case.household_id,
-                                                          HouseholdMember.until.is_(None))
-                  .correlate(Case))
-        matching_person = (select(Person.id).where(
-            Person.search_key.like(pattern, escape="\\"),
-            or_(Person.id == Case.primary_person_id, Person.id.in_(member)),
-            _identity_visible(viewer, now)))
-        conditions.append(matching_person.exists())
+        # The primary person, or a current household member, whose name matches and whose identity the
+        # viewer may see. Two keyed EXISTS rather than one with `id = primary OR id IN members`, which
+        # PostgreSQL can only answer by scanning every person for every case.
+        primary = select(Person.id).where(
+            Person.id == Case.primary_person_id, Person.search_key.like(pattern, escape="\\"),
+            _identity_visible(viewer, now))
+        member = select(Person.id).join(HouseholdMember, HouseholdMember.person_id == Person.id).where(
+            HouseholdMember.household_id == Case.household_id, HouseholdMember.until.is_(None),
+            Person.search_key.like(pattern, escape="\\"), _identity_visible(viewer, now))
+        conditions += [primary.exists(), member.exists()]
     return or_(*conditions)
 
 

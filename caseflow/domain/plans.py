@@ -23,13 +23,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from caseflow import audit, db
 from caseflow.db import utcnow
 from caseflow.domain import codes
+from caseflow.domain.cases import touch_case
 from caseflow.domain.disclosure import DisclosureLog
 from caseflow.domain.sharing import (Viewer, bases_for_persons, case_notes_basis, relations_to_cases,
                                      visible_case_ids)
@@ -50,18 +51,6 @@ def today_tokyo() -> date:
 
 def _relations(case: Case, actor) -> set[str]:
     return relations_to_cases(Viewer.of(actor), [case.id]).get(case.id, set())
-
-
-def touch_case(case: Case, now=None) -> None:
-    """Record activity on the case (the follow-up lists read it).
-
-    A plain UPDATE, not an ORM change: it does not bump the case's version (its ETag is for edits), so
-    concurrent work on one case does not collide; it takes the case's row lock (PostgreSQL), which
-    serialises plan creation and assessment numbering per case; and on SQLite it opens the transaction
-    before any SAVEPOINT (a SAVEPOINT outside a transaction would commit on RELEASE).
-    """
-    db.session().execute(update(Case).where(Case.id == case.id).values(last_activity_at=now or utcnow())
-                         .execution_options(synchronize_session="fetch"))
 
 
 def require_involved(case: Case, actor, what: str) -> None:

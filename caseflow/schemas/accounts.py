@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from caseflow.models import ORG_KINDS, ROLES
-from caseflow.schemas.common import PageArgs, Text, page_of
+from caseflow.schemas.common import PageArgs, Text, Timestamp, page_of
 
 
 class LoginSchema(Schema):
@@ -21,7 +21,7 @@ class OrganizationRefSchema(Schema):
 class OrganizationSchema(OrganizationRefSchema):
     parent_id = fields.UUID(allow_none=True)
     active = fields.Boolean()
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
 
 
 class OrganizationCreateSchema(Schema):
@@ -48,7 +48,7 @@ class UserSchema(Schema):
     roles = fields.List(fields.String())
     active = fields.Boolean()
     org = fields.Nested(OrganizationRefSchema)
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
 
 
 class MeSchema(UserSchema):
@@ -87,10 +87,10 @@ class TokenSchema(Schema):
     id = fields.UUID()
     name = fields.String()
     prefix = fields.String()
-    created_at = fields.AwareDateTime()
-    expires_at = fields.AwareDateTime()
-    revoked_at = fields.AwareDateTime(allow_none=True)
-    last_used_at = fields.AwareDateTime(allow_none=True)
+    created_at = Timestamp()
+    expires_at = Timestamp()
+    revoked_at = Timestamp(allow_none=True)
+    last_used_at = Timestamp(allow_none=True)
 
 
 class TokenIssuedSchema(TokenSchema):

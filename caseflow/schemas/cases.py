@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate, validates_schema, ValidationEr
 from caseflow.models import CATEGORIES, ORG_KINDS, STAGES
 from caseflow.models.case import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, URGENCIES
 from caseflow.models.sharing import CONSENT_METHODS
-from caseflow.schemas.common import LIMIT_MAX, PageArgs, Text, page_of
+from caseflow.schemas.common import Day, LIMIT_MAX, PageArgs, Text, Timestamp, page_of
 
 CODE = dict(validate=validate.Length(min=1, max=64))
 
@@ -24,7 +24,7 @@ class SensitiveSchema(Schema):
 class PersonInSchema(Schema):
     name = Text(max_length=100, allow_none=True)
     name_kana = Text(max_length=100, allow_none=True, metadata={"description": "フリガナ"})
-    birth_date = fields.Date(allow_none=True)
+    birth_date = Day(allow_none=True)
     estimated_age = fields.Integer(validate=validate.Range(min=0, max=120), allow_none=True,
                                    metadata={"description": "when the birth date is unknown"})
     gender = fields.String(validate=validate.OneOf(GENDERS), allow_none=True)
@@ -44,7 +44,7 @@ class MemberInSchema(Schema):
     person_id = fields.UUID()
     relationship = fields.String(required=True, validate=validate.OneOf(RELATIONSHIPS))
     in_need = fields.Boolean(load_default=False)
-    since = fields.Date()
+    since = Day()
 
 
 class HouseholdInSchema(Schema):
@@ -59,7 +59,7 @@ class HouseholdUpdateSchema(Schema):
 
 
 class MemberEndSchema(Schema):
-    until = fields.Date(required=True)
+    until = Day(required=True)
 
 
 class CaseCreateSchema(Schema):
@@ -68,7 +68,7 @@ class CaseCreateSchema(Schema):
     urgency = fields.String(validate=validate.OneOf(URGENCIES), load_default="normal")
     summary = Text(max_length=20000, allow_none=True)
     district = fields.String(allow_none=True, **CODE)
-    opened_on = fields.Date()
+    opened_on = Day()
     household = fields.Nested(HouseholdInSchema)
     household_id = fields.UUID()
     primary_person_id = fields.UUID()
@@ -105,8 +105,8 @@ class CaseQuerySchema(PageArgs):
     urgency = fields.List(fields.String(validate=validate.OneOf(URGENCIES)))
     owner_org_id = fields.UUID()
     lead_worker_id = fields.UUID()
-    opened_from = fields.Date()
-    opened_to = fields.Date()
+    opened_from = Day()
+    opened_to = Day()
     q = Text(max_length=100, metadata={"description": "case number, or name / reading (kana-insensitive)"})
 
 
@@ -133,7 +133,7 @@ class PersonOutSchema(Schema):
     member_id = fields.UUID(metadata={"description": "household membership id (household views)"})
     name = fields.String(allow_none=True)
     name_kana = fields.String(allow_none=True)
-    birth_date = fields.Date(allow_none=True)
+    birth_date = Day(allow_none=True)
     gender = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
@@ -160,8 +160,8 @@ class CaseItemSchema(Schema):
     urgency = fields.String()
     intake_channel = fields.String()
     owner_org = fields.Nested(OrgRefSchema, allow_none=True)
-    opened_on = fields.Date()
-    updated_at = fields.AwareDateTime()
+    opened_on = Day()
+    updated_at = Timestamp()
     version = fields.Integer()
     relation = fields.List(fields.String())
     anonymous_label = fields.String(allow_none=True)
@@ -184,7 +184,7 @@ class CaseDetailSchema(CaseItemSchema):
     household = fields.Nested(HouseholdRefSchema, allow_none=True)
     lead_worker = fields.Dict(allow_none=True)
     closure_reason = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
 
 
 CasePageSchema = page_of(CaseItemSchema)
@@ -198,12 +198,12 @@ class StageChangeSchema(Schema):
     closure_reason = fields.String(allow_none=True)
     actor_user_id = fields.UUID(allow_none=True)
     actor_org_id = fields.UUID(allow_none=True)
-    at = fields.AwareDateTime()
+    at = Timestamp()
 
 
 class ProgressInSchema(Schema):
     kind = fields.String(required=True, **CODE)
-    occurred_on = fields.Date(required=True)
+    occurred_on = Day(required=True)
     body = Text(required=True, min_length=1, max_length=20000)
 
 
@@ -211,10 +211,10 @@ class ProgressOutSchema(Schema):
     id = fields.UUID()
     org = fields.Nested(OrgRefSchema)
     kind = fields.String()
-    occurred_on = fields.Date()
+    occurred_on = Day()
     body = fields.String(allow_none=True)
     body_withheld = fields.Boolean()
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
 
 
 class HouseholdOutSchema(Schema):
@@ -240,9 +240,9 @@ class ConsentInSchema(Schema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
                              validate=validate.Length(min=1, max=len(CATEGORIES)))
     method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS))
-    obtained_at = fields.AwareDateTime(required=True)
-    valid_from = fields.AwareDateTime()
-    valid_until = fields.AwareDateTime(allow_none=True)
+    obtained_at = Timestamp(required=True)
+    valid_from = Timestamp()
+    valid_until = Timestamp(allow_none=True)
     form_reference = Text(max_length=200, allow_none=True)
     supersedes_id = fields.UUID()
 
@@ -258,12 +258,12 @@ class ConsentOutSchema(Schema):
     method = fields.String()
     obtained_by_org_id = fields.UUID()
     obtained_by_user_id = fields.UUID()
-    obtained_at = fields.AwareDateTime()
-    valid_from = fields.AwareDateTime()
-    valid_until = fields.AwareDateTime(allow_none=True)
+    obtained_at = Timestamp()
+    valid_from = Timestamp()
+    valid_until = Timestamp(allow_none=True)
     form_reference = fields.String(allow_none=True)
     supersedes_id = fields.UUID(allow_none=True)
-    revoked_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = Timestamp(allow_none=True)
     revoke_reason = fields.String(allow_none=True)
     status = fields.Method("_status")
 
@@ -304,9 +304,9 @@ class EmergencyOutSchema(Schema):
     person_id = fields.UUID()
     case_id = fields.UUID()
     justification = fields.String()
-    opened_at = fields.AwareDateTime()
-    expires_at = fields.AwareDateTime()
-    closed_at = fields.AwareDateTime(allow_none=True)
+    opened_at = Timestamp()
+    expires_at = Timestamp()
+    closed_at = Timestamp(allow_none=True)
 
 
 class CodeSchema(Schema):

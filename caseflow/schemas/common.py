@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -42,3 +43,28 @@ def page_of(item_schema):
 
 class EmptySchema(Schema):
     """For actions that take no body: anything sent is an unknown field (422)."""
+
+
+class Timestamp(fields.AwareDateTime):
+    """An aware datetime within years 2000–2099: older or later values are typos or attacks, and dates
+    outside the calendar range break database conversions and 和暦 rendering."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        dt = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            year = dt.astimezone(timezone.utc).year
+        except (OverflowError, ValueError):
+            year = 0
+        if not 2000 <= year <= 2099:
+            raise ValidationError("2000年から2099年までの日時を指定してください。")
+        return dt
+
+
+class Day(fields.Date):
+    """A calendar date within years 1900–2099 (birth dates included)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        d = super()._deserialize(value, attr, data, **kwargs)
+        if not 1900 <= d.year <= 2099:
+            raise ValidationError("1900年から2099年までの日付を指定してください。")
+        return d

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from caseflow.models.meeting import MEETING_KINDS, MEETING_STATUSES, PLEDGE_SCOPES
-from caseflow.schemas.common import PageArgs, PageMeta, Text
+from caseflow.schemas.common import Day, PageArgs, PageMeta, Text, Timestamp
 
 KINDS = validate.OneOf(list(MEETING_KINDS))
 URL = validate.URL(schemes={"https", "http"}, require_tld=False)
@@ -15,7 +15,7 @@ class MeetingCreateSchema(Schema):
                          metadata={"description": "support_meeting (支援会議), isolation_council, multilayer_meeting "
                                                   "(重層的支援会議), case_conference (ケース会議), regular (定例会)"})
     title = Text(required=True, min_length=1, max_length=200)
-    starts_at = fields.AwareDateTime(required=True)
+    starts_at = Timestamp(required=True)
     place = Text(max_length=200, allow_none=True)
     online_url = Text(max_length=300, allow_none=True, validate=[URL])
     chair_user_id = fields.UUID(metadata={"description": "a supervisor of a member organisation; default: you"})
@@ -23,7 +23,7 @@ class MeetingCreateSchema(Schema):
                                  metadata={"description": "your organisation is always a member"})
     attendee_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500), load_default=list,
                                     metadata={"description": "users of member organisations; the chair attends"})
-    window_start = fields.AwareDateTime(metadata={"description": "sharing starts (preparation); default: now"})
+    window_start = Timestamp(metadata={"description": "sharing starts (preparation); default: now"})
     sharing_days_after = fields.Integer(validate=validate.Range(min=0, max=90), load_default=14,
                                         metadata={"description": "sharing ends this many days after the meeting"})
     pledge_scope = fields.String(validate=validate.OneOf(PLEDGE_SCOPES), load_default="meeting",
@@ -38,13 +38,13 @@ class MeetingCreateSchema(Schema):
 class MeetingUpdateSchema(Schema):
     kind = fields.String(validate=KINDS)
     title = Text(min_length=1, max_length=200)
-    starts_at = fields.AwareDateTime()
+    starts_at = Timestamp()
     place = Text(max_length=200, allow_none=True)
     online_url = Text(max_length=300, allow_none=True, validate=[URL])
     chair_user_id = fields.UUID()
     member_org_ids = fields.List(fields.UUID(), validate=validate.Length(max=200))
     attendee_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500))
-    window_start = fields.AwareDateTime()
+    window_start = Timestamp()
     sharing_days_after = fields.Integer(validate=validate.Range(min=0, max=90))
     pledge_scope = fields.String(validate=validate.OneOf(PLEDGE_SCOPES))
 
@@ -53,8 +53,8 @@ class MeetingQuerySchema(PageArgs):
     upcoming = fields.Boolean(load_default=False, metadata={"description": "from now on, soonest first"})
     kind = fields.List(fields.String(validate=KINDS))
     status = fields.List(fields.String(validate=validate.OneOf(MEETING_STATUSES)))
-    starts_from = fields.AwareDateTime()
-    starts_to = fields.AwareDateTime()
+    starts_from = Timestamp()
+    starts_to = Timestamp()
 
 
 class MeetingTransitionSchema(Schema):
@@ -85,7 +85,7 @@ class AttendeeSchema(Schema):
 
 class MyPledgeSchema(Schema):
     signed = fields.Boolean()
-    signed_at = fields.AwareDateTime(allow_none=True)
+    signed_at = Timestamp(allow_none=True)
     scope = fields.String(allow_none=True)
 
 
@@ -94,7 +94,7 @@ class MeetingItemSchema(Schema):
     kind = fields.String()
     kind_label = fields.String()
     title = fields.String()
-    starts_at = fields.AwareDateTime()
+    starts_at = Timestamp()
     place = fields.String(allow_none=True)
     online_url = fields.String(allow_none=True)
     status = fields.String()
@@ -112,14 +112,14 @@ class MeetingDetailSchema(MeetingItemSchema):
     fiscal_year = fields.Integer()
     members = fields.List(fields.Nested(MeetingOrgRefSchema))
     attendees = fields.List(fields.Nested(AttendeeSchema))
-    window_start = fields.AwareDateTime()
-    window_end = fields.AwareDateTime()
+    window_start = Timestamp()
+    window_end = Timestamp()
     sharing_days_after = fields.Integer()
     pledge_scope = fields.String()
-    held_at = fields.AwareDateTime(allow_none=True)
-    minutes_approved_at = fields.AwareDateTime(allow_none=True)
+    held_at = Timestamp(allow_none=True)
+    minutes_approved_at = Timestamp(allow_none=True)
     minutes_approved_by = fields.Nested(MeetingUserRefSchema, allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
     version = fields.Integer()
     my_pledge = fields.Nested(MyPledgeSchema)
     allowed_transitions = fields.List(fields.String())
@@ -134,7 +134,7 @@ class PledgeRecordSchema(Schema):
     scope = fields.String()
     meeting_id = fields.UUID(allow_none=True)
     fiscal_year = fields.Integer(allow_none=True)
-    signed_at = fields.AwareDateTime()
+    signed_at = Timestamp()
     text_version = fields.String()
 
 
@@ -239,14 +239,14 @@ class CorrectionOutSchema(Schema):
     withheld = fields.Boolean()
     previous_id = fields.UUID(allow_none=True)
     created_by = fields.Nested(MeetingUserRefSchema, allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
 
 
 class DecisionInSchema(Schema):
     agenda_item_id = fields.UUID(required=True)
     title = Text(required=True, min_length=1, max_length=200)
     owner_org_id = fields.UUID(required=True, metadata={"description": "a member organisation"})
-    due_on = fields.Date(required=True)
+    due_on = Day(required=True)
 
 
 class DecisionOutSchema(Schema):
@@ -258,9 +258,9 @@ class DecisionOutSchema(Schema):
     title = fields.String(allow_none=True, metadata={"description": "case_notes-level"})
     title_withheld = fields.Boolean()
     owner_org = fields.Nested(MeetingOrgRefSchema, allow_none=True)
-    due_on = fields.Date(allow_none=True)
+    due_on = Day(allow_none=True)
     task_id = fields.UUID(allow_none=True, metadata={"description": "the plan task it became"})
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
 
 
 class MinutesItemSchema(AgendaItemOutSchema):
@@ -268,7 +268,7 @@ class MinutesItemSchema(AgendaItemOutSchema):
     original_text = fields.String(allow_none=True)
     text_withheld = fields.Boolean()
     recorded_by = fields.Nested(MeetingUserRefSchema, allow_none=True)
-    recorded_at = fields.AwareDateTime(allow_none=True)
+    recorded_at = Timestamp(allow_none=True)
     entry_version = fields.Integer(allow_none=True)
     corrections = fields.List(fields.Nested(CorrectionOutSchema))
     decisions = fields.List(fields.Nested(DecisionOutSchema))
@@ -280,7 +280,7 @@ class MinutesSchema(Schema):
     window_open = fields.Boolean()
     status = fields.String()
     locked = fields.Boolean()
-    approved_at = fields.AwareDateTime(allow_none=True)
+    approved_at = Timestamp(allow_none=True)
     approved_by = fields.Nested(MeetingUserRefSchema, allow_none=True)
     items = fields.List(fields.Nested(MinutesItemSchema))
 
@@ -290,7 +290,7 @@ class MinutesEntryOutSchema(Schema):
     agenda_item_id = fields.UUID()
     body = fields.String()
     version = fields.Integer()
-    updated_at = fields.AwareDateTime()
+    updated_at = Timestamp()
 
 
 class MeetingCaseSchema(AgendaCaseSchema):
@@ -304,7 +304,7 @@ class MeetingRefSchema(Schema):
     kind = fields.String()
     kind_label = fields.String()
     title = fields.String()
-    starts_at = fields.AwareDateTime()
+    starts_at = Timestamp()
     status = fields.String()
     status_label = fields.String()
     organizer_org = fields.Nested(MeetingOrgRefSchema, allow_none=True)

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from caseflow.models.plan import GOAL_STATUSES, LIFE_DOMAINS, RISK_LEVELS, TASK_STATUSES
 from caseflow.schemas.cases import OrgRefSchema
-from caseflow.schemas.common import PageArgs, PageMeta, Text
+from caseflow.schemas.common import Day, PageArgs, PageMeta, Text, Timestamp
 
 CODE = dict(validate=validate.Length(min=1, max=64))
 DOMAIN = validate.OneOf(list(LIFE_DOMAINS), error="未知の生活領域です: {input}（使えるもの: {choices}）")
@@ -25,7 +25,7 @@ class AssessmentDomainInSchema(Schema):
 
 
 class AssessmentInSchema(Schema):
-    assessed_on = fields.Date(metadata={"description": "default: today (Japan time)"})
+    assessed_on = Day(metadata={"description": "default: today (Japan time)"})
     domains = fields.List(fields.Nested(AssessmentDomainInSchema), load_default=list,
                           validate=validate.Length(max=len(LIFE_DOMAINS)))
     strengths = Text(max_length=10000, allow_none=True, metadata={"description": "世帯の強み"})
@@ -48,7 +48,7 @@ class ContributionInSchema(Schema):
 class PlanInSchema(Schema):
     assessment_id = fields.UUID(metadata={"description": "default: the current assessment"})
     policy = Text(max_length=10000, allow_none=True, metadata={"description": "支援方針"})
-    review_on = fields.Date(allow_none=True, metadata={"description": "next review (モニタリング) date"})
+    review_on = Day(allow_none=True, metadata={"description": "next review (モニタリング) date"})
     goals = fields.List(Text(min_length=1, max_length=500), load_default=list, validate=validate.Length(max=20))
     goals_from_assessment = fields.Boolean(load_default=False,
                                            metadata={"description": "copy the assessment's agreed goals"})
@@ -57,7 +57,7 @@ class PlanInSchema(Schema):
 class PlanUpdateSchema(Schema):
     assessment_id = fields.UUID(allow_none=True)
     policy = Text(max_length=10000, allow_none=True)
-    review_on = fields.Date(allow_none=True)
+    review_on = Day(allow_none=True)
 
 
 class GoalInSchema(Schema):
@@ -75,7 +75,7 @@ class TaskInSchema(Schema):
     title = Text(required=True, min_length=1, max_length=200,
                  metadata={"description": "what to do; keep personal details for `description`"})
     description = Text(max_length=10000, allow_none=True)
-    due_on = fields.Date(required=True)
+    due_on = Day(required=True)
     worker_id = fields.UUID(allow_none=True)
     goal_id = fields.UUID(allow_none=True)
     source = Text(max_length=100, allow_none=True)
@@ -84,7 +84,7 @@ class TaskInSchema(Schema):
 class TaskUpdateSchema(Schema):
     title = Text(min_length=1, max_length=200)
     description = Text(max_length=10000, allow_none=True)
-    due_on = fields.Date()
+    due_on = Day()
     worker_id = fields.UUID(allow_none=True)
     goal_id = fields.UUID(allow_none=True)
 
@@ -143,7 +143,7 @@ class ContributionOutSchema(Schema):
     risk_label = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     note_withheld = fields.Boolean()
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
 
 
 class AssessmentOutSchema(Schema):
@@ -153,8 +153,8 @@ class AssessmentOutSchema(Schema):
     case_id = fields.UUID()
     version_no = fields.Integer()
     current = fields.Boolean()
-    assessed_on = fields.Date()
-    created_at = fields.AwareDateTime()
+    assessed_on = Day()
+    created_at = Timestamp()
     author_org = fields.Nested(OrgRefSchema, allow_none=True)
     domains = fields.List(fields.Nested(AssessmentDomainOutSchema))
     issue_codes = fields.List(fields.String())
@@ -188,15 +188,15 @@ class TaskOutSchema(Schema):
     result_withheld = fields.Boolean()
     status = fields.String()
     status_label = fields.String()
-    due_on = fields.Date()
+    due_on = Day()
     overdue = fields.Boolean()
     days_overdue = fields.Integer()
     allowed_transitions = fields.List(fields.String())
     source = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
-    started_at = fields.AwareDateTime(allow_none=True)
-    finished_at = fields.AwareDateTime(allow_none=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    started_at = Timestamp(allow_none=True)
+    finished_at = Timestamp(allow_none=True)
     version = fields.Integer()
 
 
@@ -219,7 +219,7 @@ class RoleOutSchema(Schema):
     tasks = fields.Dict(keys=fields.String(), values=fields.Integer(),
                         metadata={"description": "live and done tasks of the organisation by status"})
     agreed = fields.Boolean(metadata={"description": "agreed after its latest task was assigned"})
-    agreed_at = fields.AwareDateTime(allow_none=True)
+    agreed_at = Timestamp(allow_none=True)
     agreed_by = fields.String(allow_none=True, metadata={"description": "shown to the organisation itself"})
     needs_reconfirmation = fields.Boolean()
 
@@ -234,12 +234,12 @@ class PlanOutSchema(Schema):
     case_id = fields.UUID()
     version = fields.Integer()
     assessment = fields.Nested(AssessmentRefSchema, allow_none=True)
-    review_on = fields.Date(allow_none=True)
+    review_on = Day(allow_none=True)
     policy = fields.String(allow_none=True)
     policy_withheld = fields.Boolean()
     created_by_org = fields.Nested(OrgRefSchema, allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = Timestamp()
+    updated_at = Timestamp()
     goals = fields.List(fields.Nested(GoalOutSchema))
     tasks = fields.List(fields.Nested(TaskOutSchema))
     task_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -253,7 +253,7 @@ class AgreementOutSchema(Schema):
     plan_id = fields.UUID()
     org = fields.Nested(OrgRefSchema)
     task_count = fields.Integer()
-    agreed_at = fields.AwareDateTime()
+    agreed_at = Timestamp()
 
 
 class FollowupCaseSchema(Schema):
@@ -271,8 +271,8 @@ class FollowupCaseSchema(Schema):
 
 class StaleCaseSchema(Schema):
     case = fields.Nested(FollowupCaseSchema)
-    last_activity_at = fields.AwareDateTime()
-    last_progress_on = fields.Date(allow_none=True)
+    last_activity_at = Timestamp()
+    last_progress_on = Day(allow_none=True)
     days_without_activity = fields.Integer()
 
 

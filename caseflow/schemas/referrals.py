@@ -7,7 +7,7 @@ from caseflow.models import ORG_KINDS, REFERRAL_STATES
 from caseflow.models.case import URGENCIES
 from caseflow.models.referral import CAPACITY_STATES
 from caseflow.schemas.cases import PersonOutSchema, PrimaryPersonRefSchema
-from caseflow.schemas.common import LIMIT_MAX, PageArgs, Text, page_of
+from caseflow.schemas.common import Day, LIMIT_MAX, PageArgs, Text, Timestamp, page_of
 
 CODE = dict(validate=validate.Length(min=1, max=64))
 
@@ -49,7 +49,7 @@ class DirectoryEntrySchema(Schema):
     takes_consultations = fields.Boolean(metadata={"description": "個別相談を受け付けるか"})
     joint_support = fields.Boolean(metadata={"description": "協同支援の可否"})
     capacity = fields.String(metadata={"description": "accepting (受入可) | full (満員) | paused (受入停止)"})
-    updated_at = fields.AwareDateTime()
+    updated_at = Timestamp()
     version = fields.Integer()
 
 
@@ -105,7 +105,7 @@ class ReferralCreateSchema(Schema):
     requested_support = Text(required=True, min_length=1, max_length=4000, metadata={
         "description": "依頼内容. Shown de-identified like `reason`."})
     urgency = fields.String(validate=validate.OneOf(URGENCIES), load_default="normal")
-    reply_due = fields.Date(metadata={"description": "回答期限; default by urgency (critical 1, high 3, normal 7, "
+    reply_due = Day(metadata={"description": "回答期限; default by urgency (critical 1, high 3, normal 7, "
                                                      "low 14 days)"})
 
 
@@ -146,7 +146,7 @@ class ReferralEventSchema(Schema):
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
     reason = fields.String(allow_none=True)
-    at = fields.AwareDateTime()
+    at = Timestamp()
     actor_user = fields.Nested(ReferralUserRefSchema, allow_none=True)
     actor_org = fields.Nested(ReferralOrgRefSchema, allow_none=True)
 
@@ -158,16 +158,16 @@ class ReferralSchema(Schema):
     urgency = fields.String()
     reason = fields.String()
     requested_support = fields.String()
-    reply_due = fields.Date(allow_none=True)
+    reply_due = Day(allow_none=True)
     overdue = fields.Boolean(metadata={"description": "pending and the reply is past due (Asia/Tokyo)"})
     state_reason = fields.String(allow_none=True)
     from_org = fields.Nested(ReferralOrgRefSchema)
     to_org = fields.Nested(ReferralOrgRefSchema)
     created_by = fields.Nested(ReferralUserRefSchema, allow_none=True)
     responded_by = fields.Nested(ReferralUserRefSchema, allow_none=True)
-    responded_at = fields.AwareDateTime(allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    responded_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
     version = fields.Integer()
     allowed_actions = fields.List(fields.String(), metadata={"description": "what your organisation may do now"})
     case = fields.Nested(ReferralCaseSchema)

@@ -1,0 +1,340 @@
+"""Shared by the reliability and security tests (issue 11): route walking, a live server on loopback,
+browser-like HTTP clients, and a world of real records owned by one organisation whose ids fill every path
+parameter of the API (fuzzing, IDOR, headers and log scans all use them, so routes added later are covered
+as soon as their path parameters are known here)."""
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import requests
+from werkzeug.serving import make_server
+
+from caseflow import authz
+
+from conftest import PASSWORD
+from helpers import make_plan, move, open_case
+
+PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[a-z_]+)>")
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+DOCS_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc", "static"}
+
+# Which role of which organisation acts where: organisation A owns every record, B is a stranger to all of it.
+ORG_A, ORG_A_NPO = "kmk-chiiki", "kmm-npo"  # the owner department and the NPO the case is referred to
+ORG_B, ORG_B_NPO = "zz-other", "zz-other-npo"  # another municipality department and another NPO
+ROLES = ("coordinator", "staff", "supervisor", "npo_staff", "auditor", "admin")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+def api_routes(app):
+    """(rule, method, endpoint) for every API route and method (HEAD/OPTIONS aside), in a stable order."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in DOCS_ENDPOINTS:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((rule, method, rule.endpoint))
+    return sorted(out, key=lambda r: (r[0].rule, r[1]))
+
+
+def path_params(rule) -> list[str]:
+    return [m.group("name") for m in PARAM.finditer(rule.rule)]
+
+
+def fill(rule, values: dict) -> str:
+    """The rule's URL with each parameter taken from `values` (KeyError names a parameter nobody seeded)."""
+    return PARAM.sub(lambda m: str(values[m.group("name")]), rule.rule)
+
+
+def openapi_path(rule) -> str:
+    return PARAM.sub(lambda m: "{" + m.group("name") + "}", rule.rule)
+
+
+def guard(app, endpoint):
+    """(resource, action) of a guarded view, None for public ones."""
+    if authz.endpoint_is_public(app, endpoint):
+        return None
+    return getattr(app.view_functions[endpoint], authz.GUARD_ATTR)
+
+
+def roles_allowed(app, resource: str, action: str) -> list[str]:
+    enforcer = app.extensions["caseflow.enforcer"]
+    return [r for r in ROLES if enforcer.enforce(r, "any-org", resource, action)]
+
+
+# --- the world --------------------------------------------------------------------------------
+
+def role_users(world, prefix: str, dept: str, npo: str) -> dict[str, str]:
+    """One user per role: department roles in `dept`, npo_staff in `npo`, auditor and admin in `dept` too."""
+    for code, kind in ((dept, "department"), (npo, "npo")):
+        if code not in world.orgs:
+            world.org(code, kind)
+    emails = {}
+    for role in ROLES:
+        email = f"{prefix}-{role}@example.jp"
+        if email not in world.users:
+            world.user(email, npo if role == "npo_staff" else dept, role)
+        emails[role] = email
+    return emails
+
+
+def seed_records(world) -> dict:
+    """Real records of organisation A (kmk-chiiki) through the API: one of each kind, with the personal data of
+    tests/helpers.py YAMADA. Returns {path parameter name: value}, plus the emails of A's users by role."""
+    a = role_users(world, "a", ORG_A, ORG_A_NPO)
+    coord = world.client(a["coordinator"])
+    npo = world.client(a["npo_staff"])
+    sup = world.client(a["supervisor"])
+    case = open_case(coord)
+    ids = {"case_id": case["id"], "household_id": case["household"]["id"]}
+    primary = next(p for p in case["persons"] if p["is_primary"])
+    ids["person_id"] = primary["id"]
+    household = coord.get(f"/api/v1/households/{ids['household_id']}").get_json()
+    ids["member_id"] = next(m["member_id"] for m in household["members"] if m["id"] != primary["id"])
+    r = coord.post("/api/v1/referrals", json={
+        "case_id": case["id"], "to_org_id": str(world.orgs[ORG_A_NPO]), "reason": "就労に向けた伴走支援のため",
+        "requested_support": "居場所活動への参加の声かけ", "urgency": "normal"})
+    assert r.status_code == 201, r.get_json()
+    ids["referral_id"] = r.get_json()["id"]
+    assert npo.post(f"/api/v1/referrals/{ids['referral_id']}/accept").status_code == 200
+    r = coord.post("/api/v1/consents", json={
+        "person_id": primary["id"], "purpose": "support_coordination", "method": "written",
+        "recipients": [{"org_id": str(world.orgs[ORG_A_NPO])}], "categories": ["identity", "contact"],
+        "obtained_at": (now() - timedelta(minutes=5)).isoformat()})
+    assert r.status_code == 201, r.get_json()
+    ids["consent_id"] = r.get_json()["id"]
+    r = npo.post(f"/api/v1/cases/{case['id']}/emergency-access", json={
+        "person_id": primary["id"], "justification": "自殺をほのめかす連絡があり、本人と連絡が取れないため安否確認が必要"})
+    assert r.status_code == 201, r.get_json()
+    ids["access_id"] = r.get_json()["id"]
+    r = coord.post(f"/api/v1/cases/{case['id']}/progress",
+                   json={"kind": "visit", "occurred_on": date.today().isoformat(), "body": "自宅訪問。本人と面会できた。"})
+    assert r.status_code == 201, r.get_json()
+    assert move(coord, case["id"], "assessment", reason="合同アセスメントへ").status_code == 200
+    r = coord.post(f"/api/v1/cases/{case['id']}/assessments", json={
+        "assessed_on": date.today().isoformat(), "strengths": "料理が得意", "wishes": "外に出る練習をしたい",
+        "domains": [{"domain": "health", "risk_level": "high", "note": "昼夜逆転、通院中断"}],
+        "issue_codes": ["hikikomori"], "goals": ["居場所に週1回通う"]})
+    assert r.status_code == 201, r.get_json()
+    ids["assessment_id"] = r.get_json()["id"]
+    task = make_plan(coord, case["id"], world.orgs[ORG_A_NPO])
+    ids["task_id"] = task["id"]
+    plan = coord.get(f"/api/v1/cases/{case['id']}/plan").get_json()
+    ids["goal_id"] = _first_goal(coord, case["id"], plan)
+    r = sup.post("/api/v1/meetings", json={
+        "kind": "support_meeting", "title": "第3回 鎌倉市支援会議", "starts_at": (now() + timedelta(days=2)).isoformat(),
+        "place": "鎌倉市役所 本庁舎 第1会議室", "chair_user_id": str(world.users[a["supervisor"]]),
+        "member_org_ids": [str(world.orgs[ORG_A_NPO])], "attendee_user_ids": [str(world.users[a["npo_staff"]])]})
+    assert r.status_code == 201, r.get_json()
+    ids["meeting_id"] = r.get_json()["id"]
+    r = sup.post(f"/api/v1/meetings/{ids['meeting_id']}/agenda", json={"case_id": case["id"]})
+    assert r.status_code == 201, r.get_json()
+    ids["item_id"] = next(i["id"] for i in r.get_json()["items"] if i["case"])
+    r = coord.post("/api/v1/auth/tokens", json={"name": "連携システム"})
+    assert r.status_code == 201, r.get_json()
+    ids["token_id"] = r.get_json()["id"]
+    ids["user_id"] = str(world.users[a["coordinator"]])
+    ids["org_id"] = str(world.orgs[ORG_A])
+    ids["list_name"] = "district"
+    audit = world.client(a["auditor"]).get("/api/v1/audit-events?action=cases.read&limit=1").get_json()["items"]
+    ids["seq"] = audit[0]["seq"]
+    return {"ids": ids, "users": a, "case": case}
+
+
+def _first_goal(coord, case_id, plan):
+    goals = plan.get("goals") or []
+    if goals:
+        return goals[0]["id"]
+    r = coord.post(f"/api/v1/cases/{case_id}/plan/goals", json={"text": "居場所に週1回通う"})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["id"]
+
+
+# --- a live server on loopback ------------------------------------------------------------------
+
+@contextlib.contextmanager
+def live_server(app):
+    """The app in a threaded werkzeug server on 127.0.0.1 (a free port); stopped on exit."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+class Http:
+    """One user's own browser-like session (cookie + CSRF header) against a live server."""
+
+    def __init__(self, base: str, email: str, password: str = PASSWORD):
+        self.base = base
+        self.session = requests.Session()
+        r = self.session.post(f"{base}/api/v1/auth/login", json={"email": email, "password": password}, timeout=60)
+        assert r.status_code == 200, r.text
+        self.me = r.json()
+        self.csrf = self.me["csrf_token"]
+
+    def request(self, method, path, body=None, headers=None, timeout=60, params=None):
+        h = {"X-CSRF-Token": self.csrf, **(headers or {})}
+        return self.session.request(method, self.base + path, json=body, headers=h, timeout=timeout, params=params)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body, **kw)
+
+
+def race(calls, timeout=120):
+    """Run the zero-argument callables at the same moment (a barrier); return their results in order.
+    An exception in a call is returned in its place for the caller's assertions."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, fn):
+        try:
+            barrier.wait(timeout=timeout)
+            results[i] = fn()
+        except Exception as exc:  # reported by the caller
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, fn), daemon=True) for i, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    return results
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+
+
+# --- a server in its own process ----------------------------------------------------------------
+
+SERVER_SECRET = "reliability-tests-secret-key-0123456789abcdef"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """`gunicorn caseflow.wsgi:app` or `caseflow run` on a free port of 127.0.0.1, against `db_url`, in its own
+    process group (so SIGKILL reaches gunicorn's workers too). Always stop() it (fixtures do, in finalizers)."""
+
+    def __init__(self, db_url: str, kind: str = "gunicorn", workers: int = 2, threads: int = 4,
+                 log_path=None, extra_env: dict | None = None):
+        self.db_url, self.kind, self.workers, self.threads = db_url, kind, workers, threads
+        self.log_path = log_path
+        self.extra_env = extra_env or {}
+        self.proc = None
+        self.port = None
+        self.base = None
+
+    def command(self) -> list[str]:
+        import sys
+
+        if self.kind == "gunicorn":
+            return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers",
+                    str(self.workers), "--threads", str(self.threads), "--graceful-timeout", "5",
+                    "--timeout", "120", "caseflow.wsgi:app"]
+        return [sys.executable, "-m", "caseflow", "run", "--host", "127.0.0.1", "--port", str(self.port),
+                "--with-threads", "--no-reload", "--no-debugger"]
+
+    def env(self) -> dict:
+        import os
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CASEFLOW_", "FLASK_"))}
+        env.update(CASEFLOW_DATABASE_URL=self.db_url, CASEFLOW_SECRET_KEY=SERVER_SECRET,
+                   CASEFLOW_PASSWORD_TIME_COST="1", CASEFLOW_PASSWORD_MEMORY_COST="1024", **self.extra_env)
+        return env
+
+    def start(self, timeout: float = 60) -> str:
+        import subprocess
+        import time
+        from pathlib import Path
+
+        assert self.proc is None
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(self.command(), env=self.env(), stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     cwd=str(Path(__file__).resolve().parent.parent))
+        if out is not subprocess.DEVNULL:
+            out.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode} (log: {self.log_path})")
+            try:
+                if requests.get(self.base + "/api/v1/health", timeout=2).status_code == 200:
+                    return self.base
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.kind} did not answer within {timeout}s (log: {self.log_path})")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no shutdown hooks, no flush, like a power cut of the app server."""
+        import os
+        import signal
+
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=30)
+        self.proc = None
+
+    def stop(self) -> None:
+        import os
+        import signal
+        import subprocess
+
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.proc = None
+
+
+def audit_verify(db_url: str) -> str:
+    """Run `caseflow audit verify` as a real command against the database; return its output (asserts exit 0)."""
+    import subprocess
+    import sys
+
+    env = ServerProcess(db_url).env()
+    r = subprocess.run([sys.executable, "-m", "caseflow", "audit", "verify"], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
