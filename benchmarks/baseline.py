@@ -24,7 +24,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -101,7 +101,8 @@ MEETING = """EXISTS (SELECT 1 FROM agenda_items a JOIN meetings m ON m.id = a.me
                      OR (pl.meeting_id IS NULL AND pl.fiscal_year = m.fiscal_year))))"""
 EMERGENCY = """EXISTS (SELECT 1 FROM emergency_accesses e WHERE e.person_id = per.id AND e.user_id = :user
        AND e.opened_at <= :now AND e.expires_at > :now AND e.closed_at IS NULL)"""
-RELATIONS = """(SELECT {AGG_REL} FROM case_involvements i WHERE i.case_id = c.id AND i.org_id = :org AND i.until IS NULL),
+RELATIONS = """(SELECT {AGG_REL} FROM case_involvements i
+   WHERE i.case_id = c.id AND i.org_id = :org AND i.until IS NULL),
   EXISTS (SELECT 1 FROM referrals rf WHERE rf.case_id = c.id AND rf.to_org_id = :org AND rf.state = 'pending'),
   EXISTS (SELECT 1 FROM agenda_items a JOIN meetings m ON m.id = a.meeting_id
           JOIN meeting_members mm ON mm.meeting_id = m.id AND mm.org_id = :org

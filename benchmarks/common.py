@@ -200,7 +200,8 @@ def endpoints(app) -> list[Endpoint]:
         if k == 0:
             return "GET", f"/api/v1/audit-events?person_id={rng.choice(sm.audit_person_ids)}&limit=100", None
         if k == 1:
-            return "GET", f"/api/v1/audit-events?actor_user_id={rng.choice(sm.audit_user_ids)}&order=desc&limit=100", None
+            actor = rng.choice(sm.audit_user_ids)
+            return "GET", f"/api/v1/audit-events?actor_user_id={actor}&order=desc&limit=100", None
         return "GET", "/api/v1/audit-events?action=cases.read&order=desc&limit=100", None
 
     def kpi(i, sm, rng, st):

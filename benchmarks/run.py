@@ -49,7 +49,7 @@ def run_inprocess(app, clients, sm, args, rng) -> tuple[list[Result], dict]:
     for ep in endpoints(app):
         if args.only and not any(o in ep.name for o in args.only):
             continue
-        if args.skip and any(o in ep.name for o in args.skip):
+        if args.skip and any(ep.name.startswith(o) for o in args.skip):
             print(f"SKIP {ep.name}: --skip", flush=True)
             results.append(Result(ep.name, note="skipped (--skip)"))
             continue
@@ -273,7 +273,7 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", action="append", help="run only benchmarks whose name contains this (repeatable)")
-    ap.add_argument("--skip", action="append", help="skip benchmarks whose name contains this (repeatable)")
+    ap.add_argument("--skip", action="append", help="skip benchmarks whose name starts with this (repeatable)")
     ap.add_argument("--budget", type=float, default=120, help="seconds at most per in-process benchmark")
     ap.add_argument("--no-inprocess", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")

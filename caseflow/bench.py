@@ -477,7 +477,8 @@ class Dataset:
             elif stage == "closed":
                 state = rng.choices(["completed", "declined", "withdrawn"], [70, 20, 10])[0]
             else:
-                state = rng.choices(["accepted", "completed", "declined", "withdrawn", "pending"], [50, 25, 15, 5, 5])[0]
+                state = rng.choices(["accepted", "completed", "declined", "withdrawn", "pending"],
+                                    [50, 25, 15, 5, 5])[0]
             ref_id = self.uid()
             self.referral_ids.append(ref_id)
             from_user = lead
@@ -686,8 +687,6 @@ class Dataset:
     def audit_events(self, n: int) -> None:
         """Reuse scripts/gen-audit-events (the audit trail's own generator) with this world's ids; it
         computes the real chain hashes batch by batch. Falls back to a minimal chain writer."""
-        from flask import current_app  # noqa: F401  (gen-audit-events needs the app context we run in)
-
         world = self.audit_world()
         before = self._audit_count()
         script = Path(__file__).resolve().parent.parent / "scripts" / "gen-audit-events"

@@ -88,7 +88,8 @@ def _viewers(s):
     from caseflow.models import User
 
     users = list(s.scalars(select(User).where(User.email.in_(list(PERSONAS.values())))))
-    users += list(s.scalars(select(User).order_by(User.email).limit(25)))
+    users += list(s.scalars(select(User).where(User.email.not_in(list(PERSONAS.values())))
+                            .order_by(User.email).limit(25)))
     return [Viewer.of(u) for u in users]
 
 

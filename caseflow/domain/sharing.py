@@ -18,17 +18,20 @@ stage, the referral's request text). `describe()` turns the SQL results into bas
 """
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, Uuid, and_, func, literal, null, or_, select, type_coerce, union, union_all
+from sqlalchemy import (Integer, String, Uuid, and_, any_, bindparam, func, literal, null, or_, select, type_coerce,
+                        union, union_all)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import ColumnElement, Select
 
 from caseflow import db
-from caseflow.db import utcnow
+from caseflow.db import UTCDateTime, utcnow
 from caseflow.models import (CATEGORIES, MEETING_KINDS, AgendaItem, Case, CaseInvolvement, Consent, ConsentCategory,
                              ConsentRecipient, EmergencyAccess, HouseholdMember, Meeting, MeetingAttendee, MeetingMember, Pledge,
                              Referral)
@@ -107,13 +110,15 @@ def visible_case_ids(viewer: Viewer, now: datetime | None = None) -> Select:
                  emergency_case_ids(viewer, now))
 
 
-def case_is_visible(viewer: Viewer, now: datetime | None = None, case_id=Case.id) -> ColumnElement[bool]:
+def case_is_visible(viewer: Viewer, now=None, case_id=Case.id) -> ColumnElement[bool]:
     """SQL condition, correlated to `case_id` (default Case.id): the viewer may see that case.
 
     The same rule as `visible_case_ids`, written as keyed EXISTS probes. Use it for one case, or to walk
     cases in an index order and stop at a page; `Case.id IN visible_case_ids(...)` builds the viewer's
-    whole visible set first, which is what you want only when that set is small."""
-    now = now or utcnow()
+    whole visible set first, which is what you want only when that set is small. `now` may be a
+    bound parameter (visible_case_statement)."""
+    if now is None:
+        now = utcnow()
     return or_(
         select(CaseInvolvement.id).where(CaseInvolvement.case_id == case_id, CaseInvolvement.org_id == viewer.org_id,
                                          CaseInvolvement.until.is_(None)).exists(),
@@ -128,16 +133,13 @@ def case_is_visible(viewer: Viewer, now: datetime | None = None, case_id=Case.id
 
 # Above this many open involvements, list pages walk cases newest first and probe visibility per case
 # (cost ~ page size / share of visible cases) instead of building the visible set (cost ~ its size).
-LARGE_CASELOAD = 1500
+LARGE_CASELOAD = 1000
 
 
 def has_large_caseload(viewer: Viewer) -> bool:
     """Does the viewer's organisation work on more than LARGE_CASELOAD cases? (A bounded count.)"""
     limit = int(os.environ.get("CASEFLOW_LARGE_CASELOAD", LARGE_CASELOAD))  # tests force either form
-    capped = (select(CaseInvolvement.id).where(CaseInvolvement.org_id == viewer.org_id,
-                                               CaseInvolvement.until.is_(None))
-              .limit(limit + 1).subquery())
-    return db.session().scalar(select(func.count()).select_from(capped)) > limit
+    return db.session().scalar(_caseload_statement(), {"viewer_org_id": viewer.org_id, "cap": limit + 1}) > limit
 
 
 def relations_to_cases(viewer: Viewer, case_ids: list[uuid.UUID], now: datetime | None = None) -> dict:
@@ -147,15 +149,8 @@ def relations_to_cases(viewer: Viewer, case_ids: list[uuid.UUID], now: datetime 
     out: dict[uuid.UUID, set[str]] = defaultdict(set)
     if not case_ids:
         return out
-    kinds = [select(CaseInvolvement.case_id.label("case_id"), CaseInvolvement.relation.label("relation")).where(
-        CaseInvolvement.org_id == viewer.org_id, CaseInvolvement.until.is_(None),
-        CaseInvolvement.case_id.in_(case_ids))]
-    for label, stmt in (("referral_pending", pending_referral_case_ids(viewer)),
-                        ("meeting", meeting_case_ids(viewer, now)),
-                        ("emergency", emergency_case_ids(viewer, now))):
-        col = stmt.selected_columns[0]
-        kinds.append(stmt.add_columns(literal(label).label("relation")).where(col.in_(case_ids)))
-    for case_id, relation in db.session().execute(union_all(*kinds)):
+    for case_id, relation in db.session().execute(_relations_statement(_on_postgresql()),
+                                                  {**statement_params(viewer, now), "case_ids": list(case_ids)}):
         out[case_id].add(relation)
     return out
 
@@ -189,47 +184,15 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, pu
     """`persons` maps person id -> the organisation that collected the person's data.
 
     One set-based query for any number of persons: consents, meetings and emergency accesses, as the
-    three branches of a UNION ALL (one round trip instead of three).
+    three branches of a UNION ALL (one round trip instead of three), built once (`_bases_statement`).
     """
     now = now or utcnow()
     result = {pid: PersonBases(own=(collector == viewer.org_id)) for pid, collector in persons.items()}
     others = [pid for pid, b in result.items() if not b.own]
     if not others:
         return result
-
-    def typed_null(type_):
-        return type_coerce(null(), type_)
-
-    # Consent: recipient is the viewer's organisation or its kind; valid now; not revoked.
-    consents = (
-        select(literal("consent", String).label("kind"), Consent.person_id.label("person_id"),
-               typed_null(Uuid()).label("case_id"), ConsentCategory.category.label("category"),
-               Consent.id.label("ref_id"), Consent.obtained_at.label("sort_at"))
-        .join(ConsentCategory, ConsentCategory.consent_id == Consent.id)
-        .where(Consent.person_id.in_(others), Consent.purpose == purpose, Consent.revoked_at.is_(None),
-               Consent.valid_from <= now, or_(Consent.valid_until.is_(None), Consent.valid_until > now),
-               consent_names_viewer(viewer)))
-    # 支援会議: the person's cases (primary person or current household member) on a sharing meeting's
-    # agenda; member organisation; pledged user; window.
-    person_cases = _person_cases(others).subquery()
-    meetings = (
-        select(literal("meeting", String), person_cases.c.person_id, AgendaItem.case_id, typed_null(String()),
-               Meeting.id, Meeting.starts_at)
-        .join(AgendaItem, AgendaItem.case_id == person_cases.c.case_id)
-        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
-        .where(Meeting.kind.in_(SHARING_MEETING_KINDS), Meeting.window_start <= now, Meeting.window_end > now,
-               pledged_attendee(viewer)))
-    # Emergency: this user's own open break-glass access to the person.
-    emergencies = (
-        select(literal("emergency", String), EmergencyAccess.person_id, typed_null(Uuid()), typed_null(String()),
-               EmergencyAccess.id, EmergencyAccess.opened_at)
-        .where(EmergencyAccess.person_id.in_(others), *_emergency_active(viewer, now)))
-    u = union_all(consents, meetings, emergencies).subquery()
-    rows = db.session().execute(
-        select(u.c.kind, u.c.person_id, u.c.case_id, u.c.category, u.c.ref_id)
-        # newest consent per category and newest meeting per case first (they win below)
-        .order_by(u.c.kind, u.c.sort_at.desc(), u.c.ref_id))
+    rows = db.session().execute(_bases_statement(_on_postgresql()),
+                                {**statement_params(viewer, now), "persons": others, "purpose": purpose})
     meeting_by_case: dict[uuid.UUID, uuid.UUID] = {}
     persons_of_case: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for kind, person_id, case_id, category, ref_id in rows:
@@ -246,6 +209,106 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, pu
     return result
 
 
+# --- statements built once ----------------------------------------------------------------------
+# Building a SQLAlchemy statement of this size costs more Python time than the database needs to run
+# it; the hot ones are built once, with bound parameters for the viewer, the time and the ids, and
+# executed with `statement_params(...)`. The builders above are reused, so the rules live in one place.
+
+PARAM_VIEWER = Viewer(user_id=bindparam("viewer_user_id", type_=Uuid()),  # type: ignore[arg-type]
+                      org_id=bindparam("viewer_org_id", type_=Uuid()),  # type: ignore[arg-type]
+                      org_kind=bindparam("viewer_org_kind", type_=String()))  # type: ignore[arg-type]
+PARAM_NOW = bindparam("now", type_=UTCDateTime())
+
+
+def statement_params(viewer: Viewer, now: datetime) -> dict:
+    return {"viewer_user_id": viewer.user_id, "viewer_org_id": viewer.org_id, "viewer_org_kind": viewer.org_kind,
+            "now": now}
+
+
+def _on_postgresql() -> bool:
+    return db.session().get_bind().dialect.name == "postgresql"
+
+
+def _id_list(name: str, postgresql: bool):
+    """A bound list of ids, and `column IN list` for it. On PostgreSQL one array parameter
+    (`column = ANY(:ids)`), so the SQL text is the same for any number of ids and psycopg's prepared
+    statement (planned once per connection) is reused; an expanding IN list makes a new text, planned
+    anew, for every length -- and planning these statements costs more than running them."""
+    if postgresql:
+        param = bindparam(name, type_=ARRAY(Uuid()))
+        return lambda column: column == any_(param)
+    param = bindparam(name, expanding=True, type_=Uuid())
+    return lambda column: column.in_(param)
+
+
+@functools.cache
+def _caseload_statement():
+    """How many open involvements the organisation has, counting at most :cap (index-only, partial index)."""
+    capped = (select(CaseInvolvement.id).where(CaseInvolvement.org_id == PARAM_VIEWER.org_id,
+                                               CaseInvolvement.until.is_(None))
+              .limit(bindparam("cap", type_=Integer())).subquery())
+    return select(func.count()).select_from(capped)
+
+
+@functools.cache
+def _relations_statement(postgresql: bool):
+    v, now = PARAM_VIEWER, PARAM_NOW
+    among = _id_list("case_ids", postgresql)
+    kinds = [select(CaseInvolvement.case_id.label("case_id"), CaseInvolvement.relation.label("relation")).where(
+        CaseInvolvement.org_id == v.org_id, CaseInvolvement.until.is_(None), among(CaseInvolvement.case_id))]
+    for label, stmt in (("referral_pending", pending_referral_case_ids(v)),
+                        ("meeting", meeting_case_ids(v, now)),
+                        ("emergency", emergency_case_ids(v, now))):
+        col = stmt.selected_columns[0]
+        kinds.append(stmt.add_columns(literal(label, String).label("relation")).where(among(col)))
+    return union_all(*kinds)
+
+
+@functools.cache
+def visible_case_statement():
+    """SELECT the case :case_id if the viewer may see it (parameters: `statement_params(...)` and case_id)."""
+    return select(Case).where(Case.id == bindparam("case_id", type_=Uuid()), case_is_visible(PARAM_VIEWER, PARAM_NOW))
+
+
+@functools.cache
+def _bases_statement(postgresql: bool):
+    v, now = PARAM_VIEWER, PARAM_NOW
+    among = _id_list("persons", postgresql)
+
+    def typed_null(type_):
+        return type_coerce(null(), type_)
+
+    # Consent: recipient is the viewer's organisation or its kind; valid now; not revoked.
+    consents = (
+        select(literal("consent", String).label("kind"), Consent.person_id.label("person_id"),
+               typed_null(Uuid()).label("case_id"), ConsentCategory.category.label("category"),
+               Consent.id.label("ref_id"), Consent.obtained_at.label("sort_at"))
+        .join(ConsentCategory, ConsentCategory.consent_id == Consent.id)
+        .where(among(Consent.person_id), Consent.purpose == bindparam("purpose", type_=String()),
+               Consent.revoked_at.is_(None), Consent.valid_from <= now,
+               or_(Consent.valid_until.is_(None), Consent.valid_until > now), consent_names_viewer(v)))
+    # 支援会議: the person's cases (primary person or current household member) on a sharing meeting's
+    # agenda; member organisation; pledged user; window.
+    person_cases = _person_cases(None, among).subquery()
+    meetings = (
+        select(literal("meeting", String), person_cases.c.person_id, AgendaItem.case_id, typed_null(String()),
+               Meeting.id, Meeting.starts_at)
+        .join(AgendaItem, AgendaItem.case_id == person_cases.c.case_id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == v.org_id))
+        .where(Meeting.kind.in_(SHARING_MEETING_KINDS), Meeting.window_start <= now, Meeting.window_end > now,
+               pledged_attendee(v)))
+    # Emergency: this user's own open break-glass access to the person.
+    emergencies = (
+        select(literal("emergency", String), EmergencyAccess.person_id, typed_null(Uuid()), typed_null(String()),
+               EmergencyAccess.id, EmergencyAccess.opened_at)
+        .where(among(EmergencyAccess.person_id), *_emergency_active(v, now)))
+    u = union_all(consents, meetings, emergencies).subquery()
+    # newest consent per category and newest meeting per case first (they win in bases_for_persons)
+    return (select(u.c.kind, u.c.person_id, u.c.case_id, u.c.category, u.c.ref_id)
+            .order_by(u.c.kind, u.c.sort_at.desc(), u.c.ref_id))
+
+
 def consent_names_viewer(viewer: Viewer) -> ColumnElement[bool]:
     """SQL, correlated to Consent: a recipient of the consent is the viewer's organisation or its kind.
     (A keyed EXISTS per consent: `Consent.id IN (recipients of the viewer)` read the whole
@@ -256,14 +319,16 @@ def consent_names_viewer(viewer: Viewer) -> ColumnElement[bool]:
             .exists())
 
 
-def _person_cases(person_ids: list[uuid.UUID]):
-    """(person_id, case_id): cases where the person is the primary person or a current household member."""
+def _person_cases(person_ids: list[uuid.UUID] | None, among=None):
+    """(person_id, case_id): cases where the person is the primary person or a current household member.
+    `among(column)` replaces `column IN person_ids` (bound parameters, `_id_list`)."""
+    among = among or (lambda column: column.in_(person_ids))
     return union(
         select(Case.primary_person_id.label("person_id"), Case.id.label("case_id"))
-        .where(Case.primary_person_id.in_(person_ids)),
+        .where(among(Case.primary_person_id)),
         select(HouseholdMember.person_id, Case.id)
         .join(Case, Case.household_id == HouseholdMember.household_id)
-        .where(HouseholdMember.person_id.in_(person_ids), HouseholdMember.until.is_(None)),
+        .where(among(HouseholdMember.person_id), HouseholdMember.until.is_(None)),
     )
 
 
