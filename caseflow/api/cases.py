@@ -22,8 +22,8 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                 description="Cases and their stages (intake → referral → assessment ⇄ support → closed)")
 
 
-def _detail(case):
-    data, log = present_case_detail(viewer(), case)
+def _detail(case, relations=None):
+    data, log = present_case_detail(viewer(), case, relations)
     record_read("cases.read", "cases", case.id, log)
     return data, 200, etag(case.version)
 
@@ -58,7 +58,7 @@ def create_case(body):
 @blp.response(200, CaseDetailSchema)
 def get_case(case_id):
     """A case with its persons, each showing only what the caller has a basis for."""
-    return _detail(case_domain.get_visible_case(viewer(), case_id))
+    return _detail(*case_domain.get_visible_case_and_relations(viewer(), case_id))
 
 
 @blp.route("/<uuid:case_id>", methods=["PATCH"])

@@ -12,8 +12,8 @@ from caseflow import audit, db
 from caseflow.db import utcnow
 from caseflow.domain import codes, people
 from caseflow.domain.sharing import (SHARING_MEETING_KINDS, Viewer, case_is_visible, consent_names_viewer,
-                                     has_large_caseload, pledged_attendee, visible_case_ids, visible_case_statement)
-from caseflow.domain.sharing import statement_params as sharing_params
+                                     has_large_caseload, pledged_attendee, visible_case_ids,
+                                     visible_case_with_relations)
 from caseflow.errors import Problem, validation_problem
 from caseflow.jpdate import fiscal_year, reiwa_fiscal_year, to_tokyo
 from caseflow.models import (AgendaItem, Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, Consent,
@@ -322,9 +322,13 @@ def _identity_visible(viewer: Viewer, now: datetime):
 
 def get_visible_case(viewer: Viewer, case_id: uuid.UUID) -> Case:
     """The case, or 404 when it does not exist or the viewer may not see it (no existence leak)."""
-    # Keyed probes for this one case (cost independent of how many cases the viewer sees), in a
-    # statement built once.
-    case = db.session().scalar(visible_case_statement(), {**sharing_params(viewer, utcnow()), "case_id": case_id})
-    if case is None:
+    return get_visible_case_and_relations(viewer, case_id)[0]
+
+
+def get_visible_case_and_relations(viewer: Viewer, case_id: uuid.UUID) -> tuple[Case, set[str]]:
+    """The case and the viewer's relations to it (owner, referral, task, referral_pending, meeting,
+    emergency) from one statement, or 404 as `get_visible_case`."""
+    found = visible_case_with_relations(viewer, case_id)
+    if found is None:
         raise Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
-    return case
+    return found

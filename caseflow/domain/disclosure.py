@@ -139,10 +139,14 @@ def _case_facts(case: Case, orgs: dict, relations: set[str]) -> dict:
     }
 
 
-def present_case_detail(viewer: Viewer, case: Case) -> tuple[dict, DisclosureLog]:
+def present_case_detail(viewer: Viewer, case: Case,
+                        relations: set[str] | None = None) -> tuple[dict, DisclosureLog]:
+    """`relations`: the viewer's relations to the case when the caller already has them
+    (`cases.get_visible_case_and_relations`); looked up otherwise."""
     s = db.session()
     log = DisclosureLog()
-    relations = relations_to_cases(viewer, [case.id]).get(case.id, set())
+    if relations is None:
+        relations = relations_to_cases(viewer, [case.id]).get(case.id, set())
     orgs = _org_refs([case.owner_org_id])
     out = _case_facts(case, orgs, relations)
     members: list[HouseholdMember] = []
