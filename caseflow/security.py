@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app, g, request, session as cookie_session
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from caseflow import db
 from caseflow.db import utcnow
@@ -161,7 +162,9 @@ def issue_token(user: User, name: str, days: int) -> tuple[ApiToken, str]:
 
 @login_manager.user_loader
 def _load_from_cookie(key: str) -> User | None:
-    ls = db.session().scalar(select(LoginSession).where(LoginSession.key_hash == _sha256(key)))
+    # The session, its user, the user's organisation and roles in one statement: this runs on every request.
+    ls = db.session().scalars(select(LoginSession).where(LoginSession.key_hash == _sha256(key))
+                              .options(joinedload(LoginSession.user).joinedload(User.role_rows))).unique().first()
     if ls is None or ls.revoked_at is not None or ls.expires_at <= utcnow() or not ls.user.active:
         return None
     g.login_session = ls
@@ -175,7 +178,8 @@ def _load_from_bearer(req) -> User | None:
     if not header.startswith("Bearer "):
         return None
     raw = header[7:].strip()
-    tok = db.session().scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(raw)))
+    tok = db.session().scalars(select(ApiToken).where(ApiToken.token_hash == _sha256(raw))
+                               .options(joinedload(ApiToken.user).joinedload(User.role_rows))).unique().first()
     if tok is None or tok.revoked_at is not None or tok.expires_at <= utcnow() or not tok.user.active:
         return None
     g.auth_method = "token"

@@ -203,3 +203,16 @@ def test_daily_digest_command(basic, app, db_url):
     assert r.exit_code != 0 and "org" in r.output
     r = run("--days", "-3")
     assert r.exit_code != 0
+
+
+def test_case_detail_names_the_lead_worker_to_the_owner_only(basic):
+    coord = basic.client("coord@example.jp")
+    case = open_case(coord)
+    make_plan(coord, case["id"], basic.orgs["kmm-npo"])  # the NPO now works on the case (task)
+    own = coord.get(f"/api/v1/cases/{case['id']}")
+    assert own.status_code == 200
+    lead = own.get_json()["lead_worker"]
+    assert lead["id"] == str(basic.users["coord@example.jp"]) and lead["active"] is True
+    assert set(lead) == {"id", "display_name", "active"} and lead["display_name"]
+    npo = basic.client("npo@example.jp").get(f"/api/v1/cases/{case['id']}")
+    assert npo.status_code == 200 and npo.get_json()["lead_worker"] is None

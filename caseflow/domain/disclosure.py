@@ -176,9 +176,11 @@ def present_case_detail(viewer: Viewer, case: Case,
             log.add(case.primary_person_id, notes_basis, "case_notes")
     out["summary_withheld"] = notes_basis is None
     out["household"] = _present_household_ref(household, persons, bases, case.id, log)
-    lead = s.get(User, case.lead_worker_id) if case.lead_worker_id else None
-    out["lead_worker"] = {"id": lead.id, "display_name": lead.display_name, "active": lead.active} if lead and \
-        case.owner_org_id == viewer.org_id else None
+    lead = None
+    if case.lead_worker_id and case.owner_org_id == viewer.org_id:  # the lead worker is shown to the owner only
+        lead = s.execute(select(User.id, User.display_name, User.active)
+                         .where(User.id == case.lead_worker_id)).mappings().first()
+    out["lead_worker"] = dict(lead) if lead else None
     out["closure_reason"] = case.closure_reason
     out["created_at"] = case.created_at
     return out, log
