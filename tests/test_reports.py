@@ -172,3 +172,22 @@ def test_period_validation(basic):
     assert c.get("/api/v1/reports/kpi?month=2025-13").status_code == 422
     assert c.get("/api/v1/reports/kpi?from=2025-05-01&to=2025-05-31").status_code == 200
     assert basic.client("npo@example.jp").get("/api/v1/reports/kpi?fiscal_year=2025").status_code == 403
+
+
+def test_receivers_with_the_same_name_are_counted_apart(app, basic, dataset):
+    """Two organisations may carry the same name (two NPOs called the same in different towns): the report
+    labels them with their codes instead of merging their counts under one name."""
+    from caseflow.models import Referral
+
+    twin = basic.org("kmm-npo-2", "npo", name="NPO法人 テスト支援会")
+    with app.app_context():
+        s = db.session()
+        s.add(Referral(case_id=dataset[3], from_org_id=basic.orgs["kmk-chiiki"], to_org_id=twin,
+                       created_by_user_id=basic.users["coord@example.jp"], reason="r", requested_support="s",
+                       state="pending", created_at=datetime(2025, 6, 2, 10, tzinfo=TOKYO)))
+        s.commit()
+    refs = _internal(app, basic).get(f"/api/v1/reports/kpi?fiscal_year={FY}&audience=internal").get_json()["referrals"]
+    assert refs["by_receiving_org"] == {
+        "NPO法人 テスト支援会（kmm-npo）": {"accepted": 1, "declined": 1, "pending": 1},
+        "NPO法人 テスト支援会（kmm-npo-2）": {"pending": 1},
+    }

@@ -10,7 +10,7 @@ from caseflow.authz import requires
 from caseflow.domain import people
 from caseflow.domain.consents import person_visible_to
 from caseflow.domain.disclosure import DisclosureLog, present_person
-from caseflow.domain.sharing import bases_for_persons, visible_case_ids
+from caseflow.domain.sharing import bases_for_persons, case_is_visible
 from caseflow.errors import Problem
 from caseflow.models import Case, Household, HouseholdMember, Person
 from caseflow.models.case import RELATIONSHIP_LABELS
@@ -108,7 +108,8 @@ def _visible_household(household_id) -> Household:
     s = db.session()
     h = s.get(Household, household_id)
     if h is not None and h.collected_by_org_id != v.org_id:
-        linked = s.scalar(select(Case.id).where(Case.household_id == h.id, Case.id.in_(visible_case_ids(v))).limit(1))
+        # keyed EXISTS probes per case of the household, not the viewer's whole visible set
+        linked = s.scalar(select(Case.id).where(Case.household_id == h.id, case_is_visible(v)).limit(1))
         if linked is None:
             h = None
     if h is None:

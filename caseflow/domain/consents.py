@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from caseflow import audit, db
 from caseflow.db import utcnow
 from caseflow.domain import codes
-from caseflow.domain.sharing import Viewer, _cases_of_persons, visible_case_ids
+from caseflow.domain.sharing import Viewer, _cases_of_persons, case_is_visible
 from caseflow.errors import Problem, validation_problem
 from caseflow.models import (ORG_KINDS, Case, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess,
                              Organization, Person)
@@ -24,8 +24,8 @@ def person_visible_to(viewer: Viewer, person_id: uuid.UUID) -> Person:
     person = s.get(Person, person_id)
     if person is not None and person.collected_by_org_id != viewer.org_id:
         cases = _cases_of_persons([person.id]).get(person.id, set())
-        visible = cases and s.scalar(select(Case.id).where(Case.id.in_(cases),
-                                                           Case.id.in_(visible_case_ids(viewer))).limit(1))
+        # keyed EXISTS probes for the person's few cases, not the viewer's whole visible set
+        visible = cases and s.scalar(select(Case.id).where(Case.id.in_(cases), case_is_visible(viewer)).limit(1))
         if not visible:
             person = None
     if person is None:

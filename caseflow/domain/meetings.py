@@ -21,7 +21,7 @@ from caseflow.domain import codes
 from caseflow.db import new_id, utcnow
 from caseflow.domain.disclosure import DisclosureLog, age_band
 from caseflow.domain.sharing import SHARING_MEETING_KINDS, PersonBases, Viewer, bases_for_persons, \
-    case_notes_basis, visible_case_ids
+    case_is_visible, case_notes_basis
 from caseflow.errors import Problem, validation_problem
 from caseflow.jpdate import fiscal_year
 from caseflow.models import (AgendaItem, Case, HouseholdMember, Meeting, MeetingAttendee, MeetingDecision,
@@ -339,7 +339,7 @@ def add_agenda_item(meeting: Meeting, data: dict, *, actor, viewer: Viewer) -> A
     s = db.session()
     case_id = data.get("case_id")
     if case_id is not None:
-        visible = s.scalar(select(Case.id).where(Case.id == case_id, Case.id.in_(visible_case_ids(viewer))))
+        visible = s.scalar(select(Case.id).where(Case.id == case_id, case_is_visible(viewer)))  # keyed probes
         if visible is None:
             raise validation_problem({"case_id": ["指定されたケースは存在しないか、議題にできません。"]})
         duplicate = s.scalar(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting.id,

@@ -24,13 +24,15 @@ sending organisation); persons appear through `present_person`, i.e. with whatev
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Integer, bindparam, func, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from caseflow import audit, db
@@ -206,29 +208,118 @@ def list_query(viewer: Viewer, filters: dict, today: date) -> Select:
 
     Order: pending first, overdue (reply due before today, Asia/Tokyo) first among them, then by urgency
     and due date; answered ones after, most recently changed first.
+
+    The inbox and the outbox are read group by group (`_boxed_query`), so that a page costs about the
+    same however many referrals the organisation has answered over the years; `box=all` (which also
+    covers the cases the organisation works on) is one sorted query. Both forms give the same rows in
+    the same order. `filters` may carry the page the caller will take (`limit`, `offset`, as the API's
+    query arguments do): each group then reads at most `offset + limit + 1` rows.
     """
-    stmt = select(Referral).where(_visible(viewer))
     box = filters.get("box", "all")
-    if box == "inbox":
-        stmt = stmt.where(Referral.to_org_id == viewer.org_id)
-    elif box == "outbox":
-        stmt = stmt.where(Referral.from_org_id == viewer.org_id)
-    if filters.get("state"):
-        stmt = stmt.where(Referral.state.in_(filters["state"]))
-    if filters.get("case_id"):
-        stmt = stmt.where(Referral.case_id == filters["case_id"])
-    if filters.get("urgency"):
-        stmt = stmt.where(Referral.urgency.in_(filters["urgency"]))
-    if filters.get("overdue") is True:
-        stmt = stmt.where(_overdue(today))
-    elif filters.get("overdue") is False:
-        stmt = stmt.where(~_overdue(today))
+    if box in ("inbox", "outbox"):
+        return _boxed_query(viewer, box, filters, today)
+    stmt = select(Referral).where(_visible(viewer), *_filter_conditions(filters, today))
     pending = Referral.state == "pending"
     group = sql_case((_overdue(today), 0), (pending, 1), (Referral.state == "accepted", 2), else_=3)
     urgency = sql_case(*[(pending & (Referral.urgency == u), r) for u, r in URGENCY_RANK.items()], else_=9)
     due_missing = sql_case((pending & Referral.reply_due.is_not(None), 0), else_=1)
     due = sql_case((pending, Referral.reply_due), else_=None)
     return stmt.order_by(group, urgency, due_missing, due, Referral.updated_at.desc(), Referral.id)
+
+
+def _filter_conditions(filters: dict, today) -> list:
+    conds = []
+    if filters.get("state"):
+        conds.append(Referral.state.in_(filters["state"]))
+    if filters.get("case_id"):
+        conds.append(Referral.case_id == filters["case_id"])
+    if filters.get("urgency"):
+        conds.append(Referral.urgency.in_(filters["urgency"]))
+    if filters.get("overdue") is True:
+        conds.append(_overdue(today))
+    elif filters.get("overdue") is False:
+        conds.append(~_overdue(today))
+    return conds
+
+
+def _boxed_query(viewer: Viewer, box: str, filters: dict, today: date) -> Select:
+    """The inbox / outbox statement for these filters: built once per shape, values bound (`_boxed_statement`)."""
+    window = None
+    if filters.get("limit") is not None:
+        window = int(filters["limit"]) + int(filters.get("offset") or 0) + 1
+    overdue = filters.get("overdue")
+    stmt = _boxed_statement(box, bool(filters.get("state")), bool(filters.get("case_id")),
+                            bool(filters.get("urgency")), overdue if overdue in (True, False) else None,
+                            window is not None)
+    values = {"box_org_id": viewer.org_id, "box_today": today}
+    if window is not None:
+        values["box_window"] = window
+    if filters.get("state"):
+        values["box_states"] = list(filters["state"])
+    if filters.get("case_id"):
+        values["box_case_id"] = filters["case_id"]
+    if filters.get("urgency"):
+        values["box_urgencies"] = list(filters["urgency"])
+    return stmt.params(values)
+
+
+@functools.lru_cache(maxsize=None)
+def _boxed_statement(box: str, by_state: bool, by_case: bool, by_urgency: bool, overdue: bool | None,
+                     windowed: bool) -> Select:
+    """The inbox or outbox as a UNION ALL of the four groups of `list_query`'s order, each in its own order.
+
+    0. pending and overdue, 1. other pending (reply due today or later, or none): by urgency, then due
+    date, read by (org, state, reply_due) and sorted -- the organisation's open requests, not its
+    history; 2. accepted (work in progress), newest change first, walking (org, state, updated_at DESC,
+    id); 3. everything else (declined, withdrawn, completed: the history), newest change first, walking
+    (org, updated_at DESC, id). Groups 2 and 3 stop after the page. With `windowed`, each
+    group reads at most `box_window` = offset + limit + 1 rows, and the outer ORDER BY -- the single
+    query's order with each CASE worked out per group -- sorts at most four windows. For the inbox,
+    being visible is implied by being the receiver (outbox: the sender), so `_visible` is not repeated.
+
+    Built once per shape (building the five subqueries' columns costs more than running them); the
+    organisation, today, the window and the filter values are bound parameters.
+    """
+    org_column = Referral.to_org_id if box == "inbox" else Referral.from_org_id
+    today = bindparam("box_today", type_=Referral.reply_due.type)
+    common = [org_column == bindparam("box_org_id", type_=org_column.type)]
+    if by_state:
+        common.append(Referral.state.in_(bindparam("box_states", expanding=True)))
+    if by_case:
+        common.append(Referral.case_id == bindparam("box_case_id", type_=Referral.case_id.type))
+    if by_urgency:
+        common.append(Referral.urgency.in_(bindparam("box_urgencies", expanding=True)))
+    if overdue is True:
+        common.append(_overdue(today))
+    elif overdue is False:
+        common.append(~_overdue(today))
+    pending = Referral.state == "pending"
+    # The sort keys are CASE expressions (as in list_query), never the bare reply_due column: the
+    # outer query maps Referral's columns onto the union by lineage.
+    rank = sql_case(*[(pending & (Referral.urgency == u), r) for u, r in URGENCY_RANK.items()], else_=9)
+    due_missing = sql_case((pending & Referral.reply_due.is_not(None), 0), else_=1)
+    due = sql_case((pending, Referral.reply_due), else_=None)
+    recent = (Referral.updated_at.desc(), Referral.id)
+    full = (rank, due_missing, due, *recent)
+    groups = [
+        (0, [pending, Referral.reply_due < today], full),
+        (1, [pending, or_(Referral.reply_due >= today, Referral.reply_due.is_(None))], full),
+        (2, [Referral.state == "accepted"], recent),
+        (3, [Referral.state.not_in(("pending", "accepted"))], recent),
+    ]
+    arms = []
+    for number, where, order in groups:
+        arm = (select(*Referral.__table__.c, literal(number, Integer).label("sort_group"), rank.label("sort_urgency"),
+                      due_missing.label("sort_due_missing"), due.label("sort_due"))
+               .where(*common, *where).order_by(*order))
+        if windowed:
+            arm = arm.limit(bindparam("box_window", type_=Integer))
+        part = arm.subquery(f"group_{number}")
+        arms.append(select(*part.c))
+    boxed = union_all(*arms).subquery("boxed")
+    ref = aliased(Referral, boxed)
+    return select(ref).order_by(boxed.c.sort_group, boxed.c.sort_urgency, boxed.c.sort_due_missing,
+                                boxed.c.sort_due, boxed.c.updated_at.desc(), boxed.c.id)
 
 
 def counts(viewer: Viewer, today: date) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -85,20 +86,14 @@ def compute(period: Period, *, org_id: uuid.UUID | None = None, district: str | 
         select(CaseIssue.case_id).join(Case, Case.id == CaseIssue.case_id).where(opened)
         .group_by(CaseIssue.case_id).having(func.count() >= 2).subquery())) or 0
 
-    # Stage at the end of the period: the last stage change on or before it.
-    last_change = (select(CaseStageChange.case_id, func.max(CaseStageChange.at).label("at"))
-                   .where(CaseStageChange.at < period.end_utc).group_by(CaseStageChange.case_id).subquery())
-    stage_rows = s.execute(
-        select(CaseStageChange.to_stage, func.count(func.distinct(CaseStageChange.case_id)))
-        .join(last_change, and_(last_change.c.case_id == CaseStageChange.case_id, last_change.c.at == CaseStageChange.at))
-        .join(Case, Case.id == CaseStageChange.case_id).where(*cf)
-        .group_by(CaseStageChange.to_stage)).all()
-    by_stage = dict(stage_rows)
+    by_stage = _stage_at_end(period, cf)
 
     closed_in = and_(CaseStageChange.to_stage == "closed", CaseStageChange.at >= period.start_utc,
                      CaseStageChange.at < period.end_utc)
+    # count() rather than count(id) (the primary key, never null: the same number) so that the closures
+    # are read from the index (to_stage, at, case_id, closure_reason) alone (migration 0008)
     closures = dict(s.execute(
-        select(func.coalesce(CaseStageChange.closure_reason, "unknown"), func.count(CaseStageChange.id))
+        select(func.coalesce(CaseStageChange.closure_reason, "unknown"), func.count())
         .join(Case, Case.id == CaseStageChange.case_id).where(closed_in, *cf)
         .group_by(CaseStageChange.closure_reason)).all())
     durations = [max((at.astimezone(TOKYO).date() - opened_on).days, 0) for at, opened_on in s.execute(
@@ -110,10 +105,10 @@ def compute(period: Period, *, org_id: uuid.UUID | None = None, district: str | 
     referral_rows = s.execute(
         select(Referral.to_org_id, Referral.state, func.count(Referral.id)).join(*ref_join)
         .where(ref_in, *cf).group_by(Referral.to_org_id, Referral.state)).all()
-    org_names = dict(s.execute(select(Organization.id, Organization.name)).all())
+    org_labels = _org_labels()
     referrals: dict[str, dict[str, int]] = {}
     for to_org, state, n in referral_rows:
-        referrals.setdefault(org_names.get(to_org, str(to_org)), {})[state] = n
+        referrals.setdefault(org_labels.get(to_org, str(to_org)), {})[state] = n
     reply_days = [(responded - created).total_seconds() / 86400 for created, responded in s.execute(
         select(Referral.created_at, Referral.responded_at).join(*ref_join)
         .where(ref_in, Referral.responded_at.is_not(None), *cf)).all()]
@@ -145,6 +140,44 @@ def compute(period: Period, *, org_id: uuid.UUID | None = None, district: str | 
         "average_case_duration_days": round(sum(durations) / len(durations), 1) if durations else None,
         "monthly_by_channel": monthly,
     }
+
+
+def _org_labels() -> dict[uuid.UUID, str]:
+    """Organisation id -> its name, or "name（code）" where two organisations share a name (two NPOs of the
+    same name exist in real directories), so that their counts are never merged under one key."""
+    orgs = db.session().execute(select(Organization.id, Organization.name, Organization.code)).all()
+    names = Counter(name for _id, name, _code in orgs)
+    return {oid: name if names[name] == 1 else f"{name}（{code}）" for oid, name, code in orgs}
+
+
+def _stage_at_end(period: Period, cf) -> dict[str, int]:
+    """Cases by their stage at the end of the period: the stage of their last change before it.
+
+    Every case that ever had a change counts, the ones closed years ago included (as "closed"), so this
+    reads the whole stage history; it reads it from the narrow index (case_id, at, to_stage) only
+    (migration 0008), in one ordered pass. A case whose last instant has several changes counts under
+    each of their stages, once. SQLite: the last instant per case (GROUP BY over the index) joined back by
+    key. PostgreSQL hashes that join once per parallel worker, so there the last instant is a window
+    over the same index pass; the join to cases only when a filter needs it (every change has its case).
+    """
+    s = db.session()
+    before_end = CaseStageChange.at < period.end_utc
+    if s.get_bind().dialect.name == "postgresql":
+        changes = select(CaseStageChange.case_id, CaseStageChange.to_stage, CaseStageChange.at,
+                         func.max(CaseStageChange.at).over(partition_by=CaseStageChange.case_id).label("last_at")
+                         ).where(before_end).subquery()
+        stmt = select(changes.c.to_stage, func.count(func.distinct(changes.c.case_id))).where(
+            changes.c.at == changes.c.last_at)
+        if cf:
+            stmt = stmt.join(Case, Case.id == changes.c.case_id).where(*cf)
+        return dict(s.execute(stmt.group_by(changes.c.to_stage)).all())
+    last_change = (select(CaseStageChange.case_id, func.max(CaseStageChange.at).label("at"))
+                   .where(before_end).group_by(CaseStageChange.case_id).subquery())
+    return dict(s.execute(
+        select(CaseStageChange.to_stage, func.count(func.distinct(CaseStageChange.case_id)))
+        .join(last_change, and_(last_change.c.case_id == CaseStageChange.case_id, last_change.c.at == CaseStageChange.at))
+        .join(Case, Case.id == CaseStageChange.case_id).where(*cf)
+        .group_by(CaseStageChange.to_stage)).all())
 
 
 def _monthly_by_channel(period: Period, cf) -> dict[str, dict[str, int]]:

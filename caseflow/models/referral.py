@@ -42,6 +42,12 @@ class Referral(Base):
     __table_args__ = (
         Index("ix_referrals_to_state_due", "to_org_id", "state", "reply_due"),
         Index("ix_referrals_from_state", "from_org_id", "state"),
+        # The answered and the accepted part of an inbox / outbox in list order, newest change first
+        # (migration 0008; caseflow.domain.referrals._boxed_statement).
+        Index("ix_referrals_to_updated", "to_org_id", text("updated_at DESC"), "id"),
+        Index("ix_referrals_from_updated", "from_org_id", text("updated_at DESC"), "id"),
+        Index("ix_referrals_to_state_updated", "to_org_id", "state", text("updated_at DESC"), "id"),
+        Index("ix_referrals_from_state_updated", "from_org_id", "state", text("updated_at DESC"), "id"),
         # One pending referral per (case, receiving organisation); SQLite and PostgreSQL both
         # support partial indexes.
         Index("uq_referrals_pending_case_to_org", "case_id", "to_org_id", unique=True,
