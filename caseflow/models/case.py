@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, Uuid)
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.db import Base, UTCDateTime, new_id, utcnow
@@ -163,6 +163,13 @@ class CaseStageChange(Base):
     actor_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    __table_args__ = (
+        # KPI report (migration 0008): each case's last change before a date, read from the index alone;
+        # the closures of a period as a range.
+        Index("ix_case_stage_changes_case_at_stage", "case_id", "at", "to_stage"),
+        Index("ix_case_stage_changes_stage_at", "to_stage", "at", "case_id", "closure_reason"),
+    )
+
 
 class CaseInvolvement(Base):
     """An organisation's working relationship to a case, over time.
@@ -181,7 +188,12 @@ class CaseInvolvement(Base):
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_case_involvements_org_case", "org_id", "case_id"),)
+    __table_args__ = (
+        Index("ix_case_involvements_org_case", "org_id", "case_id"),
+        # an organisation's open involvements, index-only (sharing.visible_case_ids; migration 0007)
+        Index("ix_case_involvements_open_org_case", "org_id", "case_id",
+              sqlite_where=text("until IS NULL"), postgresql_where=text("until IS NULL")),
+    )
 
 
 class ProgressRecord(Base):

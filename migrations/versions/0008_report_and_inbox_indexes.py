@@ -11,8 +11,7 @@
   (to_org_id, state, updated_at DESC, id), (from_org_id, state, updated_at DESC, id): the accepted ones
   in the same order (caseflow.domain.referrals._boxed_statement).
 
-The two case_stage_changes indexes are declared here only (the CaseStageChange model lives in
-caseflow/models/case.py); the referrals ones are also declared on the Referral model.
+All are also declared on their models (CaseStageChange, Referral), so that autogenerate keeps them.
 
 Revision ID: 0008
 Revises: 0007
