@@ -329,8 +329,8 @@ class Dataset:
         self.write([("case_counters", [{"fiscal_year": fy, "last_number": n} for fy, n in sorted(counters.items())])])
 
     def flush_cases(self, buf) -> None:
-        order = ["households", "persons", "household_members", "cases", "case_issues", "case_stage_changes",
-                 "case_involvements", "referrals", "referral_events", "consents", "consent_recipients",
+        order = ["households", "persons", "person_search_grams", "household_members", "cases", "case_issues",
+                 "case_stage_changes", "case_involvements", "referrals", "referral_events", "consents", "consent_recipients",
                  "consent_categories", "support_plans", "plan_tasks", "progress_records"]
         self.write([(t, buf.get(t, [])) for t in order])
 
@@ -356,13 +356,14 @@ class Dataset:
         return table[-1][0]
 
     def _person(self, buf, *, surname, gender, birth: date | None, collector, created) -> uuid.UUID:
-        from caseflow.text import search_key
+        from caseflow.text import search_grams, search_key
 
         rng, names = self.rng, self.world.PEOPLE_NAMES
         pool = {"female": "given_f", "male": "given_m"}.get(gender, "given_x")
         given = rng.choice(names[pool])
         name, kana = f"{surname[0]} {given[0]}", f"{surname[1]} {given[1]}"
         pid = self.uid()
+        key = search_key(name) + "\n" + search_key(kana)
         sensitive = {}
         if rng.random() < .15:
             sensitive[rng.choice(["health", "disability", "addiction"])] = "通院・服薬あり（詳細は記録参照）"
@@ -374,8 +375,10 @@ class Dataset:
             "sensitive": json.dumps(sensitive, ensure_ascii=False), "notes": None,
             "birth_year": birth.year if birth else None,
             "languages": "ja" if rng.random() < .97 else rng.choice(["ja,en", "vi", "zh", "tl,en"]),
-            "search_key": search_key(name) + "\n" + search_key(kana), "collected_by_org_id": collector,
+            "search_key": key, "collected_by_org_id": collector,
             "created_at": created, "updated_at": created, "version": 1})
+        # the name search's n-gram index, as caseflow.domain.people.set_search_key writes it
+        buf["person_search_grams"].extend({"gram": g, "person_id": pid} for g in sorted(search_grams(key)))
         self.person_ids.append(pid)
         return pid
 

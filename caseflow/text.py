@@ -32,3 +32,41 @@ def like_pattern(query: str) -> str:
     """A LIKE pattern for 'contains', with the wildcard characters escaped (use escape='\\')."""
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+# --- the n-gram index of search keys (table person_search_grams) -----------------------------------
+
+GRAM_END = "\x03"
+"""Appended to each part of a search key before it is cut into trigrams, so that the last two
+characters of a part also start a trigram: every 2-character substring of a part is then the prefix of
+some indexed gram. A control character, not found in names (if one had it, it would only add
+candidates, which the exact check on the search key removes)."""
+GRAM_MAX = "\U0010ffff"
+"""The largest code point: `k <= gram < k + GRAM_MAX + GRAM_MAX` holds for every 3-character gram that
+starts with `k`, in code point order (SQLite compares UTF-8 bytes, which is that order; the PostgreSQL
+column has COLLATE "C", not the database's linguistic collation, for this)."""
+
+
+def search_grams(key: str) -> set[str]:
+    """The grams indexed for a stored search key (`name + "\\n" + reading`, both folded): every trigram of
+    each part followed by GRAM_END, never across the "\\n" (a query key has no "\\n", so no match spans it).
+
+    A part of one character gives no gram (one-character queries read every key); a part `ab` gives
+    `ab` + GRAM_END. Any substring of a part of length >= 3 has all its trigrams here, and any substring of
+    length 2 starts one of them: the grams of a person are a superset test, never a false negative."""
+    grams: set[str] = set()
+    for part in key.split("\n"):
+        padded = part + GRAM_END
+        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def query_grams(key: str) -> list[str]:
+    """The trigrams of a (folded) query key of three or more characters, distinct, in order. A person whose
+    search key contains `key` has all of them."""
+    return list(dict.fromkeys(key[i:i + 3] for i in range(len(key) - 2)))
+
+
+def gram_prefix_range(key: str) -> tuple[str, str]:
+    """`(low, high)` such that the grams starting with the 2-character `key` are exactly `low <= gram < high`."""
+    return key, key + GRAM_MAX + GRAM_MAX

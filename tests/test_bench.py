@@ -111,11 +111,14 @@ def test_both_visibility_forms_list_the_same_cases(seeded, monkeypatch):
         for v in _viewers(s):
             for filters in [*FILTERS, *({"q": n} for n in names), {"q": number}, {"q": number.lower()}]:
                 pages = {}
-                for form, threshold in (("probe", "0"), ("set", "100000000")):
+                # the name search's newest-first walk (CASEFLOW_LARGE_NAME_MATCH=0): a third form for `q`
+                for form, threshold, name_match in (("probe", "0", "100000000"), ("set", "100000000", "100000000"),
+                                                    ("walk", "0", "0")):
                     monkeypatch.setenv("CASEFLOW_LARGE_CASELOAD", threshold)
+                    monkeypatch.setenv("CASEFLOW_LARGE_NAME_MATCH", name_match)
                     stmt = case_domain.case_list_query(v, filters, now)
                     pages[form] = [c.id for c in s.scalars(stmt)]
-                assert pages["probe"] == pages["set"], (v, filters)
+                assert pages["probe"] == pages["set"] == pages["walk"], (v, filters)
                 if "q" in filters:  # the prefilter keeps exactly the cases of the plain rule
                     plain = (select(Case.id).where(Case.id.in_(case_domain.visible_case_ids(v, now)),
                                                    case_domain._text_match(v, filters["q"], now))

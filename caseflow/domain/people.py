@@ -10,9 +10,9 @@ from sqlalchemy import select
 from caseflow import audit, db
 from caseflow.domain import codes
 from caseflow.errors import Problem, validation_problem
-from caseflow.models import Household, HouseholdMember, Person
+from caseflow.models import Household, HouseholdMember, Person, PersonSearchGram
 from caseflow.models.case import SENSITIVE_KEYS
-from caseflow.text import search_key
+from caseflow.text import search_grams, search_key
 
 PERSON_FIELDS = ("name", "name_kana", "birth_date", "gender", "phone", "email", "line_id", "notes")
 
@@ -44,7 +44,19 @@ def apply_person_fields(person: Person, data: dict) -> None:
                                       sort_keys=True)
     if "birth_date" in data or "estimated_age" in data:
         person.birth_year = _birth_year(person.birth_date, data.get("estimated_age"), today)
+    set_search_key(person)
+
+
+def set_search_key(person: Person) -> None:
+    """Keep the folded search key (`name + "\n" + reading`) and its n-gram index rows (person_search_grams,
+    the name search's index) in step with the name; the rows are written in the same flush as the person.
+    Only the grams that change are deleted or added."""
     person.search_key = search_key(person.name) + "\n" + search_key(person.name_kana)
+    wanted = search_grams(person.search_key)
+    rows = person.search_grams  # a new person: empty, no query; an existing one: its rows, one SELECT
+    for row in [r for r in rows if r.gram not in wanted]:
+        rows.remove(row)  # delete-orphan: the row is deleted at flush
+    rows.extend(PersonSearchGram(gram=g) for g in sorted(wanted - {r.gram for r in rows}))
 
 
 def create_person(data: dict, *, actor) -> Person:

@@ -7,6 +7,7 @@ from caseflow.models.audit_review import AuditReview, AuditVerification
 from caseflow.models.codes import CODE_LISTS, ManagedCode
 from caseflow.models.case import (STAGES, Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, Household,
                                   HouseholdMember, Person, ProgressRecord)
+from caseflow.models.search import PersonSearchGram
 from caseflow.models.sharing import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.models.referral import REFERRAL_STATES, DirectoryEntry, Referral, ReferralEvent
 from caseflow.models.meeting import (MEETING_KINDS, AgendaItem, Meeting, MeetingAttendee, MeetingDecision, MeetingMember,
@@ -18,7 +19,7 @@ __all__ = [
     "Base", "ORG_KINDS", "Organization", "ROLES", "User", "UserRole", "LoginSession", "ApiToken",
     "AuditEvent", "AuditSubject", "AuditChainHead", "AuditReview", "AuditVerification", "CODE_LISTS", "ManagedCode",
     "STAGES", "Case", "CaseCounter", "CaseInvolvement", "CaseIssue", "CaseStageChange", "Household", "HouseholdMember",
-    "Person", "ProgressRecord", "CATEGORIES", "Consent", "ConsentCategory", "ConsentRecipient", "EmergencyAccess",
+    "Person", "PersonSearchGram", "ProgressRecord", "CATEGORIES", "Consent", "ConsentCategory", "ConsentRecipient", "EmergencyAccess",
     "REFERRAL_STATES", "DirectoryEntry", "Referral", "ReferralEvent",
     "MEETING_KINDS", "AgendaItem", "Meeting", "MeetingAttendee", "MeetingMember", "Pledge",
     "LIFE_DOMAINS", "RISK_LEVELS", "TASK_STATUSES", "Assessment", "AssessmentContribution", "AssessmentDomain",
