@@ -24,11 +24,12 @@ from caseflow.bench import BENCH_PASSWORD, PERSONAS  # noqa: E402
 
 
 def make_app(url: str):
-    from caseflow import create_app
+    from caseflow import create_app, freeze_startup_objects
 
     os.environ.setdefault("CASEFLOW_DATABASE_URL", url)
     app = create_app({"DATABASE_URL": url})
     logging.getLogger("caseflow").setLevel(logging.WARNING)
+    freeze_startup_objects()  # as caseflow.wsgi does in a serving process
     return app
 
 

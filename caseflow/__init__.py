@@ -1,6 +1,7 @@
 """caseflow: case coordination for municipal multi-layered support and public-private platforms."""
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import secrets
@@ -49,6 +50,18 @@ class _NoQueryStrings(logging.Filter):
         elif isinstance(record.msg, str) and not record.args:
             record.msg = self._QUERY.sub("?[query omitted]", record.msg)
         return True
+
+
+def freeze_startup_objects() -> None:
+    """Call once a serving process has built its app (caseflow.wsgi does; so do the benchmarks).
+
+    The app holds ~150,000 long-lived objects (SQLAlchemy mappers and caches, marshmallow schemas, casbin,
+    the fonts). Python's full garbage collection walks all of them, and requests that allocate many objects
+    trigger one every dozen or so: an 80-120 ms pause on ~8 % of referral-inbox requests (p95 118 ms against
+    a p50 of 20 ms). Freezing what exists after start-up leaves those objects out of every later collection
+    (p95 29 ms); garbage made by requests is still collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def _start_request():
