@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, make_app, samples  # noqa: E402
+from common import REPO, case_persons, make_app, samples  # noqa: E402
 
 
 def _load(name: str, rev: str, path: str):
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     from caseflow.bench import PERSONAS
     from caseflow.domain import cases as nca
     from caseflow.domain import sharing as nsh
-    from caseflow.models import Case, HouseholdMember, Person, User
+    from caseflow.models import Case, Person, User
 
     app = make_app(args.database_url)
     sm = samples(app, random.Random(1))
@@ -62,16 +62,7 @@ def main(argv=None) -> int:
         users = {k: s.scalar(select(User).where(User.email == PERSONAS[k])) for k in ("npo", "coordinator")}
         new_v = {k: nsh.Viewer.of(u) for k, u in users.items()}
         old_v = {k: osh.Viewer.of(u) for k, u in users.items()}
-        households = []  # {person id: collector} of the NPO's visible cases
-        for case_id in sm.npo_case_ids[:100]:
-            case = s.get(Case, case_id)
-            pids = set(s.scalars(select(HouseholdMember.person_id).where(
-                HouseholdMember.household_id == case.household_id, HouseholdMember.until.is_(None)))) \
-                if case.household_id else set()
-            if case.primary_person_id:
-                pids.add(case.primary_person_id)
-            households.append(dict(s.execute(select(Person.id, Person.collected_by_org_id)
-                                             .where(Person.id.in_(pids))).all()))
+        households = [persons for _case, persons in case_persons(sm.npo_case_ids[:100])]
         page = list(s.scalars(nca.case_list_query(new_v["npo"], {}).limit(50)))
         page_persons = dict(s.execute(select(Person.id, Person.collected_by_org_id).where(
             Person.id.in_([c.primary_person_id for c in page if c.primary_person_id]))).all())

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ab import _load  # noqa: E402
-from common import make_app, samples  # noqa: E402
+from common import case_persons, make_app, samples  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     from caseflow.db import utcnow
     from caseflow.domain import cases as new_cases
     from caseflow.domain import sharing as new_sharing
-    from caseflow.models import Case, HouseholdMember, Person, User
+    from caseflow.models import User
 
     app = make_app(args.database_url)
     sm = samples(app, random.Random(1))
@@ -51,16 +51,7 @@ def main(argv=None) -> int:
         new_v, old_v = new_sharing.Viewer.of(user), old_sharing.Viewer.of(user)
         who = types.SimpleNamespace(id=user.id, roles=list(user.roles), is_authenticated=True,
                                     org=types.SimpleNamespace(code=user.org.code, active=user.org.active))
-        details = []  # (case id, {person id: collector}) of the NPO's visible cases
-        for case_id in sm.npo_case_ids[:100]:
-            case = s.get(Case, case_id)
-            pids = set(s.scalars(select(HouseholdMember.person_id).where(
-                HouseholdMember.household_id == case.household_id, HouseholdMember.until.is_(None)))) \
-                if case.household_id else set()
-            if case.primary_person_id:
-                pids.add(case.primary_person_id)
-            details.append((case_id, dict(s.execute(select(Person.id, Person.collected_by_org_id)
-                                                    .where(Person.id.in_(pids))).all()) if pids else {}))
+        details = case_persons(sm.npo_case_ids[:100])  # (case id, {person id: collector})
         s.commit()
 
         def old(i):

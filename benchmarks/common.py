@@ -33,6 +33,28 @@ def make_app(url: str):
     return app
 
 
+def case_persons(case_ids) -> list[tuple]:
+    """(case id, {person id: organisation that collected the person}) for each case: the persons a case
+    detail shows (the primary person and the household's current members). Needs an app context."""
+    from sqlalchemy import select
+
+    from caseflow import db
+    from caseflow.models import Case, HouseholdMember, Person
+
+    s = db.session()
+    out = []
+    for case_id in case_ids:
+        case = s.get(Case, case_id)
+        pids = set(s.scalars(select(HouseholdMember.person_id).where(
+            HouseholdMember.household_id == case.household_id, HouseholdMember.until.is_(None)))) \
+            if case.household_id else set()
+        if case.primary_person_id:
+            pids.add(case.primary_person_id)
+        out.append((case_id, dict(s.execute(select(Person.id, Person.collected_by_org_id)
+                                            .where(Person.id.in_(pids))).all()) if pids else {}))
+    return out
+
+
 class Client:
     """A logged-in Flask test client (cookie session + CSRF header), timing every request."""
 

@@ -38,7 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, Result, endpoints, make_app, personas, prepare, samples, table  # noqa: E402
+from common import (REPO, Result, case_persons, endpoints, make_app, personas, prepare, samples,  # noqa: E402
+                    table)
 from caseflow import freeze_startup_objects  # noqa: E402
 
 TARGETS_MS = {"case list, NPO (page 1)": 50, "case list, coordinator, filtered": 50,
@@ -115,22 +116,13 @@ def decision_timings(app, sm, n: int) -> dict:
     from caseflow.bench import PERSONAS
     from caseflow.domain import cases as case_domain
     from caseflow.domain.sharing import Viewer, bases_for_persons, case_notes_basis, relations_to_cases
-    from caseflow.models import Case, HouseholdMember, Person, User
+    from caseflow.models import Person, User
 
     with app.test_request_context():
         s = db.session()
         user = s.scalar(select(User).where(User.email == PERSONAS["npo"]))
         v = Viewer.of(user)
-        details = []  # (case id, {person id: collector})
-        for case_id in sm.npo_case_ids[:100]:
-            case = s.get(Case, case_id)
-            pids = set(s.scalars(select(HouseholdMember.person_id).where(
-                HouseholdMember.household_id == case.household_id, HouseholdMember.until.is_(None)))) \
-                if case.household_id else set()
-            if case.primary_person_id:
-                pids.add(case.primary_person_id)
-            details.append((case_id, dict(s.execute(select(Person.id, Person.collected_by_org_id)
-                                                    .where(Person.id.in_(pids))).all()) if pids else {}))
+        details = case_persons(sm.npo_case_ids[:100])  # (case id, {person id: collector})
         page = s.execute(case_domain.case_list_query(v, {}).limit(50)).scalars().all()
         page_ids = [c.id for c in page]
         page_persons = dict(s.execute(select(Person.id, Person.collected_by_org_id).where(
