@@ -51,6 +51,13 @@ FORMS = {  # CASEFLOW_LARGE_CASELOAD, CASEFLOW_LARGE_NAME_MATCH
 }
 
 
+def _use_plan(monkeypatch, form: str) -> None:
+    """Force the search plan named by `form` (see FORMS) for the requests that follow."""
+    caseload, name_match = FORMS[form]
+    monkeypatch.setenv("CASEFLOW_LARGE_CASELOAD", caseload)
+    monkeypatch.setenv("CASEFLOW_LARGE_NAME_MATCH", name_match)
+
+
 @pytest.fixture
 def city(basic):
     coord = basic.client("coord@example.jp")
@@ -70,9 +77,7 @@ def _search(client, q, **extra):
 @pytest.mark.parametrize("form", list(FORMS))
 def test_every_key_length_and_width_finds_exactly_the_names_containing_it(city, monkeypatch, form):
     _basic, coord, cases = city
-    caseload, name_match = FORMS[form]
-    monkeypatch.setenv("CASEFLOW_LARGE_CASELOAD", caseload)
-    monkeypatch.setenv("CASEFLOW_LARGE_NAME_MATCH", name_match)
+    _use_plan(monkeypatch, form)
     for q, names in EXPECT.items():
         assert {cases[i] for i in _search(coord, q)} == names, q
 
@@ -85,9 +90,8 @@ def test_every_plan_returns_the_same_rows_in_the_same_order(city, monkeypatch):
     npo = basic.client("npo@example.jp")
     for q in ["山", "やまだ", "ヤマダ ハナコ", "はなこ", "ろう", "じろう", "た", "ぬぬぬ"]:
         pages = {}
-        for form, (caseload, name_match) in FORMS.items():
-            monkeypatch.setenv("CASEFLOW_LARGE_CASELOAD", caseload)
-            monkeypatch.setenv("CASEFLOW_LARGE_NAME_MATCH", name_match)
+        for form in FORMS:
+            _use_plan(monkeypatch, form)
             pages[form] = [_search(coord, q, limit=3, offset=o) for o in (0, 3, 6)]
             assert _search(npo, q) == [], (form, q)  # no basis: never a name match
         assert len(set(map(str, pages.values()))) == 1, (q, pages)
@@ -181,9 +185,7 @@ def test_migration_backfills_the_grams_of_existing_persons(city, db_url):
 @pytest.mark.parametrize("form", list(FORMS))
 def test_a_case_number_is_found_only_by_those_who_see_the_case(city, monkeypatch, form):
     basic, coord, cases = city
-    caseload, name_match = FORMS[form]
-    monkeypatch.setenv("CASEFLOW_LARGE_CASELOAD", caseload)
-    monkeypatch.setenv("CASEFLOW_LARGE_NAME_MATCH", name_match)
+    _use_plan(monkeypatch, form)
     case_id = next(iter(cases))
     number = coord.get(f"/api/v1/cases/{case_id}").get_json()["case_number"]
     assert _search(coord, number) == [case_id] and _search(coord, number.lower()) == [case_id]
