@@ -51,6 +51,7 @@ class StagedEvent:
     disclosures: list[Disclosure] = field(default_factory=list)
     detail: dict = field(default_factory=dict)
     flagged: bool = False
+    municipality_id: uuid.UUID | None = None
 
 
 def canonical_json(value) -> str:
@@ -71,11 +72,14 @@ def record(
     flagged: bool = False,
     request_id: str | None = None,
     occurred_at: datetime | None = None,
+    municipality_id: uuid.UUID | None = None,
 ) -> None:
     """Stage an audit event; it is written when (and only if) the session commits.
 
     `detail` must never hold personal data: ids, codes and counts only. `occurred_at` (aware) is
     for seeding tests and imports only; the application always lets it default to now.
+    `municipality_id` (the tenant the action happened in) defaults to the actor's acting municipality
+    (User.municipality_id); None marks a platform event.
     """
     if request_id is None:
         request_id = _current_request_id()
@@ -95,8 +99,14 @@ def record(
             disclosures=list(disclosures),
             detail=detail or {},
             flagged=flagged,
+            municipality_id=_municipality_of(actor, municipality_id),
         )
     )
+
+
+def _municipality_of(actor, explicit: uuid.UUID | None) -> uuid.UUID | None:
+    # a User knows the municipality its request acts in (User.municipality_id)
+    return explicit if explicit is not None else getattr(actor, "municipality_id", None)
 
 
 def _current_request_id() -> str | None:
@@ -108,24 +118,27 @@ def _current_request_id() -> str | None:
 def event_hash(row: AuditEvent | dict, prev_hash: str) -> str:
     get = (lambda k: row[k]) if isinstance(row, dict) else (lambda k: getattr(row, k))
     occurred = get("occurred_at")
-    body = canonical_json(
-        {
-            "seq": get("seq"),
-            "occurred_at": occurred.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "actor_user_id": _s(get("actor_user_id")),
-            "actor_org_id": _s(get("actor_org_id")),
-            "action": get("action"),
-            "resource_type": get("resource_type"),
-            "resource_id": get("resource_id"),
-            "outcome": get("outcome"),
-            "legal_basis": get("legal_basis"),
-            "request_id": get("request_id"),
-            "disclosures": get("disclosures"),
-            "detail": get("detail"),
-            "flagged": bool(get("flagged")),
-        }
-    )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    body = {
+        "seq": get("seq"),
+        "occurred_at": occurred.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor_user_id": _s(get("actor_user_id")),
+        "actor_org_id": _s(get("actor_org_id")),
+        "action": get("action"),
+        "resource_type": get("resource_type"),
+        "resource_id": get("resource_id"),
+        "outcome": get("outcome"),
+        "legal_basis": get("legal_basis"),
+        "request_id": get("request_id"),
+        "disclosures": get("disclosures"),
+        "detail": get("detail"),
+        "flagged": bool(get("flagged")),
+    }
+    # The tenant is hashed when present: events written before municipalities existed keep their hashes,
+    # and setting or clearing it later changes the hash either way.
+    municipality = row.get("municipality_id") if isinstance(row, dict) else row.municipality_id
+    if municipality is not None:
+        body["municipality_id"] = _s(municipality)
+    return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
 
 
 def _s(value) -> str | None:
@@ -169,6 +182,7 @@ def _append_staged_events(session: Session) -> None:
             "disclosures": canonical_json(disclosures),
             "detail": canonical_json(ev.detail),
             "flagged": ev.flagged,
+            "municipality_id": ev.municipality_id,
         }
         row["prev_hash"] = prev
         row["hash"] = prev = event_hash(row, prev)
@@ -206,7 +220,7 @@ class VerifyResult:
 # million rows); `_raw_hash` turns the driver's values into exactly what `event_hash` hashes.
 _HASHED_COLUMNS = ("seq", "occurred_at", "actor_user_id", "actor_org_id", "action", "resource_type",
                    "resource_id", "outcome", "legal_basis", "request_id", "disclosures", "detail", "flagged",
-                   "prev_hash", "hash")
+                   "prev_hash", "hash", "municipality_id")
 _SELECT_RAW = text(f"SELECT {', '.join(_HASHED_COLUMNS)} FROM audit_events WHERE seq > :after "
                    "ORDER BY seq LIMIT :n")
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -234,12 +248,15 @@ def _time_text(value) -> str:
 
 
 def _raw_hash(r, prev_hash: str) -> str:
-    body = _ENCODER.encode({
+    fields = {
         "seq": r[0], "occurred_at": _time_text(r[1]), "actor_user_id": _uuid_text(r[2]),
         "actor_org_id": _uuid_text(r[3]), "action": r[4], "resource_type": r[5], "resource_id": r[6],
         "outcome": r[7], "legal_basis": r[8], "request_id": r[9], "disclosures": r[10], "detail": r[11],
         "flagged": bool(r[12]),
-    })
+    }
+    if r[15] is not None:
+        fields["municipality_id"] = _uuid_text(r[15])
+    body = _ENCODER.encode(fields)
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 

@@ -13,10 +13,11 @@ import functools
 from pathlib import Path
 
 import casbin
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_login import current_user
 
 from caseflow import audit, db
+from caseflow.domain import tenancy
 from caseflow.errors import Problem
 from caseflow.resources import find_dir
 
@@ -39,6 +40,17 @@ def load_enforcer(policy_dir: str | None = None) -> casbin.Enforcer:
 
 def init_app(app) -> None:
     app.extensions["caseflow.enforcer"] = load_enforcer(app.config.get("POLICY_DIR"))
+    app.extensions["caseflow.on_refusal"] = _record_refusal
+
+
+def _record_refusal() -> None:
+    """A 403 decided by a rule (not by `deny`): record it as a denied attempt, named after the view."""
+    if not current_user.is_authenticated:
+        return
+    guard = getattr(current_app.view_functions.get(request.endpoint), GUARD_ATTR, None)
+    resource, action = guard if guard else ("request", request.endpoint or "unknown")
+    resource_id = next((str(v) for k, v in (request.view_args or {}).items() if k.endswith("_id")), None)
+    _record_denial(action, resource, resource_id)
 
 
 def can(action: str, resource: str, user=None) -> bool:
@@ -61,24 +73,45 @@ def can(action: str, resource: str, user=None) -> bool:
 
 
 def deny(action: str, resource: str, resource_id=None, status: int = 403) -> Problem:
-    """Audit a refused attempt in its own transaction and build the problem to raise."""
+    """Audit a refused attempt in its own transaction and build the problem to raise (a view may raise it or,
+    when it re-raises a domain Problem instead, mark that one `audited` -- caseflow.api.referrals does)."""
+    _record_denial(action, resource, resource_id)
+    if status == 404:
+        return Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
+    problem = Problem(403, detail="この操作を行う権限がありません。", type_="forbidden")
+    problem.audited = True
+    return problem
+
+
+def _record_denial(action: str, resource: str, resource_id) -> None:
     s = db.session()
     s.rollback()
     audit.record(s, action=f"{resource}.{action}", resource_type=resource, resource_id=resource_id,
                  actor=current_user if current_user.is_authenticated else None, outcome="denied")
     s.commit()
-    if status == 404:
-        return Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
-    return Problem(403, detail="この操作を行う権限がありません。", type_="forbidden")
 
 
 def authorize(action: str, resource: str, resource_id=None) -> None:
-    """Raise 401/403 (audited) unless the caller may do it."""
+    """Raise 401/403 (audited) unless the caller may do it, in the municipality the request acts in."""
     if not current_user.is_authenticated:
         raise Problem(401, detail="この操作には認証が必要です。", type_="unauthenticated")
     g.authz_checked = True
+    _choose_municipality(current_user._get_current_object())
     if not can(action, resource):
         raise deny(action, resource, resource_id)
+
+
+def _choose_municipality(user) -> None:
+    """Fix the municipality this request acts in (caseflow.domain.tenancy): the X-Caseflow-Municipality
+    header, when the caller's organisation belongs to it; its home otherwise. Naming one it does not belong
+    to is refused and audited, whatever the route."""
+    if user.acting_municipality_id is not None:
+        return
+    requested = request.headers.get(tenancy.HEADER, "")[:64]
+    chosen = tenancy.choose_acting(user, requested)
+    if chosen is None:
+        raise deny("act", "municipalities")
+    user.acting_municipality_id = chosen
 
 
 def requires(resource: str, action: str):

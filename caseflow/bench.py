@@ -36,6 +36,7 @@ from flask.cli import with_appcontext
 
 BENCH_DOMAIN = "bench.caseflow.example"
 BENCH_PASSWORD = "bench-walnut-harbor-2718"
+BENCH_MUNICIPALITY = "bench"
 # The users the benchmark runner logs in as (all created by the generator).
 PERSONAS = {
     "coordinator": f"coordinator@{BENCH_DOMAIN}",  # top case-owning department
@@ -167,9 +168,17 @@ class Dataset:
         from caseflow import db
         from caseflow.domain import codes
 
+        from caseflow.domain import tenancy
+        from caseflow.models import Municipality
+        from sqlalchemy import select
+
+        # One city, one tenant: every generated record belongs to ベンチ市 (code bench).
+        m = db.session().scalar(select(Municipality).where(Municipality.code == BENCH_MUNICIPALITY))
+        m = m or tenancy.create_municipality(code=BENCH_MUNICIPALITY, name="ベンチ市")
+        self.municipality_id = m.id
         codes.seed_standard_lists()
-        codes.ensure("district", self.world.DISTRICTS_KUMAMOTO, scope="kumamoto")
-        codes.ensure("district", self.world.DISTRICTS_KAMAKURA, scope="kamakura")
+        codes.ensure("district", self.world.DISTRICTS_KUMAMOTO, scope=BENCH_MUNICIPALITY)
+        codes.ensure("district", self.world.DISTRICTS_KAMAKURA, scope=BENCH_MUNICIPALITY)
         db.session().commit()
 
     def organizations(self) -> None:
@@ -182,6 +191,7 @@ class Dataset:
             oid = self.uid()
             by_code[code] = oid
             rows.append({"id": oid, "code": code, "name": name, "kind": kind, "parent_id": by_code.get(parent),
+                         "municipality_id": self.municipality_id,
                          "active": True, "created_at": created})
             fields = rng.sample(list(ISSUE_WEIGHTS), rng.randint(1, 4))
             dirs.append({"org_id": oid, "fields": ",".join(fields), "languages": "en" if rng.random() < .1 else "",
@@ -279,7 +289,7 @@ class Dataset:
         }
         for org in self.audit_orgs:
             add(org, "auditor")
-        add(self.busy_npo, "admin")
+        add(self.busy_npo, "secretariat")
         # Every organisation that can own or receive cases gets staff; big departments many.
         for org, kind in self.org_kind.items():
             if org in self.audit_orgs:
@@ -326,7 +336,8 @@ class Dataset:
                 self.flush_cases(buf)
                 buf = defaultdict(list)
                 self.progress(f"cases {i + 1:,}/{self.n_cases:,}")
-        self.write([("case_counters", [{"fiscal_year": fy, "last_number": n} for fy, n in sorted(counters.items())])])
+        self.write([("case_counters", [{"municipality_id": self.municipality_id, "fiscal_year": fy, "last_number": n}
+                                       for fy, n in sorted(counters.items())])])
 
     def flush_cases(self, buf) -> None:
         order = ["households", "persons", "person_search_grams", "household_members", "cases", "case_issues",
@@ -375,7 +386,7 @@ class Dataset:
             "sensitive": json.dumps(sensitive, ensure_ascii=False), "notes": None,
             "birth_year": birth.year if birth else None,
             "languages": "ja" if rng.random() < .97 else rng.choice(["ja,en", "vi", "zh", "tl,en"]),
-            "search_key": key, "collected_by_org_id": collector,
+            "search_key": key, "collected_by_org_id": collector, "municipality_id": self.municipality_id,
             "created_at": created, "updated_at": created, "version": 1})
         # the name search's n-gram index, as caseflow.domain.people.set_search_key writes it
         buf["person_search_grams"].extend({"gram": g, "person_id": pid} for g in sorted(search_grams(key)))
@@ -401,6 +412,7 @@ class Dataset:
             buf["households"].append({
                 "id": household_id, "address": f"{rng.choice(streets)}{rng.randint(1, 30)}-{rng.randint(1, 20)}",
                 "district_code": district, "collected_by_org_id": owner, "created_at": created,
+                "municipality_id": self.municipality_id,
                 "updated_at": created, "version": 1})
             size = rng.choices(*HOUSEHOLD_SIZES)[0]
             surname = rng.choice(self.world.PEOPLE_NAMES["surnames"])
@@ -437,6 +449,7 @@ class Dataset:
         last = closed_at or self.at(min(today, day + timedelta(days=rng.randint(0, max(0, min(age, 120))))))
         buf["cases"].append({
             "id": case_id, "case_number": number, "owner_org_id": owner, "lead_worker_id": lead,
+            "municipality_id": self.municipality_id,
             "household_id": household_id, "primary_person_id": primary,
             "anonymous_label": f"LINE相談 #{rng.randrange(10000):04d}" if anonymous else None,
             "intake_channel": "chat" if anonymous else _weighted(rng, CHANNEL_WEIGHTS),
@@ -557,6 +570,7 @@ class Dataset:
                 if rng.random() < .04 else None
             buf["consents"].append({
                 "id": cid, "person_id": primary, "given_by": "self", "representative_relationship": None,
+                "municipality_id": self.municipality_id,
                 "purpose": "support_coordination", "method": rng.choice(["written", "written", "oral", "electronic"]),
                 "obtained_by_user_id": lead, "obtained_by_org_id": owner, "obtained_at": created,
                 "valid_from": valid_from, "valid_until": until, "form_reference": f"同意書 {number}",
@@ -605,7 +619,7 @@ class Dataset:
             self.meeting_ids.append(mid)
             fy = fiscal_year(starts.astimezone(JST).date())
             held = starts < self.now
-            rows.append({"id": mid, "kind": kind, "title": f"{'支援会議' if kind == 'support_meeting' else 'ケース会議'}"
+            rows.append({"id": mid, "municipality_id": self.municipality_id, "kind": kind, "title": f"{'支援会議' if kind == 'support_meeting' else 'ケース会議'}"
                                                            f" {starts.astimezone(JST):%Y年%m月}",
                          "starts_at": starts, "place": "本庁舎 会議室", "chair_user_id": chair, "organizer_org_id": top,
                          "fiscal_year": fy, "status": "minutes_approved" if held else "planned",
@@ -707,6 +721,7 @@ class Dataset:
         if gen is not None and hasattr(gen, "generate") and hasattr(gen, "World"):
             self.echo(f"  audit events: {n:,} via scripts/gen-audit-events (real chain hashes)")
             gen.World = lambda _rng, _w=world: _w
+            gen.MUNICIPALITY_ID = self.municipality_id
             gen.generate(n, batch=20_000, seed=self.rng.randrange(1 << 30), days=730, end=self.now,
                          echo=lambda line: self.echo("  " + line.strip()))
         else:
@@ -748,7 +763,8 @@ class Dataset:
                            "actor_org_id": org, "action": "cases.read", "resource_type": "cases",
                            "resource_id": str(case_id), "outcome": "allowed", "legal_basis": "own_collection",
                            "request_id": f"{rng.getrandbits(64):016x}", "disclosures": canonical_json(disclosures),
-                           "detail": "{}", "flagged": False, "prev_hash": prev}
+                           "detail": "{}", "flagged": False, "prev_hash": prev,
+                           "municipality_id": self.municipality_id}
                     row["hash"] = prev = event_hash(row, prev)
                     rows.append(row)
                     subjects += [{"event_seq": seq, "person_id": uuid.UUID(d["person"]), "basis": d["basis"],

@@ -87,17 +87,133 @@ def orgs_group():
 @click.option("--code", required=True, help="Short ASCII code, e.g. kmk-chiiki-kyosei")
 @click.option("--name", required=True, help="Japanese name, e.g. 鎌倉市 地域共生課")
 @click.option("--kind", required=True, help="department, shakyo, npo, association, welfare_corporation, care_center, other")
+@click.option("--municipality", "municipality_code", default=None,
+              help="Code of its home municipality (needed when the deployment has several)")
 @click.option("--parent", "parent_code", default=None, help="Code of the parent organisation (a bureau)")
 @with_appcontext
 @_fail_on_problem
-def orgs_create(code, name, kind, parent_code):
-    """Register an organisation."""
+def orgs_create(code, name, kind, municipality_code, parent_code):
+    """Register an organisation (in the deployment's only municipality unless --municipality names one)."""
     from caseflow import db
-    from caseflow.domain import accounts
+    from caseflow.domain import accounts, tenancy
 
-    org = accounts.create_organization(code=code, name=name, kind=kind, parent_code=parent_code)
+    municipality = tenancy.default_for_new_organization(municipality_code, echo=click.echo)
+    org = accounts.create_organization(code=code, name=name, kind=kind, parent_code=parent_code,
+                                       municipality=municipality)
     db.session().commit()
-    click.echo(f"created organisation {org.code} ({org.id})")
+    click.echo(f"created organisation {org.code} ({org.id}) in {municipality.code}")
+
+
+# --- municipalities (the operator's) -------------------------------------------------------------
+
+@main.group("municipalities")
+def municipalities_group():
+    """Municipalities (the tenants), their secretariat and memberships (the platform operator's tool)."""
+
+
+@municipalities_group.command("create")
+@click.option("--code", required=True, help="Short ASCII code, e.g. kamakura")
+@click.option("--name", required=True, help="Japanese name, e.g. 鎌倉市")
+@with_appcontext
+@_fail_on_problem
+def municipalities_create(code, name):
+    """Create a municipality."""
+    from caseflow import db
+    from caseflow.domain import tenancy
+
+    m = tenancy.create_municipality(code=code, name=name)
+    db.session().commit()
+    click.echo(f"created municipality {m.code} ({m.id})")
+
+
+@municipalities_group.command("list")
+@with_appcontext
+def municipalities_list():
+    """Every municipality with its secretariat."""
+    from sqlalchemy import select
+
+    from caseflow import db
+    from caseflow.models import Municipality, Organization
+
+    s = db.session()
+    for m in s.scalars(select(Municipality).order_by(Municipality.code)):
+        secretariat = s.get(Organization, m.secretariat_org_id) if m.secretariat_org_id else None
+        click.echo(f"{m.code}\t{m.name}\tsecretariat={secretariat.code if secretariat else '-'}")
+
+
+@municipalities_group.command("rename")
+@click.option("--code", required=True, help="Current code")
+@click.option("--new-code", default=None)
+@click.option("--name", default=None)
+@with_appcontext
+@_fail_on_problem
+def municipalities_rename(code, new_code, name):
+    """Change a municipality's code or name (its district lists follow)."""
+    from caseflow import db
+    from caseflow.domain import tenancy
+
+    m = tenancy.rename_municipality(tenancy.get_by_code(code), code=new_code, name=name)
+    db.session().commit()
+    click.echo(f"municipality {m.code}: {m.name}")
+
+
+@municipalities_group.command("secretariat")
+@click.option("--code", required=True, help="Municipality code")
+@click.option("--org", "org_code", required=True, help="Code of the organisation that runs the platform (事務局)")
+@with_appcontext
+@_fail_on_problem
+def municipalities_secretariat(code, org_code):
+    """Name the municipality's secretariat organisation (its `secretariat` users administer the municipality)."""
+    from caseflow import db
+    from caseflow.domain import accounts, tenancy
+
+    m = tenancy.set_secretariat(tenancy.get_by_code(code), accounts.get_organization_by_code(org_code))
+    db.session().commit()
+    click.echo(f"secretariat of {m.code}: {org_code}")
+
+
+@municipalities_group.command("grant-membership")
+@click.option("--code", required=True, help="Municipality code")
+@click.option("--org", "org_code", required=True, help="Code of an organisation at home elsewhere")
+@click.option("--reason", default=None)
+@with_appcontext
+@_fail_on_problem
+def municipalities_grant(code, org_code, reason):
+    """Let an organisation of another municipality take part in this one."""
+    from caseflow import db
+    from caseflow.domain import accounts, tenancy
+
+    ms = tenancy.grant_membership(tenancy.get_by_code(code), accounts.get_organization_by_code(org_code), reason=reason)
+    db.session().commit()
+    click.echo(f"{org_code} is a member of {code} ({ms.id})")
+
+
+# --- managed lists ------------------------------------------------------------------------------
+
+@main.group("codes")
+def codes_group():
+    """Managed code lists (issue categories, channels, districts …)."""
+
+
+@codes_group.command("add")
+@click.option("--list", "list_name", required=True, help="issue_category, intake_channel, closure_reason, district …")
+@click.option("--code", required=True)
+@click.option("--label", required=True, help="Japanese label")
+@click.option("--municipality", "municipality_code", default=None, help="Municipality code (for districts)")
+@with_appcontext
+@_fail_on_problem
+def codes_add(list_name, code, label, municipality_code):
+    """Add an entry to a managed list."""
+    from caseflow import db
+    from caseflow.domain import codes, tenancy
+    from caseflow.models import CODE_LISTS
+
+    if list_name not in CODE_LISTS:
+        raise click.ClickException(f"unknown list {list_name}: {', '.join(CODE_LISTS)}")
+    m = tenancy.get_by_code(municipality_code) if municipality_code else None
+    codes.add(list_name, code, label, municipality=m)
+    db.session().commit()
+    click.echo(f"added {list_name}:{code}")
 
 
 @main.group("users")
@@ -174,9 +290,10 @@ def followup_group():
 @click.option("--days", type=click.IntRange(0, 3650), default=None,
               help="Cases with no progress record for N days (default: CASEFLOW_FOLLOWUP_STALE_DAYS or 30)")
 @click.option("--lead", "lead_email", default=None, help="Only the cases whose lead worker (coordinator) is EMAIL")
+@click.option("--municipality", "municipality_code", default=None, help="Only this municipality's cases")
 @with_appcontext
 @_fail_on_problem
-def followup_digest(org_code, days, lead_email):
+def followup_digest(org_code, days, lead_email, municipality_code):
     """Print the daily follow-up digest (no personal data: case numbers, organisations, dates)."""
     from sqlalchemy import select
 
@@ -191,7 +308,10 @@ def followup_digest(org_code, days, lead_email):
         lead = db.session().scalar(select(User).where(User.email == lead_email.strip().lower()))
         if lead is None:
             raise validation_problem({"lead": [f"利用者 {lead_email} は登録されていません。"]})
-    for line in followup.digest(org=org, days=days, lead=lead):
+    from caseflow.domain import tenancy
+
+    municipality = tenancy.get_by_code(municipality_code) if municipality_code else None
+    for line in followup.digest(org=org, days=days, lead=lead, municipality_id=municipality.id if municipality else None):
         click.echo(line)
 
 

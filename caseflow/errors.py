@@ -42,6 +42,7 @@ class Problem(Exception):
         self.errors = errors
         self.headers = headers or {}
         self.extra = extra
+        self.audited = False  # a refusal recorded in the audit trail already (caseflow.authz.deny)
 
 
 def problem_response(status: int, title: str, detail: str = "", *, type_: str | None = None,
@@ -107,6 +108,10 @@ def init_app(app) -> None:
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
+        # Every refusal is audited, wherever it was decided (caseflow.authz registers the recorder).
+        on_refusal = current_app.extensions.get("caseflow.on_refusal")
+        if exc.status == 403 and not exc.audited and on_refusal is not None:
+            on_refusal()
         return problem_response(exc.status, exc.title, exc.detail, type_=exc.type, errors=exc.errors,
                                 headers=exc.headers, **exc.extra)
 

@@ -107,6 +107,13 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def _locked(until, now) -> Problem:
     retry = int((until - now).total_seconds()) + 1
     return Problem(429, "ログインが一時的にロックされています",
@@ -119,8 +126,10 @@ def _audit_failed_login(user: User | None, reason: str) -> None:
     from caseflow import audit
 
     s = db.session()
+    # A known account's failure belongs to its home municipality's trail; an unknown one is a platform event.
     audit.record(s, action="auth.login", resource_type="users", resource_id=user.id if user else None,
-                 outcome="denied", detail={"reason": reason})
+                 outcome="denied", detail={"reason": reason},
+                 municipality_id=user.org.municipality_id if user else None)
     s.commit()
 
 
@@ -198,8 +207,12 @@ def check_csrf() -> None:
         return
     sent = request.headers.get("X-CSRF-Token", "")
     if not hmac.compare_digest(sent, g.login_session.csrf_token):
-        raise Problem(403, "CSRFトークンが不正です",
-                      "Cookie で認証した書き込みには X-CSRF-Token ヘッダーが必要です。", type_="csrf")
+        problem = Problem(403, "CSRFトークンが不正です",
+                          "Cookie で認証した書き込みには X-CSRF-Token ヘッダーが必要です。", type_="csrf")
+        # Not recorded as the user's denied attempt: a forged cross-site request rides on the victim's cookie,
+        # and the victim did not try anything. Nothing is written at all.
+        problem.audited = True
+        raise problem
 
 
 def init_app(app) -> None:

@@ -42,11 +42,26 @@ def run_migrations_online() -> None:
     if engine is None:
         engine = create_engine(os.environ["CASEFLOW_DATABASE_URL"])
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration copies a table and drops the original; with foreign keys enforced, dropping a
+            # table other tables refer to fails (or empties them). The pragma only takes effect outside a
+            # transaction, so it is set before the migration's transaction and checked and restored after it.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         # Batch mode: SQLite cannot ALTER most things; Alembic copies the table instead.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                           compare_type=True, render_item=render_item, include_object=include_object)
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+        if sqlite and broken:
+            raise RuntimeError(f"the migration left {len(broken)} rows with a broken foreign key: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -125,8 +125,15 @@ class ApiClient:
         self.csrf = self.me["csrf_token"]
         return r
 
+    def act_in(self, municipality_code: str | None):
+        """Send X-Caseflow-Municipality on every request (None: act at home)."""
+        self.municipality = municipality_code
+        return self
+
     def _headers(self, headers):
         h = {"X-CSRF-Token": self.csrf} if self.csrf else {}
+        if getattr(self, "municipality", None):
+            h["X-Caseflow-Municipality"] = self.municipality
         h.update(headers or {})
         return h
 
@@ -144,22 +151,55 @@ class ApiClient:
 
 
 class World:
-    """Builds organisations and users through the domain layer (the same code the CLI uses)."""
+    """Builds municipalities, organisations and users through the domain layer (the same code the CLI uses)."""
 
     def __init__(self, app):
         self.app = app
         self.orgs = {}
         self.users = {}
+        self.municipalities = {}
 
-    def org(self, code: str, kind: str = "department", name: str | None = None):
+    def municipality(self, code: str, name: str | None = None, *, districts=()):
         from caseflow import db
-        from caseflow.domain import accounts
+        from caseflow.domain import codes, tenancy
 
         with self.app.app_context():
-            org = accounts.create_organization(code=code, name=name or f"組織{code}", kind=kind)
+            m = tenancy.create_municipality(code=code, name=name or f"{code}市")
+            if districts:
+                codes.ensure("district", list(districts), scope=code)
+            db.session().commit()
+            self.municipalities[code] = m.id
+        return m.id
+
+    def org(self, code: str, kind: str = "department", name: str | None = None, *, municipality: str = "kamakura"):
+        from caseflow import db
+        from caseflow.domain import accounts, tenancy
+
+        with self.app.app_context():
+            org = accounts.create_organization(code=code, name=name or f"組織{code}", kind=kind,
+                                               municipality=tenancy.get_by_code(municipality))
             db.session().commit()
             self.orgs[code] = org.id
         return org.id
+
+    def secretariat(self, municipality: str, org_code: str):
+        """Name the municipality's secretariat organisation (the operator's act)."""
+        from caseflow import db
+        from caseflow.domain import accounts, tenancy
+
+        with self.app.app_context():
+            tenancy.set_secretariat(tenancy.get_by_code(municipality), accounts.get_organization_by_code(org_code))
+            db.session().commit()
+
+    def membership(self, municipality: str, org_code: str):
+        from caseflow import db
+        from caseflow.domain import accounts, tenancy
+
+        with self.app.app_context():
+            ms = tenancy.grant_membership(tenancy.get_by_code(municipality), accounts.get_organization_by_code(org_code),
+                                          reason="テスト")
+            db.session().commit()
+            return ms.id
 
     def user(self, email: str, org_code: str, *roles: str, name: str = "テスト 利用者"):
         from caseflow import db
@@ -175,8 +215,11 @@ class World:
             self.users[email] = user.id
         return user.id
 
-    def client(self, email: str | None = None) -> ApiClient:
-        return ApiClient(self.app, email)
+    def client(self, email: str | None = None, municipality: str | None = None) -> ApiClient:
+        c = ApiClient(self.app, email)
+        if municipality:
+            c.act_in(municipality)
+        return c
 
 
 DISTRICTS = [("kamakura", "鎌倉"), ("koshigoe", "腰越"), ("fukasawa", "深沢"), ("ofuna", "大船"), ("tamanawa", "玉縄")]
@@ -184,26 +227,24 @@ DISTRICTS = [("kamakura", "鎌倉"), ("koshigoe", "腰越"), ("fukasawa", "深�
 
 @pytest.fixture
 def world(app) -> World:
-    from caseflow import db
-    from caseflow.domain import codes
-
-    with app.app_context():
-        codes.ensure("district", DISTRICTS, scope="kamakura")
-        db.session().commit()
-    return World(app)
+    """One municipality, 鎌倉市 (code kamakura), with its five districts; more with `world.municipality()`."""
+    w = World(app)
+    w.municipality("kamakura", "鎌倉市", districts=DISTRICTS)
+    return w
 
 
 @pytest.fixture
 def basic(world):
-    """A small platform: a coordinator's department, an NPO, an auditor, an admin."""
+    """A small platform: a coordinator's department, an NPO, an auditor, the secretariat (KVOAD), a supervisor."""
     world.org("kmk-chiiki", "department", "鎌倉市 地域共生課")
     world.org("kmm-npo", "npo", "NPO法人 テスト支援会")
     world.org("kmk-audit", "department", "鎌倉市 監査担当")
     world.org("kvoad", "npo", "KVOAD")
+    world.secretariat("kamakura", "kvoad")
     world.user("coord@example.jp", "kmk-chiiki", "coordinator")
     world.user("npo@example.jp", "kmm-npo", "npo_staff")
     world.user("auditor@example.jp", "kmk-audit", "auditor")
-    world.user("admin@example.jp", "kvoad", "admin")
+    world.user("admin@example.jp", "kvoad", "secretariat")
     world.user("super@example.jp", "kmk-chiiki", "supervisor")
     return world
 

@@ -1,7 +1,14 @@
 """Builders for tests that go through the HTTP API."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+
+TOKYO = timezone(timedelta(hours=9))
+
+
+def today_jst() -> date:
+    """Today as the service counts days (Asia/Tokyo): between 15:00 and 24:00 UTC it is already tomorrow."""
+    return datetime.now(TOKYO).date()
 
 YAMADA = {"name": "山田 太郎", "name_kana": "ヤマダ　タロウ", "birth_date": "1980-04-02", "gender": "male",
           "phone": "090-0000-1111", "email": "taro@example.invalid", "line_id": "yamada-line",
@@ -31,7 +38,7 @@ def open_anonymous_case(client, label="LINE相談 #0042", **extra):
 
 def make_plan(client, case_id, owner_org_id, title="週1回の訪問と本人との面談", days=14, **extra):
     """Give the case a support plan with one task owned by `owner_org_id` (the guard for assessment -> support)."""
-    due = (date.today() + timedelta(days=days)).isoformat()
+    due = (today_jst() + timedelta(days=days)).isoformat()
     r = client.post(f"/api/v1/cases/{case_id}/plan/tasks",
                     json={"owner_org_id": str(owner_org_id), "title": title, "due_on": due, **extra})
     assert r.status_code == 201, r.get_json()

@@ -8,7 +8,7 @@ import contextlib
 import re
 import threading
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import requests
 from werkzeug.serving import make_server
@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from caseflow import authz
 
 from conftest import PASSWORD
-from helpers import make_plan, move, open_case
+from helpers import make_plan, move, open_case, today_jst
 
 PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[a-z_]+)>")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -25,7 +25,8 @@ DOCS_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc", "static"}
 # Which role of which organisation acts where: organisation A owns every record, B is a stranger to all of it.
 ORG_A, ORG_A_NPO = "kmk-chiiki", "kmm-npo"  # the owner department and the NPO the case is referred to
 ORG_B, ORG_B_NPO = "zz-other", "zz-other-npo"  # another municipality department and another NPO
-ROLES = ("coordinator", "staff", "supervisor", "npo_staff", "auditor", "admin")
+ROLES = ("coordinator", "staff", "supervisor", "npo_staff", "auditor", "admin", "secretariat")
+OTHER_CITY, OTHER_CITY_DEPT = "zz-city", "zz-city-dept"  # another municipality, for memberships and transfers
 
 
 def now() -> datetime:
@@ -108,7 +109,7 @@ def seed_records(world) -> dict:
     r = coord.post("/api/v1/consents", json={
         "person_id": primary["id"], "purpose": "support_coordination", "method": "written",
         "recipients": [{"org_id": str(world.orgs[ORG_A_NPO])}], "categories": ["identity", "contact"],
-        "obtained_at": (now() - timedelta(minutes=5)).isoformat()})
+        "obtained_at": now().isoformat()})
     assert r.status_code == 201, r.get_json()
     ids["consent_id"] = r.get_json()["id"]
     r = npo.post(f"/api/v1/cases/{case['id']}/emergency-access", json={
@@ -116,11 +117,11 @@ def seed_records(world) -> dict:
     assert r.status_code == 201, r.get_json()
     ids["access_id"] = r.get_json()["id"]
     r = coord.post(f"/api/v1/cases/{case['id']}/progress",
-                   json={"kind": "visit", "occurred_on": date.today().isoformat(), "body": "自宅訪問。本人と面会できた。"})
+                   json={"kind": "visit", "occurred_on": today_jst().isoformat(), "body": "自宅訪問。本人と面会できた。"})
     assert r.status_code == 201, r.get_json()
     assert move(coord, case["id"], "assessment", reason="合同アセスメントへ").status_code == 200
     r = coord.post(f"/api/v1/cases/{case['id']}/assessments", json={
-        "assessed_on": date.today().isoformat(), "strengths": "料理が得意", "wishes": "外に出る練習をしたい",
+        "assessed_on": today_jst().isoformat(), "strengths": "料理が得意", "wishes": "外に出る練習をしたい",
         "domains": [{"domain": "health", "risk_level": "high", "note": "昼夜逆転、通院中断"}],
         "issue_codes": ["hikikomori"], "goals": ["居場所に週1回通う"]})
     assert r.status_code == 201, r.get_json()
@@ -146,6 +147,27 @@ def seed_records(world) -> dict:
     ids["list_name"] = "district"
     audit = world.client(a["auditor"]).get("/api/v1/audit-events?action=cases.read&limit=1").get_json()["items"]
     ids["seq"] = audit[0]["seq"]
+    # The tenant's own records: A is the municipality's secretariat; another city's department is a member
+    # (a membership), a privileged role waits for its second approver, a second case is on its way there.
+    world.secretariat("kamakura", ORG_A)
+    if OTHER_CITY not in world.municipalities:
+        world.municipality(OTHER_CITY, districts=[(f"{OTHER_CITY}-1", "一区")])
+        world.org(OTHER_CITY_DEPT, "department", municipality=OTHER_CITY)
+    sec = world.client(a["secretariat"])
+    ids["municipality_id"] = str(world.municipalities["kamakura"])
+    r = sec.post(f"/api/v1/municipalities/{ids['municipality_id']}/memberships",
+                 json={"org_id": str(world.orgs[OTHER_CITY_DEPT]), "reason": "県域での連携"})
+    assert r.status_code == 201, r.get_json()
+    ids["membership_id"] = r.get_json()["id"]
+    r = sec.post("/api/v1/users", json={"org_code": ORG_A, "email": "a-new-auditor@example.jp",
+                                        "display_name": "監査 候補", "password": PASSWORD, "roles": ["auditor"]})
+    assert r.status_code == 201, r.get_json()
+    ids["request_id"] = sec.get("/api/v1/role-requests").get_json()["items"][0]["id"]
+    moving = open_case(coord)
+    r = coord.post(f"/api/v1/cases/{moving['id']}/transfers", json={
+        "to_municipality": OTHER_CITY, "to_org_id": str(world.orgs[OTHER_CITY_DEPT]), "reason": "転居のため"})
+    assert r.status_code == 201, r.get_json()
+    ids["transfer_id"] = r.get_json()["id"]
     return {"ids": ids, "users": a, "case": case}
 
 

@@ -14,6 +14,7 @@ from caseflow import authz
 # Where an auditor legitimately goes: the trail itself, their own login, the organisation directory,
 # statistics, and the liveness probe.
 AUDITOR_PREFIXES = ("/api/v1/audit-events", "/api/v1/auth", "/api/v1/organizations", "/api/v1/reports",
+                    "/api/v1/municipalities",  # where the caller may act: names and codes only
                     "/api/v1/health",
                     "/api/v1/codes")  # managed reference lists (issue categories, districts …): no personal data
 # Permissions an auditor may hold: none of them reaches case content or personal data.
@@ -85,7 +86,8 @@ def test_what_the_audit_area_shows_is_metadata_only(app, basic):
     from caseflow.audit import Disclosure
 
     person, case_id = uuid.uuid4(), uuid.uuid4()
-    actor = SimpleNamespace(id=basic.users["npo@example.jp"], org_id=basic.orgs["kmm-npo"])
+    actor = SimpleNamespace(id=basic.users["npo@example.jp"], org_id=basic.orgs["kmm-npo"],
+                            municipality_id=basic.municipalities["kamakura"])
     with app.app_context():
         audit.record(db.session(), action="cases.read", resource_type="cases", resource_id=case_id, actor=actor,
                      legal_basis="own_collection", disclosures=[Disclosure(person, "own_collection", ["identity"])],

@@ -21,7 +21,7 @@ def _consent(coord, person_id, org_id=None, kind=None, categories=("identity",),
     recipient = {"org_id": str(org_id)} if org_id else {"org_kind": kind}
     body = {"person_id": person_id, "purpose": "support_coordination", "method": "written",
             "recipients": [recipient], "categories": list(categories),
-            "obtained_at": (now - timedelta(minutes=5)).isoformat(), **extra}
+            "obtained_at": now.isoformat(), "form_reference": "同意書 第12号", **extra}
     return coord.post("/api/v1/consents", json=body)
 
 
@@ -101,7 +101,7 @@ def test_consent_validation(app, basic):
 
 def test_expired_and_future_consents_give_nothing(app, basic):
     coord = basic.client("coord@example.jp")
-    case = open_case(coord)
+    case = open_case(coord, opened_on=(datetime.now(timezone.utc) - timedelta(days=20)).date().isoformat())
     _refer(app, basic, case)
     now = datetime.now(timezone.utc)
     pid = _primary(case)

@@ -52,13 +52,27 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
     kpi = sup.get("/api/v1/reports/kpi?fiscal_year=2025").get_json()
     assert kpi["new_consultations"]["total"] is None or kpi["new_consultations"]["total"] > 0
 
-    # the auditor sees every anomaly report populated, and the chain verifies
-    aud, ah = _login(app, "auditor.kamakura@demo.caseflow.example")
-    for kind in ("emergency", "denied", "bulk", "after-hours"):
-        r = aud.get(f"/api/v1/audit-events/anomalies/{kind}")
-        assert r.status_code == 200, (kind, r.get_json())
-        body = r.get_json()
-        items = body.get("items", body)
-        assert items, kind
+    # each city's auditor sees every anomaly report populated, with its own city's events only
+    for city in ("kamakura", "kumamoto"):
+        aud, ah = _login(app, f"auditor.{city}@demo.caseflow.example")
+        assert aud.get("/api/v1/auth/me").get_json()["municipality"]["code"] == city
+        for kind in ("emergency", "denied", "bulk", "after-hours"):
+            r = aud.get(f"/api/v1/audit-events/anomalies/{kind}")
+            assert r.status_code == 200, (kind, r.get_json())
+            body = r.get_json()
+            items = body.get("items", body)
+            assert items, (city, kind)
+            prefix = "kmk-" if city == "kamakura" else "kmm-"
+            orgs = {i.get("actor_org_code") for i in items if isinstance(i, dict) and i.get("actor_org_code")}
+            assert all(o.startswith(prefix) for o in orgs), (city, kind, orgs)
+
+    # the two cities are separate worlds, except for the one membership the demo grants
+    org_codes = {o["code"] for o in coord.get("/api/v1/organizations?limit=200").get_json()["items"]}
+    assert {c for c in org_codes if not c.startswith("kmk-")} == {"kmm-lgbt-family"}
+    owners = {c["owner_org"]["code"] for c in coord.get("/api/v1/cases?limit=200").get_json()["items"]}
+    assert all(o.startswith("kmk-") for o in owners), owners
+    districts = {d["code"] for d in coord.get("/api/v1/codes/district").get_json()}
+    assert all(d.startswith("kamakura-") for d in districts) and len(districts) == 5
+
     verify = CliRunner().invoke(main, ["audit", "verify"], env=env)
     assert verify.exit_code == 0, verify.output

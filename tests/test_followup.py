@@ -1,13 +1,13 @@
 """Follow-up lists (issue 6): overdue tasks, cases without progress, cases without an active owner, and the
 daily digest command."""
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import update
 
 from caseflow.cli import main
-from helpers import make_plan, move, open_anonymous_case, open_case
+from helpers import make_plan, move, open_anonymous_case, open_case, today_jst
 
 
 def _db(app, *statements):
@@ -25,7 +25,7 @@ def _overdue(app, task_id, days):
     from caseflow.models import PlanTask
 
     _db(app, update(PlanTask).where(PlanTask.id == uuid.UUID(task_id))
-        .values(due_on=date.today() - timedelta(days=days)))
+        .values(due_on=today_jst() - timedelta(days=days)))
 
 
 def _quiet(app, case_id, days):
@@ -87,7 +87,7 @@ def test_cases_without_progress_for_n_days(basic, app):
     involved = open_anonymous_case(coord, label="NPOも関わる相談")
     make_plan(coord, involved["id"], basic.orgs["kmm-npo"])
     r = coord.post(f"/api/v1/cases/{recorded['id']}/progress",
-                   json={"kind": "visit", "occurred_on": date.today().isoformat(), "body": "訪問した"})
+                   json={"kind": "visit", "occurred_on": today_jst().isoformat(), "body": "訪問した"})
     assert r.status_code == 201
     for case in (quiet, recorded, involved):
         _quiet(app, case["id"], 40)
@@ -114,7 +114,7 @@ def test_cases_without_progress_for_n_days(basic, app):
     app.config["FOLLOWUP_STALE_DAYS"] = 30
     # a progress record takes the case off the list
     coord.post(f"/api/v1/cases/{quiet['id']}/progress",
-               json={"kind": "phone", "occurred_on": date.today().isoformat(), "body": "電話で様子を確認"})
+               json={"kind": "phone", "occurred_on": today_jst().isoformat(), "body": "電話で様子を確認"})
     assert quiet["id"] not in _ids(coord.get(url), "case")
 
 

@@ -2,23 +2,23 @@
 and which text each organisation sees."""
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from helpers import make_plan, move, open_anonymous_case, open_case
+from helpers import make_plan, move, open_anonymous_case, open_case, today_jst
 
 SECRET_NOTES = ["昼夜逆転、通院中断", "母の年金で生活", "料理が得意", "外に出る練習をしたい", "家計の見直し",
                 "支援方針、訪問を継続", "居場所に週1回通う"]
 
 
 def _in(days: int) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    return (today_jst() + timedelta(days=days)).isoformat()
 
 
 def _assessment(**extra):
     body = {
-        "assessed_on": date.today().isoformat(),
+        "assessed_on": today_jst().isoformat(),
         "domains": [{"domain": "health", "risk_level": "high", "note": "昼夜逆転、通院中断"},
                     {"domain": "finance", "risk_level": "medium", "note": "母の年金で生活"}],
         "strengths": "料理が得意", "wishes": "外に出る練習をしたい", "issues_note": "家計の見直し",
@@ -152,7 +152,7 @@ def test_assessment_text_follows_the_sharing_basis(basic, app):
     assert [(d["domain"], d["risk_level"], d["note"], d["note_withheld"]) for d in a["domains"]] == [
         ("health", "high", None, True), ("finance", "medium", None, True)]
     assert a["strengths"] is None and a["wishes"] is None and a["issues_note"] is None and a["goals"] is None
-    assert a["issue_codes"] == ["hikikomori"] and a["assessed_on"] == date.today().isoformat()
+    assert a["issue_codes"] == ["hikikomori"] and a["assessed_on"] == today_jst().isoformat()
     assert a["contributions"][0]["note"] == "NPOの所見"
     text = seen.get_data(as_text=True)
     assert not [s for s in SECRET_NOTES if s in text]
@@ -162,7 +162,7 @@ def test_assessment_text_follows_the_sharing_basis(basic, app):
     r = coord.post("/api/v1/consents", json={
         "person_id": person_id, "purpose": "support_coordination", "categories": ["case_notes"],
         "recipients": [{"org_id": str(basic.orgs["kmm-npo"])}], "method": "written",
-        "obtained_at": "2026-01-05T10:00:00+09:00"})
+        "obtained_at": datetime.now(timezone.utc).isoformat()})
     assert r.status_code == 201, r.get_json()
     consent_id = r.get_json()["id"]
     a = npo.get(f"{url}/current").get_json()
@@ -280,7 +280,7 @@ def test_bad_task_input_names_the_field(basic):
     base = {"owner_org_id": str(basic.orgs["kmm-npo"]), "title": "訪問", "due_on": _in(7)}
     for patch, field in (({"owner_org_id": str(uuid.uuid4())}, "owner_org_id"),
                          ({"owner_org_id": "not-a-uuid"}, "owner_org_id"),
-                         ({"due_on": (date.today() - timedelta(days=2)).isoformat()}, "due_on"),
+                         ({"due_on": (today_jst() - timedelta(days=2)).isoformat()}, "due_on"),
                          ({"due_on": "someday"}, "due_on"),
                          ({"worker_id": str(basic.users["coord@example.jp"])}, "worker_id"),
                          ({"goal_id": str(uuid.uuid4())}, "goal_id"),
@@ -387,11 +387,11 @@ def test_add_task_contract_for_meeting_decisions(basic, app):
         c = s.get(Case, uuid.UUID(case["id"]))
         actor = s.get(User, basic.users["super@example.jp"])
         npo_id = basic.orgs["kmm-npo"]
-        due = date.today() + timedelta(days=10)
+        due = today_jst() + timedelta(days=10)
         t1 = plans.add_task(c, owner_org_id=npo_id, title="会議決定、訪問", due_on=due, actor=actor, source=source)
         t2 = plans.add_task(c, owner_org_id=npo_id, title="会議決定、報告", due_on=due, actor=actor)
         for kwargs, field in (({"owner_org_id": uuid.uuid4()}, "owner_org_id"),
-                              ({"due_on": date.today() - timedelta(days=1)}, "due_on")):
+                              ({"due_on": today_jst() - timedelta(days=1)}, "due_on")):
             try:
                 plans.add_task(c, **{"owner_org_id": npo_id, "title": "x", "due_on": due, "actor": actor, **kwargs})
             except Problem as exc:

@@ -13,7 +13,7 @@ from caseflow import db
 from caseflow.db import utcnow
 from caseflow.models import (AgendaItem, Case, CaseInvolvement, CaseStageChange, EmergencyAccess, Meeting,
                              MeetingMember, Referral)
-from helpers import open_case
+from helpers import open_case, today_jst
 
 TOKYO = timezone(timedelta(hours=9))
 
@@ -54,7 +54,8 @@ def stage_history(app, basic):
         s = db.session()
         for n, (name, (org, district, opened, changes)) in enumerate(spec.items(), 1):
             stage = changes[-1][0] if changes else "intake"
-            case = Case(case_number=f"S-{n:06d}", owner_org_id=org, intake_channel="counter", district_code=district,
+            case = Case(case_number=f"S-{n:06d}", municipality_id=basic.municipalities["kamakura"], owner_org_id=org,
+                        intake_channel="counter", district_code=district,
                         opened_on=opened, anonymous_label=name, stage=stage)
             s.add(case)
             s.flush()
@@ -151,7 +152,7 @@ def many_referrals(app, basic):
         for client, action in steps:
             assert client.post(f"/api/v1/referrals/{ref_id}/{action}", json={"reason": "理由"}).status_code == 200
         ids.append(ref_id)
-    today = date.today()
+    today = today_jst()
     base = utcnow() - timedelta(days=40)
     # due dates: two overdue (set directly: the API refuses past dates), one without a due date, ties on
     # urgency decided by the due date, and answered ones whose own due date must not matter
@@ -232,7 +233,8 @@ def _grant(app, basic, case_id: uuid.UUID, person_id: uuid.UUID, how: str) -> No
                 s.add(CaseInvolvement(case_id=case_id, org_id=dept, relation="referral", source_id=ref.id))
         if how.startswith("meeting"):
             after = how == "meeting_after_window"
-            m = Meeting(kind="support_meeting", title="支援会議", starts_at=now - timedelta(days=30 if after else 0),
+            m = Meeting(municipality_id=basic.municipalities["kamakura"], kind="support_meeting", title="支援会議",
+                        starts_at=now - timedelta(days=30 if after else 0),
                         chair_user_id=owner_user, organizer_org_id=owner, fiscal_year=2026,
                         window_start=now - timedelta(days=40 if after else 1),
                         window_end=now - timedelta(days=16) if after else now + timedelta(days=14))

@@ -35,16 +35,19 @@ def dataset(app, basic):
         ("counter", ["hikikomori"], "ofuna", 1980, date(2024, 12, 1), None),
     ]
     owner, user = basic.orgs["kmk-chiiki"], basic.users["coord@example.jp"]
+    kamakura = basic.municipalities["kamakura"]
     ids = []
     with app.app_context():
         s = db.session()
         for n, (channel, issues, district, birth_year, opened, closed) in enumerate(spec, 1):
             person = None
             if birth_year:
-                person = Person(name=f"人{n}", birth_year=birth_year, collected_by_org_id=owner, search_key="")
+                person = Person(name=f"人{n}", birth_year=birth_year, collected_by_org_id=owner, search_key="",
+                                municipality_id=kamakura)
                 s.add(person)
                 s.flush()
-            case = Case(case_number=f"T-{n:06d}", owner_org_id=owner, intake_channel=channel, district_code=district,
+            case = Case(case_number=f"T-{n:06d}", municipality_id=kamakura, owner_org_id=owner, intake_channel=channel,
+                        district_code=district,
                         opened_on=opened, primary_person_id=person.id if person else None, anonymous_label="x",
                         stage="closed" if closed else "intake",
                         issue_rows=[CaseIssue(issue_code=i) for i in issues])
@@ -61,7 +64,8 @@ def dataset(app, basic):
             s.add(Referral(case_id=case_id, from_org_id=owner, to_org_id=npo, created_by_user_id=user, reason="r",
                            requested_support="s", state=state, created_at=base, reply_due=date(2025, 6, 10),
                            responded_at=base + timedelta(days=reply_days) if reply_days else None))
-        m = Meeting(kind="support_meeting", title="支援会議", starts_at=datetime(2025, 7, 1, 14, tzinfo=TOKYO),
+        m = Meeting(municipality_id=kamakura, kind="support_meeting", title="支援会議",
+                    starts_at=datetime(2025, 7, 1, 14, tzinfo=TOKYO),
                     chair_user_id=user, organizer_org_id=owner, fiscal_year=2025, status="held",
                     window_start=datetime(2025, 6, 20, tzinfo=TOKYO), window_end=datetime(2025, 7, 15, tzinfo=TOKYO))
         s.add(m)

@@ -14,7 +14,7 @@ import secrets
 import traceback
 import unicodedata
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import unquote, unquote_plus
 
 import pytest
@@ -25,7 +25,7 @@ from caseflow import authz, create_app, db
 from caseflow.config import DEV_SECRET_KEY, ConfigError
 
 from conftest import PASSWORD, TEST_CONFIG
-from helpers import HANAKO, YAMADA, personal_values
+from helpers import HANAKO, YAMADA, personal_values, today_jst
 from reliability_support import (
     ORG_A_NPO,
     ORG_B,
@@ -465,7 +465,7 @@ def test_no_personal_data_in_application_logs(app, basic, caplog):
         step(coord.post("/api/v1/consents", {
             "person_id": primary["id"], "purpose": "support_coordination", "method": "written",
             "recipients": [{"org_id": str(basic.orgs[ORG_A_NPO])}], "categories": ["identity", "contact"],
-            "obtained_at": (now() - timedelta(minutes=5)).isoformat()}), 201)
+            "obtained_at": now().isoformat()}), 201)
         step(npo.get(f"/api/v1/cases/{ids['case_id']}"), 200)
         step(npo.post(f"/api/v1/cases/{ids['case_id']}/emergency-access", {
             "person_id": ids["person_id"],
@@ -475,7 +475,7 @@ def test_no_personal_data_in_application_logs(app, basic, caplog):
                          headers={"If-Match": tag}), 200)
         step(coord.patch(f"/api/v1/cases/{case['id']}", {"summary": "古い版"}, headers={"If-Match": tag}), 412)
         step(coord.post(f"/api/v1/cases/{ids['case_id']}/progress", {
-            "kind": "visit", "occurred_on": date.today().isoformat(), "body": f"{YAMADA['name']}宅を訪問。本人メモ"}), 201)
+            "kind": "visit", "occurred_on": today_jst().isoformat(), "body": f"{YAMADA['name']}宅を訪問。本人メモ"}), 201)
         step(sup.get(f"/api/v1/meetings/{ids['meeting_id']}/agenda.pdf"), 200)
         step(auditor.get("/api/v1/audit-events/export.csv"), 200)
         step(auditor.get(f"/api/v1/audit-events/persons/{ids['person_id']}/report"), 200)
@@ -514,15 +514,18 @@ SHARED_BY_DESIGN = {
     "org_id": "the organisation directory is the platform's own, readable by every user",
     "list_name": "managed code lists are reference data",
 }
-# Resources whose only permitted roles are the platform's: the secretariat (admin) manages every organisation's
-# users and directory entries; auditors review the whole trail. There is no "other organisation" for them.
-PLATFORM_RESOURCES = {"users": {"admin"}, "organizations": {"admin"}, "directory": {"admin"}, "audit": {"auditor"},
-                      "codes": {"admin"}}
+# Resources whose only permitted roles administer or audit a municipality: its secretariat (organisations,
+# users, memberships, directory entries, code lists), an organisation's admin (its users), auditors (the
+# municipality's trail). There is no "other organisation" for them; their municipality bound is tested in
+# tests/test_insider_attacks.py.
+PLATFORM_RESOURCES = {"users": {"admin", "secretariat"}, "organizations": {"secretariat"},
+                      "directory": {"secretariat"}, "audit": {"auditor"}, "codes": {"secretariat"},
+                      "memberships": {"secretariat"}}
 
 
 def _idor_bodies(ids, b_org):
     """Valid bodies, so that only visibility can be the reason for a refusal."""
-    today = date.today().isoformat()
+    today = today_jst().isoformat()
     return {
         "cases.update_case": {"urgency": "high"},
         "cases.transition_case": {"to": "referral", "reason": "紹介"},
@@ -636,7 +639,7 @@ def test_another_organisations_ids_answer_404_on_every_route(app, basic):
     assert _snapshot(app, ids) == before
     # the exemptions are few and each is justified above
     assert all(m == "GET" or "organizations" in r or "users" in r or "codes" in r or "audit-events" in r
-               for m, r in shared), shared
+               or "municipalities" in r or "role-requests" in r for m, r in shared), shared
 
 
 # --- request limits ------------------------------------------------------------------------------

@@ -49,8 +49,12 @@ def expected(relation: str, consent: str) -> set[str] | None:
     return {"covering": COVERED, "wrong_category": {"sensitive"}}.get(consent, set())
 
 
-def _setup(app, basic, relation: str, consent: str):
+def _setup(app, basic, relation: str, consent: str, viewer_home: str = "kamakura", membership: str = "none"):
+    """`viewer_home`: the municipality the viewer's organisation (kmm-npo) is at home in; `membership`: none,
+    live or ended (a membership of kamakura, where the case is)."""
     coord = basic.client("coord@example.jp")
+    if viewer_home != "kamakura":
+        _move_viewer_org(app, basic, viewer_home, membership)
     case = open_case(coord)
     case_id = uuid.UUID(case["id"])
     person_id = uuid.UUID(next(p["id"] for p in case["persons"] if p["is_primary"]))
@@ -75,7 +79,8 @@ def _setup(app, basic, relation: str, consent: str):
                 s.add(CaseInvolvement(case_id=case_id, org_id=viewer_org, relation="referral", source_id=ref.id))
         if relation.startswith("meeting") or relation.startswith("multilayer"):
             after = relation == "meeting_after_window"
-            m = Meeting(kind="multilayer_meeting" if relation.startswith("multilayer") else "support_meeting",
+            m = Meeting(municipality_id=basic.municipalities["kamakura"],
+                        kind="multilayer_meeting" if relation.startswith("multilayer") else "support_meeting",
                         title="支援会議", starts_at=now - timedelta(days=30 if after else 0),
                         chair_user_id=owner_user, organizer_org_id=owner_org, fiscal_year=2026,
                         window_start=now - timedelta(days=40 if after else 1),
@@ -101,7 +106,8 @@ def _setup(app, basic, relation: str, consent: str):
         if consent != "none":
             recipient = basic.orgs["kvoad"] if consent == "wrong_recipient" else viewer_org
             cats = {"sensitive"} if consent == "wrong_category" else COVERED
-            c = Consent(person_id=person_id, purpose="support_coordination", method="written",
+            c = Consent(person_id=person_id, municipality_id=basic.municipalities["kamakura"],
+                        purpose="support_coordination", method="written",
                         obtained_by_user_id=owner_user, obtained_by_org_id=owner_org, obtained_at=now - timedelta(days=10),
                         valid_from=now - timedelta(days=10),
                         valid_until=now - timedelta(days=1) if consent == "expired" else None,
@@ -111,6 +117,25 @@ def _setup(app, basic, relation: str, consent: str):
             s.add(c)
         s.commit()
     return case, person_id, basic.client(viewer_email), extra
+
+
+def _move_viewer_org(app, basic, home: str, membership: str) -> None:
+    from caseflow.domain import tenancy
+    from caseflow.models import Organization
+
+    basic.municipality(home, districts=[(f"{home}-chuo", "中央区")])
+    with app.app_context():
+        s = db.session()
+        s.get(Organization, basic.orgs["kmm-npo"]).municipality_id = basic.municipalities[home]
+        s.commit()
+    if membership != "none":
+        ms_id = basic.membership("kamakura", "kmm-npo")
+        if membership == "ended":
+            with app.app_context():
+                from caseflow.models import MunicipalityMembership
+
+                tenancy.end_membership(db.session().get(MunicipalityMembership, ms_id))
+                db.session().commit()
 
 
 def _assert_person(person: dict, visible: set[str]):
@@ -232,3 +257,72 @@ def _check_referral_and_meeting_views(viewer, extra: dict, want: set[str]):
                     assert v not in text, (category, v)
         if "identity" in want:  # agenda views name the persons of agenda cases, nothing more
             assert YAMADA["name"] in r.get_data(as_text=True)
+
+
+# --- the municipality dimension (issue 16) ------------------------------------------------------------------
+
+CROSS = ["no_membership", "membership", "membership_ended"]
+
+
+@pytest.mark.parametrize("membership", CROSS)
+@pytest.mark.parametrize("relation", [r for r in RELATIONS if r not in ("owner", "auditor")])
+def test_visibility_across_municipalities(app, basic, relation, membership):
+    """The viewer's organisation is at home in another municipality (熊本市). Whatever relation the tables hold
+    to a 鎌倉市 case -- a referral, a meeting seat, a consent, a break-glass access -- it sees nothing of it
+    from home, and from 鎌倉市 only through a live membership (then exactly what the same relation gives a
+    鎌倉市 organisation)."""
+    live = {"membership": "live", "membership_ended": "ended"}.get(membership, "none")
+    case, person_id, viewer, extra = _setup(app, basic, relation, "covering", viewer_home="kumamoto", membership=live)
+    # From home: nothing, on every route that shows case or person data.
+    for url in (f"/api/v1/cases/{case['id']}", f"/api/v1/persons/{person_id}",
+                f"/api/v1/households/{case['household']['id']}",
+                *([f"/api/v1/referrals/{extra['referral_id']}"] if "referral_id" in extra else []),
+                *([f"/api/v1/meetings/{extra['meeting_id']}/agenda"] if "meeting_id" in extra else [])):
+        r = viewer.get(url)
+        assert r.status_code == 404, (url, r.status_code)
+        _assert_raw(r.get_data(as_text=True), set())
+    listing = viewer.get("/api/v1/cases")
+    assert listing.get_json()["items"] == []
+    inbox = viewer.get("/api/v1/referrals?box=inbox")
+    assert inbox.get_json()["items"] == []
+    # From 鎌倉市: refused without a live membership; with one, the same as a 鎌倉市 organisation.
+    viewer.act_in("kamakura")
+    detail = viewer.get(f"/api/v1/cases/{case['id']}")
+    if membership != "membership":
+        assert detail.status_code == 403
+        assert viewer.get("/api/v1/cases").status_code == 403
+        return
+    want = expected(relation, "covering")
+    if want is None:
+        assert detail.status_code == 404
+        return
+    assert detail.status_code == 200, (relation, detail.get_json())
+    primary = next(p for p in detail.get_json()["persons"] if p["is_primary"])
+    _assert_person(primary, want)
+    _assert_raw(detail.get_data(as_text=True), want)
+    _check_referral_and_meeting_views(viewer, extra, want)
+
+
+def test_a_consent_to_a_kind_of_organisation_stays_in_its_municipality(app, basic):
+    """「市の部署すべて」 given in 鎌倉市 is not a consent to 熊本市's departments: a case transferred there shows
+    them nothing on that consent."""
+    coord = basic.client("coord@example.jp")
+    case = open_case(coord)
+    person_id = next(p["id"] for p in case["persons"] if p["is_primary"])
+    r = coord.post("/api/v1/consents", json={
+        "person_id": person_id, "purpose": "support_coordination", "method": "written",
+        "recipients": [{"org_kind": "department"}], "categories": ["identity"], "form_reference": "同意書 第1号",
+        "obtained_at": utcnow().isoformat()})
+    assert r.status_code == 201, r.get_json()
+    basic.municipality("kumamoto", districts=[("kumamoto-chuo", "中央区")])
+    basic.org("kmm-dept", "department", "熊本市 健康福祉政策課", municipality="kumamoto")
+    basic.user("kmm@example.jp", "kmm-dept", "coordinator")
+    t = coord.post(f"/api/v1/cases/{case['id']}/transfers",
+                   json={"to_municipality": "kumamoto", "to_org_id": str(basic.orgs["kmm-dept"]), "reason": "転居"})
+    assert t.status_code == 201, t.get_json()
+    kmm = basic.client("kmm@example.jp")
+    assert kmm.post(f"/api/v1/transfers/{t.get_json()['id']}/accept", json={}).status_code == 200
+    moved = kmm.get(f"/api/v1/cases/{case['id']}")
+    assert moved.status_code == 200
+    assert YAMADA["name"] not in moved.get_data(as_text=True)
+    assert next(p for p in moved.get_json()["persons"] if p["is_primary"])["redacted"] is True

@@ -1,12 +1,19 @@
-"""Property: in random worlds, no identity/contact/sensitive value reaches a viewer without a basis, and every
-disclosure a response makes has a matching audit event (issue 5).
+"""Property: in random worlds, no identity/contact/sensitive value reaches a viewer without a basis, none crosses
+a municipality without a membership, and every disclosure a response makes has a matching audit event in the
+trail of the municipality it happened in (issues 5 and 16).
+
+Two municipalities: `main` and `other`. Each organisation is at home in one of them; some of `other`'s
+organisations are members of `main`. Cases are opened at home. Referrals, meetings and emergency accesses are
+written straight into the database (as stale or forged data would be, e.g. a referral to an organisation whose
+membership has since ended): the municipality bound must hold whatever the tables contain. Every viewer looks
+from its home and, when it is a member, from `main`.
 
 The oracle below is a deliberately simple, independent restatement of the legal bases (DOMAIN.md); the
 system's answer comes from SQL. Every example starts from an empty database."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,8 +26,15 @@ from conftest import TEST_CONFIG, ApiClient, World, fresh_database
 
 N_ORGS = 3
 CATS = ("identity", "contact", "sensitive", "case_notes")
+MUNICIPALITIES = ("main", "other")
+# Cases are opened ten days ago (Tokyo), so that consents obtained five days ago can have expired since.
+OPENED = (datetime.now(timezone(timedelta(hours=9))) - timedelta(days=10)).date()
 
 world_spec = st.fixed_dictionaries({
+    # org-0 is at home in main; the others in main (0) or other (1)
+    "homes": st.tuples(st.just(0), st.integers(0, 1), st.integers(0, 1)),
+    # which of the organisations at home in `other` are members of `main`
+    "members": st.sets(st.integers(1, N_ORGS - 1)),
     "case_owners": st.lists(st.integers(0, N_ORGS - 1), min_size=1, max_size=3),
     "consents": st.lists(st.tuples(st.integers(0, 2), st.integers(0, N_ORGS - 1),
                                    st.sets(st.sampled_from(CATS), min_size=1),
@@ -58,34 +72,50 @@ def _with_standing_referrals(spec):
     return {**spec, "referrals": referrals}
 
 
+def acting_places(spec, v) -> list[int]:
+    """Where organisation v may act: its home, and main when it is a member."""
+    home = spec["homes"][v]
+    return [home] + ([0] if home == 1 and v in spec["members"] else [])
+
+
 def oracle(spec, n_cases):
-    """(viewer org, case) -> visible?, and (viewer org, case) -> set of categories with a basis."""
+    """(viewer org, acting municipality, case) -> visible?, and -> set of categories with a basis."""
     owners = [spec["case_owners"][i] for i in range(n_cases)]
+    case_place = [spec["homes"][owners[c]] for c in range(n_cases)]
     visible, allowed = {}, {}
     for v in range(N_ORGS):
-        for c in range(n_cases):
-            cats = set()
-            seen = owners[c] == v
-            if owners[c] == v:
-                cats |= set(CATS)
-            for (cc, org, state) in spec["referrals"]:
-                if cc == c and org == v:
-                    seen = True
-            for (members, agenda, pledged, open_, kind) in spec["meetings"]:
-                if c in agenda and v in members and open_:
-                    seen = True
-                    if v in pledged and kind == "support_meeting":
-                        cats |= set(CATS)
-            for (org, cc, active) in spec["emergencies"]:
-                if org == v and cc == c and active:
-                    seen = True
-                    cats |= set(CATS)
-            for (cc, org, ccats, state) in spec["consents"]:
-                if cc == c and org == v and state == "active":
-                    cats |= set(ccats)
-            visible[(v, c)] = seen
-            allowed[(v, c)] = cats if seen else set()
+        for place in (0, 1):
+            for c in range(n_cases):
+                seen, cats = _related(spec, owners, v, c, place)
+                inside = place in acting_places(spec, v) and case_place[c] == place
+                visible[(v, place, c)] = seen and inside
+                allowed[(v, place, c)] = cats if seen and inside else set()
     return visible, allowed
+
+
+def _related(spec, owners, v, c, place):
+    """Whether v, acting in `place`, is related to case c, and the categories it has a basis for (whether the
+    case is in `place` at all is the caller's test). The meetings are main's: they count in main only."""
+    cats = set()
+    seen = owners[c] == v
+    if owners[c] == v:
+        cats |= set(CATS)
+    for (cc, org, state) in spec["referrals"]:
+        if cc == c and org == v:
+            seen = True
+    for (members, agenda, pledged, open_, kind) in spec["meetings"]:
+        if c in agenda and v in members and open_ and place == 0:
+            seen = True
+            if v in pledged and kind == "support_meeting":
+                cats |= set(CATS)
+    for (org, cc, active) in spec["emergencies"]:
+        if org == v and cc == c and active:
+            seen = True
+            cats |= set(CATS)
+    for (cc, org, ccats, state) in spec["consents"]:
+        if cc == c and org == v and state == "active":
+            cats |= set(ccats)
+    return seen, cats
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -103,22 +133,22 @@ def test_no_value_reaches_a_viewer_without_a_basis(template_db, tmp_path_factory
 def _check_world(app, spec):
     spec = _with_standing_referrals(spec)
     w = World(app)
-    from caseflow.domain import codes
-
-    with app.app_context():
-        codes.ensure("district", [("ofuna", "大船")])
-        db.session().commit()
+    w.municipality("main", districts=[("ofuna", "大船")])
+    w.municipality("other", districts=[("chuo", "中央区")])
     for i in range(N_ORGS):
-        w.org(f"org-{i}", "npo" if i else "department")
+        w.org(f"org-{i}", "npo" if i else "department", municipality=MUNICIPALITIES[spec["homes"][i]])
         w.user(f"u{i}@example.jp", f"org-{i}", "staff")
+        if spec["homes"][i] == 1 and i in spec["members"]:
+            w.membership("main", f"org-{i}")
     clients = [ApiClient(app, f"u{i}@example.jp") for i in range(N_ORGS)]
     owners = spec["case_owners"]
     cases, tags = [], []
     for c, owner in enumerate(owners):
         tag = uuid.uuid4().hex[:10]
-        body = {"intake_channel": "counter", "summary": f"要約{tag}",
-                "household": {"district": "ofuna", "members": [{"person": _person(tag), "relationship": "self",
-                                                                 "in_need": True}]}}
+        district = "ofuna" if spec["homes"][owner] == 0 else "chuo"
+        body = {"intake_channel": "counter", "summary": f"要約{tag}", "opened_on": OPENED.isoformat(),
+                "household": {"district": district, "members": [{"person": _person(tag), "relationship": "self",
+                                                                  "in_need": True}]}}
         r = clients[owner].post("/api/v1/cases", json=body)
         assert r.status_code == 201, r.get_json()
         cases.append(r.get_json())
@@ -131,7 +161,7 @@ def _check_world(app, spec):
         owner = clients[owners[c]]
         payload = {"person_id": str(person_ids[c]), "purpose": "support_coordination", "method": "written",
                    "recipients": [{"org_id": str(w.orgs[f"org-{org}"])}], "categories": sorted(cats),
-                   "obtained_at": (now - timedelta(days=5)).isoformat()}
+                   "obtained_at": (now - timedelta(days=5)).isoformat(), "form_reference": "同意書"}
         if state == "expired":
             payload["valid_until"] = (now - timedelta(days=1)).isoformat()
         r = owner.post("/api/v1/consents", json=payload)
@@ -152,7 +182,9 @@ def _check_world(app, spec):
             if state == "accepted":
                 s.add(CaseInvolvement(case_id=cid, org_id=w.orgs[f"org-{org}"], relation="referral", source_id=ref.id))
         for (members, agenda, pledged, open_, kind) in spec["meetings"]:
-            m = Meeting(kind=kind, title="会議", starts_at=now, chair_user_id=w.users["u0@example.jp"],
+            # a meeting of main (org-0's), whatever municipality its member organisations are at home in
+            m = Meeting(municipality_id=w.municipalities["main"], kind=kind, title="会議", starts_at=now,
+                        chair_user_id=w.users["u0@example.jp"],
                         organizer_org_id=w.orgs["org-0"], fiscal_year=2026,
                         window_start=now - timedelta(days=3), window_end=now + (timedelta(days=3) if open_ else -timedelta(days=1)))
             s.add(m)
@@ -173,39 +205,52 @@ def _check_world(app, spec):
 
     visible, allowed = oracle(spec, len(cases))
     for v in range(N_ORGS):
-        client = clients[v]
-        for c, case in enumerate(cases):
-            r = client.get(f"/api/v1/cases/{case['id']}")
-            assert (r.status_code == 200) is visible[(v, c)], (v, c, r.status_code)
-            texts = [r.get_data(as_text=True)]
-            pr = client.get(f"/api/v1/persons/{person_ids[c]}")
-            assert (pr.status_code == 200) is visible[(v, c)] or owners[c] == v
-            texts.append(pr.get_data(as_text=True))
-            texts.append(client.get("/api/v1/cases").get_data(as_text=True))
-            blob = "\n".join(texts)
-            for category, values in _markers(tags[c]).items():
-                leaked = [x for x in values if x in blob]
-                if category not in allowed[(v, c)]:
-                    assert not leaked, (v, c, category, leaked, spec)
-
-    # Every disclosure observed is in the audit trail, naming the person and the category.
-    auditor_org = "audit"
-    w.org(auditor_org)
-    w.user("aud@example.jp", auditor_org, "auditor")
-    auditor = ApiClient(app, "aud@example.jp")
-    for v in range(N_ORGS):
-        for c in range(len(cases)):
-            if not allowed[(v, c)]:
+        for place in (0, 1):
+            client = clients[v].act_in(MUNICIPALITIES[place])
+            if place not in acting_places(spec, v):
+                # naming a municipality it does not belong to is refused, whatever the route
+                assert client.get("/api/v1/cases").status_code == 403
                 continue
-            events = []
-            after = None
-            while True:
-                url = f"/api/v1/audit-events?person_id={person_ids[c]}&actor_user_id={w.users[f'u{v}@example.jp']}&limit=200"
-                page = auditor.get(url + (f"&after_seq={after}" if after else "")).get_json()
-                events += page["items"]
-                after = page["next_after_seq"]
-                if after is None:
-                    break
-            disclosed = {cat for e in events for d in e["disclosures"] if d["person"] == str(person_ids[c])
-                         for cat in d["categories"]}
-            assert allowed[(v, c)] <= disclosed, (v, c, allowed[(v, c)], disclosed)
+            listing = client.get("/api/v1/cases").get_data(as_text=True)
+            persons = client.get("/api/v1/persons").get_data(as_text=True)
+            for c, case in enumerate(cases):
+                r = client.get(f"/api/v1/cases/{case['id']}")
+                assert (r.status_code == 200) is visible[(v, place, c)], (v, place, c, r.status_code, spec)
+                pr = client.get(f"/api/v1/persons/{person_ids[c]}")
+                collected_here = owners[c] == v and spec["homes"][v] == place
+                assert (pr.status_code == 200) is (visible[(v, place, c)] or collected_here), (v, place, c)
+                hr = client.get(f"/api/v1/households/{case['household']['id']}")
+                blob = "\n".join([r.get_data(as_text=True), pr.get_data(as_text=True), hr.get_data(as_text=True),
+                                  listing, persons])
+                for category, values in _markers(tags[c]).items():
+                    leaked = [x for x in values if x in blob]
+                    if category not in allowed[(v, place, c)]:
+                        assert not leaked, (v, place, c, category, leaked, spec)
+        clients[v].act_in(None)
+
+    # Every disclosure observed is in the trail of the municipality it happened in, naming the person and
+    # the category; the other municipality's auditor sees none of it.
+    auditors = {}
+    for place, name in enumerate(MUNICIPALITIES):
+        w.org(f"audit-{name}", municipality=name)
+        w.user(f"aud-{name}@example.jp", f"audit-{name}", "auditor")
+        auditors[place] = ApiClient(app, f"aud-{name}@example.jp")
+    for (v, place, c), cats in allowed.items():
+        if not cats:
+            continue
+        mine = _disclosed(auditors[place], person_ids[c], w.users[f"u{v}@example.jp"])
+        assert cats <= mine, (v, place, c, cats, mine)
+        assert not _disclosed(auditors[1 - place], person_ids[c], w.users[f"u{v}@example.jp"]), (v, place, c)
+
+
+def _disclosed(auditor, person_id, user_id) -> set[str]:
+    events, after = [], None
+    while True:
+        url = f"/api/v1/audit-events?person_id={person_id}&actor_user_id={user_id}&limit=200"
+        page = auditor.get(url + (f"&after_seq={after}" if after else "")).get_json()
+        events += page["items"]
+        after = page["next_after_seq"]
+        if after is None:
+            break
+    return {cat for e in events for d in e["disclosures"] if d["person"] == str(person_id) for cat in d["categories"]}
+

@@ -19,7 +19,7 @@ from caseflow.authz import requires
 from caseflow.db import utcnow
 from caseflow.domain import audit_reports as reports
 from caseflow.errors import Problem
-from caseflow.models import AuditEvent
+from caseflow.models import AuditEvent, Municipality
 from caseflow.schemas.common import Day, LIMIT_MAX, Text, Timestamp
 
 blp = Blueprint("audit_events", __name__, url_prefix="/api/v1/audit-events",
@@ -323,7 +323,51 @@ class VerificationStatusSchema(Schema):
                                metadata={"description": "the latest signed successful run"})
 
 
+class ConsentFlagItemSchema(ActorSchema):
+    seq = fields.Integer()
+    occurred_at = Timestamp()
+    action = fields.String()
+    kind = fields.String(metadata={"description": "self_recipient | revoked_by_other_org"})
+    consent_id = fields.String(allow_none=True)
+    person_id = fields.String(allow_none=True)
+    categories = fields.List(fields.String())
+    purpose = fields.String(allow_none=True)
+    reviewed = fields.Boolean()
+    reviews = fields.Integer()
+
+
+class ConsentFlagReportSchema(ReportBase):
+    items = fields.List(fields.Nested(ConsentFlagItemSchema))
+
+
+class RoleChangeItemSchema(ActorSchema):
+    seq = fields.Integer()
+    occurred_at = Timestamp()
+    action = fields.String()
+    target_user_id = fields.String(allow_none=True)
+    target_name = fields.String(allow_none=True)
+    roles_before = fields.List(fields.String(), allow_none=True)
+    roles_after = fields.List(fields.String(), allow_none=True)
+    requested = fields.List(fields.String())
+    via = fields.String(allow_none=True)
+    org = fields.String(allow_none=True)
+
+
+class RoleChangeReportSchema(ReportBase):
+    items = fields.List(fields.Nested(RoleChangeItemSchema))
+
+
+class RoleChangeQuerySchema(PeriodSchema):
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+
+
 # --- helpers ----------------------------------------------------------------------------------
+
+def _tenant() -> reports.Tenant:
+    """The municipality the auditor acts in: only its events are searched, reported and reviewed."""
+    m = db.session().get(Municipality, current_user.municipality_id)
+    return reports.Tenant(m.id, legacy=m.holds_legacy_events)
+
 
 def _record(action: str, *, resource_type: str = "audit_events", resource_id=None, detail: dict | None = None):
     audit.record(db.session(), action=f"audit.{action}", resource_type=resource_type, resource_id=resource_id,
@@ -367,7 +411,7 @@ def _period(args):
 @blp.response(200, AuditPageSchema)
 def list_audit_events(args):
     """Search the trail in seq order; page with `after_seq` (the previous page's `next_after_seq`)."""
-    rows, nxt = reports.search(db.session(), reports.Filters.of(args), limit=args["limit"],
+    rows, nxt = reports.search(db.session(), reports.Filters.of(args, _tenant()), limit=args["limit"],
                                after_seq=args.get("after_seq"), descending=args["order"] == "desc")
     _record("search", detail={"filters": _filter_names(args)})
     return {"items": _events_with_status(rows), "next_after_seq": nxt}
@@ -387,7 +431,7 @@ def export_audit_events(args):
     Rows are read with a server-side cursor in batches, so a range of millions of events never sits
     in memory. `limit`, `after_seq` and `order` do not apply.
     """
-    f = reports.Filters.of(args)
+    f = reports.Filters.of(args, _tenant())
     stmt = reports.search_statement(db.session(), f, [getattr(AuditEvent, c) for c in CSV_COLUMNS]).order_by(
         AuditEvent.seq)
     _record("export", detail={"filters": _filter_names(args), "format": "csv"})
@@ -433,7 +477,7 @@ def period_report_pdf(args):
 
     since, until = _period(args)
     s = db.session()
-    summary = reports.period_summary(s, since, until, config=current_app.config)
+    summary = reports.period_summary(s, since, until, tenant=_tenant(), config=current_app.config)
     recipient = f"{current_user.org.name} {current_user.display_name}".strip()
     try:
         body = reports.render_period_pdf(summary, recipient=recipient, generated_at=utcnow())
@@ -457,7 +501,7 @@ def person_report(args, person_id):
 
     Ids, organisation names, bases, data categories, counts and times; no person names.
     """
-    result = reports.person_report(db.session(), person_id, args.get("since"), args.get("until"))
+    result = reports.person_report(db.session(), person_id, args.get("since"), args.get("until"), tenant=_tenant())
     _record("person_report", resource_type="persons", resource_id=person_id)
     return result
 
@@ -471,7 +515,8 @@ def person_report(args, person_id):
 def anomalies_emergency(args):
     """Break-glass (flagged) events in the period, with whether each was reviewed and how the grant was used."""
     since, until = _period(args)
-    result = reports.emergency_uses(db.session(), since, until, reviewed=args.get("reviewed"), limit=args["limit"])
+    result = reports.emergency_uses(db.session(), since, until, tenant=_tenant(), reviewed=args.get("reviewed"),
+                                    limit=args["limit"])
     _record("anomalies", detail={"kind": "emergency"})
     return result
 
@@ -484,7 +529,7 @@ def anomalies_denied(args):
     """Refused actions by user (at least `min_count`, default AUDIT_DENIED_MIN) and failed logins by account."""
     since, until = _period(args)
     n = args.get("min_count", current_app.config["AUDIT_DENIED_MIN"])
-    result = reports.denied_attempts(db.session(), since, until, min_count=n, limit=args["limit"])
+    result = reports.denied_attempts(db.session(), since, until, tenant=_tenant(), min_count=n, limit=args["limit"])
     _record("anomalies", detail={"kind": "denied"})
     return result
 
@@ -497,7 +542,7 @@ def anomalies_bulk(args):
     """Users who touched more than `persons` distinct persons within `minutes` (AUDIT_BULK_PERSONS / _MINUTES)."""
     since, until = _period(args)
     cfg = current_app.config
-    result = reports.bulk_access(db.session(), since, until, persons=args.get("persons", cfg["AUDIT_BULK_PERSONS"]),
+    result = reports.bulk_access(db.session(), since, until, tenant=_tenant(), persons=args.get("persons", cfg["AUDIT_BULK_PERSONS"]),
                                  minutes=args.get("minutes", cfg["AUDIT_BULK_MINUTES"]), limit=args["limit"])
     _record("anomalies", detail={"kind": "bulk"})
     return result
@@ -515,7 +560,7 @@ def anomalies_after_hours(args):
                                        args.get("work_end", cfg["AUDIT_WORK_END"]),
                                        args.get("weekends_off", cfg["AUDIT_WEEKENDS_OFF"]),
                                        args.get("holidays", cfg["AUDIT_HOLIDAYS"]))
-    result = reports.after_hours(db.session(), since, until, hours=hours,
+    result = reports.after_hours(db.session(), since, until, tenant=_tenant(), hours=hours,
                                  personal_data_only=args["scope"] == "personal_data", limit=args["limit"],
                                  after_seq=args.get("after_seq"))
     result["items"] = _events_with_status(result["items"])
@@ -535,8 +580,35 @@ def anomalies_uninvolved(args):
                       "ケースへの関与期間の記録がまだ提供されていないため、このレポートは利用できません。",
                       type_="not-available-yet")
     since, until = _period(args)
-    result = reports.uninvolved_access(db.session(), periods, since, until, limit=args["limit"])
+    result = reports.uninvolved_access(db.session(), periods, since, until, tenant=_tenant(), limit=args["limit"])
     _record("anomalies", detail={"kind": "uninvolved"})
+    return result
+
+
+@blp.route("/anomalies/consents")
+@requires("audit", "read")
+@blp.arguments(EmergencyQuerySchema, location="query")
+@blp.response(200, ConsentFlagReportSchema)
+def anomalies_consents(args):
+    """Consents the recording organisation made out to itself (or its kind), and revocations by an organisation
+    other than the recorder, with their review status."""
+    since, until = _period(args)
+    result = reports.consent_flags(db.session(), since, until, tenant=_tenant(), reviewed=args.get("reviewed"),
+                                   limit=args["limit"])
+    _record("anomalies", detail={"kind": "consents"})
+    return result
+
+
+@blp.route("/anomalies/role-changes")
+@requires("audit", "read")
+@blp.arguments(RoleChangeQuerySchema, location="query")
+@blp.response(200, RoleChangeReportSchema)
+def anomalies_role_changes(args):
+    """Who gave whom which roles: users created with roles, role changes, privileged-role requests and their
+    second approval, memberships granted or ended, the secretariat named."""
+    since, until = _period(args)
+    result = reports.role_changes(db.session(), since, until, tenant=_tenant(), limit=args["limit"])
+    _record("anomalies", detail={"kind": "role_changes"})
     return result
 
 
@@ -563,11 +635,9 @@ def get_audit_event(seq):
     """One event with its reviews."""
     n = _seq(seq)
     s = db.session()
-    ev = s.get(AuditEvent, n)
-    if ev is None:
-        raise Problem(404, detail="指定された監査記録は存在しません。")
+    ev = reports.get_event(s, n, _tenant())
     out = _events_with_status([ev])[0]
-    out["review_list"] = reports.reviews_of(s, n)
+    out["review_list"] = reports.reviews_of(s, n, tenant=_tenant())
     _record("read", resource_id=n)
     return out
 
@@ -578,7 +648,7 @@ def get_audit_event(seq):
 def list_reviews(seq):
     """Reviews of one event, oldest first."""
     n = _seq(seq)
-    items = reports.reviews_of(db.session(), n)
+    items = reports.reviews_of(db.session(), n, tenant=_tenant())
     _record("read", resource_id=n)
     return {"items": items}
 
@@ -589,4 +659,4 @@ def list_reviews(seq):
 @blp.response(201, ReviewSchema)
 def create_review(body, seq):
     """Mark an event reviewed, with a comment (auditors; not one's own actions). Itself audited."""
-    return reports.add_review(db.session(), _seq(seq), current_user, body["comment"])
+    return reports.add_review(db.session(), _seq(seq), current_user, body["comment"], tenant=_tenant())

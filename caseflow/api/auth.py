@@ -12,7 +12,9 @@ from caseflow.authz import public, requires
 from caseflow.errors import Problem
 from caseflow.models import ApiToken
 from caseflow.schemas.common import EmptySchema
-from caseflow.schemas.accounts import LoginSchema, MeSchema, TokenCreateSchema, TokenIssuedSchema, TokenSchema
+from caseflow.domain import accounts, tenancy
+from caseflow.schemas.accounts import (LoginSchema, MeSchema, PasswordChangeSchema, TokenCreateSchema,
+                                       TokenIssuedSchema, TokenSchema)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login, logout, API tokens")
 
@@ -25,16 +27,20 @@ _ADVERTISED = {
     "plans": ["read", "manage"],
     "emergency": ["request", "oversee"],
     "organizations": ["read", "create", "update"],
-    "users": ["read", "create", "update"],
+    "users": ["read", "create", "update", "approve"],
+    "memberships": ["manage"],
     "audit": ["read", "review"],
     "reports": ["read"],
 }
 
 
 def _me(user) -> dict:
+    places = tenancy.municipalities_of(user.org)
     return {
         "id": user.id, "email": user.email, "display_name": user.display_name, "roles": user.roles,
         "active": user.active, "org": user.org, "created_at": user.created_at,
+        "municipality": next((m for m in places if m.id == user.municipality_id), places[0]),
+        "municipalities": places,
         "auth_method": g.get("auth_method"),
         "csrf_token": g.login_session.csrf_token if g.get("auth_method") == "session" else None,
         "permissions": {res: [a for a in acts if authz.can(a, res)] for res, acts in _ADVERTISED.items()},
@@ -71,6 +77,15 @@ def logout(_body):
 def me():
     """The caller, its organisation, roles and what it may do."""
     return _me(current_user)
+
+
+@blp.route("/password", methods=["POST"])
+@requires("account", "read")
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+def change_password(body):
+    """Change your own password (the current one is required); your other sessions end."""
+    accounts.change_own_password(current_user, body["current_password"], body["new_password"])
 
 
 @blp.route("/tokens", methods=["POST"])

@@ -4,10 +4,11 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from caseflow import audit, db
+from caseflow import db
 from caseflow.authz import requires
-from caseflow.errors import Problem
-from caseflow.models import CODE_LISTS, ManagedCode
+from caseflow.domain import codes, tenancy
+from caseflow.errors import Problem, validation_problem
+from caseflow.models import CODE_LISTS, ManagedCode, Municipality
 from caseflow.schemas.cases import CodeInSchema, CodeSchema
 
 blp = Blueprint("codes", __name__, url_prefix="/api/v1/codes",
@@ -23,10 +24,15 @@ def _check_list(list_name: str) -> None:
 @requires("organizations", "read")
 @blp.response(200, CodeSchema(many=True))
 def list_codes(list_name):
-    """One managed list, in display order (inactive entries included, flagged)."""
+    """One managed list, in display order (inactive entries included, flagged). Districts are those of the
+    municipality you act in."""
     _check_list(list_name)
-    return db.session().scalars(select(ManagedCode).where(ManagedCode.list_name == list_name)
-                                .order_by(ManagedCode.sort_order, ManagedCode.code)).all()
+    return db.session().scalars(select_list(list_name)).all()
+
+
+def select_list(list_name: str):
+    return (select(ManagedCode).where(*codes.in_list(list_name, current_user.municipality_id))
+            .order_by(ManagedCode.sort_order, ManagedCode.code))
 
 
 @blp.route("/<list_name>", methods=["POST"])
@@ -34,16 +40,13 @@ def list_codes(list_name):
 @blp.arguments(CodeInSchema)
 @blp.response(201, CodeSchema)
 def add_code(body, list_name):
-    """Add an entry to a managed list (secretariat)."""
+    """Add an entry to a municipal list (districts) of the municipality you administer (its secretariat).
+    The deployment-wide lists are the operator's (`caseflow codes add`)."""
     _check_list(list_name)
-    s = db.session()
-    if s.get(ManagedCode, (list_name, body["code"])):
-        raise Problem(409, detail="このコードはすでに登録されています。", errors={"code": ["すでに使われています。"]})
-    order = (s.scalar(select(ManagedCode.sort_order).where(ManagedCode.list_name == list_name)
-                      .order_by(ManagedCode.sort_order.desc()).limit(1)) or 0) + 1
-    code = ManagedCode(list_name=list_name, code=body["code"], label=body["label"], scope=body.get("scope"),
-                       sort_order=order, active=True)
-    s.add(code)
-    audit.record(s, action="codes.create", resource_type="codes", resource_id=f"{list_name}:{body['code']}",
-                 actor=current_user)
-    return code
+    administered = tenancy.administered_municipality_id(current_user)
+    if list_name not in codes.MUNICIPAL_LISTS or administered is None:
+        raise Problem(403, detail="このリストは運用者（caseflow codes add）が管理します。", type_="forbidden")
+    m = db.session().get(Municipality, administered)
+    if body.get("scope") not in (None, m.code):
+        raise validation_problem({"scope": ["自分の自治体のリストにのみ追加できます。"]})
+    return codes.add(list_name, body["code"], body["label"], municipality=m, actor=current_user)

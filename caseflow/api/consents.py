@@ -29,7 +29,9 @@ ConsentPageSchema = page_of(ConsentOutSchema)
 @blp.response(200, ConsentPageSchema)
 def list_consents(args):
     """Consent records of one person (`person_id`), or those your organisation obtained; newest first."""
-    return paginate(consent_domain.visible_consents(viewer(), args.get("person_id")), args["limit"], args["offset"])
+    stmt = consent_domain.visible_consents(viewer(), args.get("person_id"),
+                                           revoked_by_other_org=args.get("revoked_by_other_org", False))
+    return paginate(stmt, args["limit"], args["offset"])
 
 
 @blp.route("", methods=["POST"])

@@ -32,7 +32,8 @@ def search_directory(args):
     `capacity` (accepting/full/paused), `lgbtq`, `takes_consultations`, `joint_support` (true/false),
     `age` (the organisation's eligible age range includes it; no range = any age), `q` (text in the name,
     code, description or eligibility)."""
-    page = paginate(directory.search_query(args), args["limit"], args["offset"], scalars=False)
+    page = paginate(directory.search_query(args, current_user.municipality_id), args["limit"], args["offset"],
+                    scalars=False)
     return {**page, "items": [directory.present_entry(entry, org) for entry, org in page["items"]]}
 
 
@@ -44,7 +45,7 @@ def get_directory_entry(org_id):
 
     The ETag goes back as If-Match when editing. 404 when the organisation has not registered an entry
     yet (`type` ends in `no-directory-entry`)."""
-    entry, org = directory.get_entry(org_id)
+    entry, org = directory.get_entry(org_id, current_user.municipality_id)
     return directory.present_entry(entry, org), 200, etag(entry.version)
 
 
@@ -59,12 +60,12 @@ def put_directory_entry(body, org_id):
     Omitted fields take their defaults: empty lists, false, null, `takes_consultations` true, `capacity`
     accepting.
 
-    Staff of an organisation edit their own organisation's entry; the platform secretariat (admins, who
-    may update organisations) edits every entry; anyone else gets 403. Replacing an existing entry needs
+    Staff of an organisation edit their own organisation's entry; a municipality's secretariat edits the
+    entries of the organisations at home there; anyone else gets 403. Replacing an existing entry needs
     `If-Match` with the ETag you read (428 without it, 412 when someone changed it meanwhile). Codes in
     `fields` and `service_area` must be active codes of the issue_category and district lists."""
-    org = directory.get_organization(org_id)
-    if not directory.may_edit(org, current_user, edits_all=authz.can("update", "organizations")):
+    org = directory.get_organization(org_id, current_user.municipality_id)
+    if not directory.may_edit(org, current_user):
         raise authz.deny("update", "directory", org.id)
     existing = db.session().get(DirectoryEntry, org.id)
     if existing is not None:

@@ -4,12 +4,10 @@ import uuid
 
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
-from caseflow import audit, db
 from caseflow.authz import requires
 from caseflow.domain import accounts
-from caseflow.errors import Problem
 from caseflow.models import Organization
 from caseflow.pagination import paginate
 from caseflow.schemas.accounts import (OrganizationCreateSchema, OrganizationPage, OrganizationQuerySchema,
@@ -17,14 +15,7 @@ from caseflow.schemas.accounts import (OrganizationCreateSchema, OrganizationPag
 from caseflow.text import like_pattern
 
 blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations",
-                description="Organisations of the platform (departments, 社協, NPOs …)")
-
-
-def _get(org_id: uuid.UUID) -> Organization:
-    org = db.session().get(Organization, org_id)
-    if org is None:
-        raise Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
-    return org
+                description="Organisations of the municipality's platform (departments, 社協, NPOs …)")
 
 
 @blp.route("")
@@ -32,8 +23,8 @@ def _get(org_id: uuid.UUID) -> Organization:
 @blp.arguments(OrganizationQuerySchema, location="query")
 @blp.response(200, OrganizationPage)
 def list_organizations(args):
-    """Organisations, by code."""
-    stmt = select(Organization).order_by(Organization.code, Organization.id)
+    """The organisations of the municipality you act in (at home there, or members), by code."""
+    stmt = accounts.organizations_query(current_user)
     if "kind" in args:
         stmt = stmt.where(Organization.kind == args["kind"])
     if args.get("q"):
@@ -47,28 +38,24 @@ def list_organizations(args):
 @blp.arguments(OrganizationCreateSchema)
 @blp.response(201, OrganizationSchema)
 def create_organization(body):
-    """Register an organisation (secretariat only)."""
-    return accounts.create_organization(code=body["code"], name=body["name"], kind=body["kind"],
-                                        parent_code=body.get("parent_code"), actor=current_user)
+    """Register an organisation at home in the municipality you administer (its secretariat only)."""
+    return accounts.create_organization_by(current_user, code=body["code"], name=body["name"], kind=body["kind"],
+                                           parent_code=body.get("parent_code"))
 
 
 @blp.route("/<uuid:org_id>")
 @requires("organizations", "read")
 @blp.response(200, OrganizationSchema)
-def get_organization(org_id):
-    """One organisation."""
-    return _get(org_id)
+def get_organization(org_id: uuid.UUID):
+    """One organisation of the municipality you act in."""
+    return accounts.get_visible_organization(current_user, org_id)
 
 
 @blp.route("/<uuid:org_id>", methods=["PATCH"])
 @requires("organizations", "update")
 @blp.arguments(OrganizationUpdateSchema)
 @blp.response(200, OrganizationSchema)
-def update_organization(body, org_id):
-    """Rename or (de)activate an organisation (secretariat only)."""
-    org = _get(org_id)
-    for key, value in body.items():
-        setattr(org, key, value)
-    audit.record(db.session(), action="organizations.update", resource_type="organizations", resource_id=org.id,
-                 actor=current_user, detail={"changed": sorted(body)})
-    return org
+def update_organization(body, org_id: uuid.UUID):
+    """Rename or (de)activate an organisation (the secretariat of its home municipality)."""
+    return accounts.update_organization(accounts.get_visible_organization(current_user, org_id), body,
+                                        actor=current_user)

@@ -36,9 +36,14 @@ def _present(person: Person):
     return data, 200, etag(person.version)
 
 
+def _collected_here(record: Person | Household) -> bool:
+    """Only the collecting organisation edits a record, and only in the municipality it collected it in."""
+    return record.collected_by_org_id == current_user.org_id and record.municipality_id == current_user.municipality_id
+
+
 def _own_person(person_id) -> Person:
     person = person_visible_to(viewer(), person_id)
-    if person.collected_by_org_id != current_user.org_id:
+    if not _collected_here(person):
         raise Problem(403, detail="個人情報の修正は、その情報を収集した組織のみ行えます。", type_="forbidden")
     return person
 
@@ -56,7 +61,8 @@ PersonPageSchema = page_of(PersonOutSchema)
 @persons_blp.response(200, PersonPageSchema)
 def list_persons(args):
     """Persons the caller's organisation collected (own collection), optionally by name or reading."""
-    stmt = select(Person).where(Person.collected_by_org_id == current_user.org_id)
+    stmt = select(Person).where(Person.collected_by_org_id == current_user.org_id,
+                                Person.municipality_id == current_user.municipality_id)
     if args.get("q") and search_key(args["q"]):
         stmt = stmt.where(Person.search_key.like(like_pattern(search_key(args["q"])), escape="\\"))
     page = paginate(stmt.order_by(Person.search_key, Person.id), args["limit"], args["offset"])
@@ -107,7 +113,8 @@ def _visible_household(household_id) -> Household:
     v = viewer()
     s = db.session()
     h = s.get(Household, household_id)
-    if h is not None and h.collected_by_org_id != v.org_id:
+    own = h is not None and h.collected_by_org_id == v.org_id and h.municipality_id == v.municipality_id
+    if h is not None and not own:
         # keyed EXISTS probes per case of the household, not the viewer's whole visible set
         linked = s.scalar(select(Case.id).where(Case.household_id == h.id, case_is_visible(v)).limit(1))
         if linked is None:
@@ -170,13 +177,13 @@ def get_household(household_id):
 def update_household(body, household_id):
     """Change the address or district (collecting organisation; If-Match required)."""
     h = _visible_household(household_id)
-    if h.collected_by_org_id != current_user.org_id:
+    if not _collected_here(h):
         raise Problem(403, detail="世帯情報の修正は、その情報を収集した組織のみ行えます。", type_="forbidden")
     require_if_match(h.version)
     from caseflow.domain import codes
 
     if "district" in body:
-        codes.check("district", "district", body["district"])
+        codes.check("district", "district", body["district"], municipality_id=h.municipality_id)
         h.district_code = body["district"]
     if "address" in body:
         h.address = body["address"]
@@ -193,12 +200,12 @@ def update_household(body, household_id):
 def add_member(body, household_id):
     """Add a member (a new person inline, or one you collected)."""
     h = _visible_household(household_id)
-    if h.collected_by_org_id != current_user.org_id:
+    if not _collected_here(h):
         raise Problem(403, detail="世帯情報の修正は、その情報を収集した組織のみ行えます。", type_="forbidden")
     s = db.session()
     if body.get("person_id"):
-        person = s.get(Person, body["person_id"])
-        if person is None or person.collected_by_org_id != current_user.org_id:
+        person = people.own_person(body["person_id"], current_user)
+        if person is None:
             from caseflow.errors import validation_problem
 
             raise validation_problem({"person_id": ["指定された人物は登録できません。"]})
@@ -224,7 +231,7 @@ def add_member(body, household_id):
 def end_member(body, household_id, member_id):
     """A member leaves the household (kept in history with an end date)."""
     h = _visible_household(household_id)
-    if h.collected_by_org_id != current_user.org_id:
+    if not _collected_here(h):
         raise Problem(403, detail="世帯情報の修正は、その情報を収集した組織のみ行えます。", type_="forbidden")
     member = db.session().get(HouseholdMember, member_id)
     if member is None or member.household_id != h.id:

@@ -271,7 +271,8 @@ def _case_ref(case: Case, orgs: dict, users: dict) -> dict:
 def overdue_tasks(args):
     """Open or in-progress tasks past their due date, on the cases the caller's organisation works on;
     filter by coordinator (`lead_worker_id`), task organisation or worker. Oldest due first."""
-    stmt = followup.overdue_tasks_query(today=today_tokyo(), org_id=current_user.org_id,
+    stmt = followup.overdue_tasks_query(today=today_tokyo(), municipality_id=current_user.municipality_id,
+                                        org_id=current_user.org_id,
                                         lead_worker_id=args.get("lead_worker_id"),
                                         owner_org_id=args.get("owner_org_id"), worker_id=args.get("worker_id"))
     page = paginate(stmt, args["limit"], args["offset"])
@@ -288,7 +289,8 @@ def stale_cases(args):
     days = args.get("days")
     days = followup.default_stale_days() if days is None else days
     now = utcnow()
-    stmt = followup.stale_cases_query(days=days, now=now, today=today_tokyo(), org_id=current_user.org_id,
+    stmt = followup.stale_cases_query(days=days, now=now, today=today_tokyo(), municipality_id=current_user.municipality_id,
+                                      org_id=current_user.org_id,
                                       lead_worker_id=args.get("lead_worker_id"))
     page = paginate(stmt, args["limit"], args["offset"], scalars=False)
     cases = [row[0] for row in page["items"]]
@@ -307,7 +309,8 @@ def stale_cases(args):
 def unowned_cases(args):
     """Cases (not closed) the caller's organisation works on whose lead worker is missing, deactivated or
     moved to another organisation, or whose owner organisation was deactivated."""
-    stmt = followup.unowned_cases_query(org_id=current_user.org_id, lead_worker_id=args.get("lead_worker_id"))
+    stmt = followup.unowned_cases_query(municipality_id=current_user.municipality_id, org_id=current_user.org_id,
+                                        lead_worker_id=args.get("lead_worker_id"))
     page = paginate(stmt, args["limit"], args["offset"], scalars=False)
     cases = [row[0] for row in page["items"]]
     orgs = org_refs({c.owner_org_id for c in cases})

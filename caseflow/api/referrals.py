@@ -41,6 +41,7 @@ def _audit_refusal(action: str, resource_id=None):
     except Problem as exc:
         if exc.status == 403:
             authz.deny(action, "referrals", resource_id)
+            exc.audited = True  # recorded under its own action name; not again by the generic hook
         raise
 
 

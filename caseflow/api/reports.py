@@ -47,9 +47,12 @@ def _build(args):
                                end=args.get("end"))
     threshold = current_app.config["REPORT_SUPPRESS_BELOW"]
     internal = args["audience"] == "internal"
-    if internal and current_user.org.code not in current_app.config["REPORT_LEAD_ORGS"]:
+    lead = current_user.org.code in current_app.config["REPORT_LEAD_ORGS"] and \
+        current_user.org.municipality_id == current_user.municipality_id  # the lead department of this municipality
+    if internal and not lead:
         raise Problem(403, detail="秘匿処理なしの集計は主管課のみ出力できます。", type_="forbidden")
-    exact = reports.compute(period, org_id=args.get("org_id"), district=args.get("district"))
+    exact = reports.compute(period, municipality_id=current_user.municipality_id, org_id=args.get("org_id"),
+                            district=args.get("district"))
     data = exact if internal else reports.suppress(exact, threshold)
     audit.record(db.session(), action="reports.kpi", resource_type="reports", actor=current_user,
                  detail={"period": period.label, "audience": args["audience"],

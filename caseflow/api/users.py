@@ -1,35 +1,22 @@
 from __future__ import annotations
 
-import uuid
-
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from marshmallow import fields, validate
 
-from caseflow import authz, db
 from caseflow.authz import requires
 from caseflow.domain import accounts
-from caseflow.errors import Problem
-from caseflow.models import Organization, User
+from caseflow.models import Organization, RoleRequest, User
+from caseflow.models.user import ROLE_REQUEST_STATES
 from caseflow.pagination import paginate
-from caseflow.schemas.accounts import UserCreateSchema, UserPage, UserQuerySchema, UserSchema, UserUpdateSchema
+from caseflow.schemas.accounts import (RoleDecisionSchema, RoleRequestPage, RoleRequestSchema, UserCreateSchema,
+                                       UserPage, UserQuerySchema, UserSchema, UserUpdateSchema)
+from caseflow.schemas.common import PageArgs
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Platform users and their roles")
-
-
-def _visible_users():
-    """Admins (secretariat) see every user; supervisors see their own organisation's."""
-    stmt = select(User)
-    if not authz.can("update", "users"):
-        stmt = stmt.where(User.org_id == current_user.org_id)
-    return stmt
-
-
-def _get(user_id: uuid.UUID) -> User:
-    user = db.session().scalar(_visible_users().where(User.id == user_id))
-    if user is None:
-        raise Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
-    return user
+roles_blp = Blueprint("role_requests", __name__, url_prefix="/api/v1/role-requests",
+                      description="Grants of privileged roles (admin, auditor, secretariat) waiting for a second "
+                                  "approver")
 
 
 @blp.route("")
@@ -37,10 +24,10 @@ def _get(user_id: uuid.UUID) -> User:
 @blp.arguments(UserQuerySchema, location="query")
 @blp.response(200, UserPage)
 def list_users(args):
-    """Users, by email."""
-    stmt = _visible_users().order_by(User.email, User.id)
+    """Users you manage (an organisation admin: its own; a secretariat: its municipality's), by email."""
+    stmt = accounts.visible_users_query(current_user).order_by(User.email, User.id)
     if "org_code" in args:
-        stmt = stmt.join(Organization, User.org_id == Organization.id).where(Organization.code == args["org_code"])
+        stmt = stmt.where(Organization.code == args["org_code"])
     if "active" in args:
         stmt = stmt.where(User.active == args["active"])
     return paginate(stmt, args["limit"], args["offset"])
@@ -51,8 +38,9 @@ def list_users(args):
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserSchema)
 def create_user(body):
-    """Create a user in an organisation with roles (secretariat only)."""
-    org = accounts.get_organization_by_code(body["org_code"])
+    """Create a user in an organisation you manage. Privileged roles (admin, auditor, secretariat) are
+    requested, not granted: they take effect when another secretariat user approves (`/role-requests`)."""
+    org = accounts.get_organization_by_code(body["org_code"], field="org_code")
     return accounts.create_user(org=org, email=body["email"], password=body["password"],
                                 display_name=body["display_name"], roles=body["roles"], actor=current_user)
 
@@ -62,7 +50,7 @@ def create_user(body):
 @blp.response(200, UserSchema)
 def get_user(user_id):
     """One user."""
-    return _get(user_id)
+    return accounts.get_visible_user(current_user, user_id)
 
 
 @blp.route("/<uuid:user_id>", methods=["PATCH"])
@@ -70,5 +58,50 @@ def get_user(user_id):
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 def update_user(body, user_id):
-    """Change roles, name, password, or deactivate (ends the user's sessions at once)."""
-    return accounts.update_user(_get(user_id), actor=current_user, **body)
+    """Change roles, name, password, or deactivate (ends the user's sessions at once). Never your own roles."""
+    return accounts.update_user(accounts.get_visible_user(current_user, user_id), actor=current_user, **body)
+
+
+class RoleRequestQuerySchema(PageArgs):
+    state = fields.String(load_default="pending", validate=validate.OneOf(ROLE_REQUEST_STATES))
+
+
+@roles_blp.route("")
+@requires("users", "approve")
+@roles_blp.arguments(RoleRequestQuerySchema, location="query")
+@roles_blp.response(200, RoleRequestPage)
+def list_role_requests(args):
+    """Role requests for the users of the municipality you administer, newest first."""
+    return paginate(accounts.role_requests_query(current_user, state=args["state"]), args["limit"], args["offset"])
+
+
+def _decide(request_id, decision: str, body: dict) -> RoleRequest:
+    req = accounts.get_role_request(current_user, request_id)
+    return accounts.decide_role_request(req, decision, actor=current_user, note=body.get("note"))
+
+
+@roles_blp.route("/<uuid:request_id>/approve", methods=["POST"])
+@requires("users", "approve")
+@roles_blp.arguments(RoleDecisionSchema)
+@roles_blp.response(200, RoleRequestSchema)
+def approve_role_request(body, request_id):
+    """Approve (a secretariat user other than the requester and the user concerned)."""
+    return _decide(request_id, "approve", body)
+
+
+@roles_blp.route("/<uuid:request_id>/reject", methods=["POST"])
+@requires("users", "approve")
+@roles_blp.arguments(RoleDecisionSchema)
+@roles_blp.response(200, RoleRequestSchema)
+def reject_role_request(body, request_id):
+    """Reject (a secretariat user other than the requester and the user concerned)."""
+    return _decide(request_id, "reject", body)
+
+
+@roles_blp.route("/<uuid:request_id>/withdraw", methods=["POST"])
+@requires("users", "approve")
+@roles_blp.arguments(RoleDecisionSchema)
+@roles_blp.response(200, RoleRequestSchema)
+def withdraw_role_request(body, request_id):
+    """Withdraw your own request."""
+    return _decide(request_id, "withdraw", body)

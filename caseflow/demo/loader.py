@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 
 from caseflow import db
 from caseflow.demo import story, world
-from caseflow.domain import accounts
-from caseflow.models import Base, DirectoryEntry, Organization, User
+from caseflow.domain import accounts, tenancy
+from caseflow.models import Base, DirectoryEntry, Municipality, MunicipalityMembership, Organization, User
 
 
 class DemoRefused(RuntimeError):
@@ -29,7 +29,9 @@ def load(*, reset: bool = False, password: str | None = None, households: int = 
     if reset:
         echo("resetting: deleting all data …")
         _delete_everything()
-    orgs = _load_organizations(echo)
+    municipalities = _load_municipalities(echo)
+    orgs = _load_organizations(municipalities, echo)
+    _load_secretariats(municipalities, orgs, echo)
     _load_districts(echo)
     _load_directory(orgs, echo)
     credentials = _load_users(orgs, password, echo)
@@ -77,7 +79,35 @@ def _recreate_sqlite_triggers(s) -> None:
                            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"))
 
 
-def _load_organizations(echo) -> dict[str, Organization]:
+def _load_municipalities(echo) -> dict[str, Municipality]:
+    s = db.session()
+    existing = {m.code: m for m in s.scalars(select(Municipality))}
+    added = 0
+    for spec in world.MUNICIPALITIES:
+        if spec["code"] not in existing:
+            existing[spec["code"]] = tenancy.create_municipality(code=spec["code"], name=spec["name"])
+            added += 1
+    echo(f"municipalities: {added} added, {len(existing)} in total")
+    return existing
+
+
+def _load_secretariats(municipalities: dict[str, Municipality], orgs: dict[str, Organization], echo) -> None:
+    """Each city's secretariat organisation, and the organisations taking part in another city's platform."""
+    s = db.session()
+    for spec in world.MUNICIPALITIES:
+        m = municipalities[spec["code"]]
+        if m.secretariat_org_id != orgs[spec["secretariat"]].id:
+            tenancy.set_secretariat(m, orgs[spec["secretariat"]])
+    live = {(ms.municipality_id, ms.org_id) for ms in s.scalars(
+        select(MunicipalityMembership).where(MunicipalityMembership.ended_at.is_(None)))}
+    for spec in world.MEMBERSHIPS:
+        m, org = municipalities[spec["municipality"]], orgs[spec["org"]]
+        if (m.id, org.id) not in live:
+            tenancy.grant_membership(m, org, reason=spec["reason"])
+    echo(f"secretariats: {len(world.MUNICIPALITIES)}; memberships: {len(world.MEMBERSHIPS)}")
+
+
+def _load_organizations(municipalities: dict[str, Municipality], echo) -> dict[str, Organization]:
     s = db.session()
     existing = {o.code: o for o in s.scalars(select(Organization))}
     added = 0
@@ -89,7 +119,8 @@ def _load_organizations(echo) -> dict[str, Organization]:
             if spec.get("parent") and spec["parent"] not in existing:
                 continue
             org = accounts.create_organization(code=spec["code"], name=spec["name"], kind=spec["kind"],
-                                               parent_code=spec.get("parent"))
+                                               parent_code=spec.get("parent"),
+                                               municipality=municipalities[spec["city"]])
             existing[org.code] = org
             pending.remove(spec)
             added += 1

@@ -66,7 +66,8 @@ class Story:
         return self.users[key]
 
     def _worker_of(self, org_id) -> User:
-        return next(u for u in self.users.values() if u.org_id == org_id and not {"auditor", "admin"} & set(u.roles))
+        return next(u for u in self.users.values()
+                    if u.org_id == org_id and not {"auditor", "admin", "secretariat"} & set(u.roles))
 
     # --- people ---------------------------------------------------------------------------------
     def _name(self, gender: str, surname=None) -> dict:
@@ -222,15 +223,18 @@ class Story:
         for i, (ref, case) in enumerate(rows[:24]):
             actor = self._worker_of(case.owner_org_id)
             kind = i % 6
+            # obtained at the intake interview: on the day the case was opened, never before it or in the future
+            day_start = datetime.combine(case.opened_on, time(0, 0), TOKYO)
+            obtained = max(day_start, min(datetime.combine(case.opened_on, time(10, 0), TOKYO),
+                                          now - timedelta(minutes=1)))
             data = {"person_id": case.primary_person_id, "purpose": "support_coordination",
                     "method": ["written", "oral", "electronic"][i % 3],
                     "recipients": [{"org_id": ref.to_org_id}], "categories": ["identity", "contact"],
-                    "obtained_at": now - timedelta(days=30 + i)}
+                    "obtained_at": obtained}
             if kind == 1:
                 data["categories"] = ["identity", "contact", "sensitive", "case_notes"]
             if kind == 2:  # expired
-                data.update(valid_from=now - timedelta(days=400), obtained_at=now - timedelta(days=401),
-                            valid_until=now - timedelta(days=35))
+                data.update(valid_from=obtained, valid_until=obtained + (now - obtained) / 2)
             consent = consents.record_consent(data, actor=actor)
             if i == 3:  # the revoked one
                 consents.revoke_consent(consent, "本人から同意撤回の申し出（電話）", actor=actor)
@@ -238,21 +242,28 @@ class Story:
         self.echo(f"  consents: {made} (some expired, one revoked)")
 
     def build_emergency(self) -> None:
+        """One break-glass access in each city, by the receiver of a pending referral."""
         from caseflow.models import Referral
 
-        row = self.s.execute(select(Referral, Case).join(Case, Case.id == Referral.case_id)
-                             .where(Referral.state == "pending", Case.primary_person_id.is_not(None))
-                             .order_by(Referral.created_at.desc()).limit(1)).first()
-        if row is None:
-            return
-        ref, case = row
-        user = next((u for u in self.users.values() if u.org_id == ref.to_org_id), None)
-        if user is None:
-            return
-        consents.open_emergency_access(case, case.primary_person_id,
-                                       "訪問時に応答がなく室内で倒れている可能性。家族とも連絡が取れず、安否確認のため緊急に連絡先が必要。",
-                                       24, actor=user)
-        self.echo("  emergency access: 1 (flagged for audit review)")
+        opened = 0
+        for city_orgs in ({o.id for o in self.orgs.values() if o.code.startswith(p)} for p in ("kmk-", "kmm-")):
+            rows = self.s.execute(select(Referral, Case).join(Case, Case.id == Referral.case_id)
+                                  .where(Referral.state == "pending", Case.primary_person_id.is_not(None),
+                                         Case.owner_org_id.in_(city_orgs))
+                                  .order_by(Referral.created_at.desc())).all()
+            for ref, case in rows:
+                user = next((u for u in self.users.values()
+                             if u.org_id == ref.to_org_id and not {"auditor", "admin", "secretariat"} & set(u.roles)),
+                            None)
+                if user is None:
+                    continue
+                consents.open_emergency_access(
+                    case, case.primary_person_id,
+                    "訪問時に応答がなく室内で倒れている可能性。家族とも連絡が取れず、安否確認のため緊急に連絡先が必要。",
+                    24, actor=user)
+                opened += 1
+                break
+        self.echo(f"  emergency accesses: {opened} (flagged for audit review)")
 
     # --- meetings ---------------------------------------------------------------------------------
     def build_meetings(self) -> None:
@@ -302,27 +313,30 @@ class Story:
 
     # --- audit patterns ------------------------------------------------------------------------
     def build_audit_patterns(self) -> None:
-        """Past events for the anomaly reports: a bulk read, after-hours reads, denied attempts."""
+        """Past events for each city's anomaly reports: a bulk read, after-hours reads, denied attempts."""
         from caseflow.models import Person
 
         s = self.s
-        person_ids = s.scalars(select(Person.id).order_by(Person.created_at).limit(40)).all()
-        coord = self.user("coordinator.kumamoto")
-        base = datetime.combine(self.today - timedelta(days=5), time(14, 0), TOKYO)
-        for i, pid in enumerate(person_ids[:35]):  # 35 persons in 7 minutes
-            audit.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=coord,
-                         disclosures=[Disclosure(pid, "own_collection", ["identity"])], occurred_at=base + timedelta(seconds=12 * i))
-        staff = self.user("staff.kmk-seikatsu-fukushi")
-        late = datetime.combine(self.today - timedelta(days=3), time(23, 40), TOKYO)
-        for i, pid in enumerate(person_ids[35:38]):
-            audit.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=staff,
-                         disclosures=[Disclosure(pid, "own_collection", ["identity", "contact"])],
-                         occurred_at=late + timedelta(minutes=3 * i))
-        npo = self.user("npo.darc")
-        for i in range(4):
-            audit.record(s, action="cases.read", resource_type="cases", resource_id=uuid.uuid4(), actor=npo,
-                         outcome="denied", occurred_at=base + timedelta(hours=1, minutes=i))
-        self.echo("  audit patterns: a bulk read, after-hours reads, repeated denied attempts")
+        cities = (("kamakura", "coordinator.kamakura", "staff.kmk-seikatsu-fukushi", "npo.kmk-shakyo"),
+                  ("kumamoto", "coordinator.kumamoto", "staff.kmm-korei-fukushi", "npo.darc"))
+        for city, bulk_key, late_key, denied_key in cities:
+            coord, staff, npo = self.user(bulk_key), self.user(late_key), self.user(denied_key)
+            person_ids = s.scalars(select(Person.id).where(Person.municipality_id == coord.org.municipality_id)
+                                   .order_by(Person.created_at).limit(40)).all()
+            base = datetime.combine(self.today - timedelta(days=5), time(14, 0), TOKYO)
+            for i, pid in enumerate(person_ids[:35]):  # 35 persons in 7 minutes
+                audit.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=coord,
+                             disclosures=[Disclosure(pid, "own_collection", ["identity"])],
+                             occurred_at=base + timedelta(seconds=12 * i))
+            late = datetime.combine(self.today - timedelta(days=3), time(23, 40), TOKYO)
+            for i, pid in enumerate(person_ids[35:38]):
+                audit.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=staff,
+                             disclosures=[Disclosure(pid, "own_collection", ["identity", "contact"])],
+                             occurred_at=late + timedelta(minutes=3 * i))
+            for i in range(4):
+                audit.record(s, action="cases.read", resource_type="cases", resource_id=uuid.uuid4(), actor=npo,
+                             outcome="denied", occurred_at=base + timedelta(hours=1, minutes=i))
+        self.echo("  audit patterns (each city): a bulk read, after-hours reads, repeated denied attempts")
 
 
 def build(orgs: dict[str, Organization], echo: Callable[[str], None], households: int = 200) -> bool:

@@ -137,6 +137,8 @@ MUNICIPALITIES: list[dict] = [
         "population": "約17万人",  # seed 000
         "seeds": ["000", "002", "004"],
         "districts": DISTRICTS_KAMAKURA,
+        # 事務局: the lead department of 重層的支援体制整備事業 (seed 002)
+        "secretariat": "kmk-fukushi-somu",
     },
     {
         "code": "kumamoto",
@@ -145,6 +147,8 @@ MUNICIPALITIES: list[dict] = [
         "population": "731,448人（2023年1月）",  # seed 003
         "seeds": ["003"],
         "districts": DISTRICTS_KUMAMOTO,
+        # 事務局: the intermediary NPO that runs Kumamoto's private-sector-led platform (seed 003)
+        "secretariat": "kmm-kvoad",
     },
 ]
 
@@ -809,11 +813,26 @@ DEMO_USERS: list[dict] = [
      "display_name": "今井 司", "password": None},
     {"org": "kmm-audit", "role": "auditor", "email": f"auditor.kumamoto@{_DEMO_DOMAIN}",
      "display_name": "工藤 雅人", "password": None},
-    # admins (プラットフォーム事務局)
-    {"org": "kmm-kvoad", "role": "admin", "email": f"admin.kvoad@{_DEMO_DOMAIN}",
+    # プラットフォーム事務局 (each municipality's secretariat; two each, so that one approves the other's
+    # grants of privileged roles)
+    {"org": "kmm-kvoad", "role": "secretariat", "email": f"admin.kvoad@{_DEMO_DOMAIN}",
      "display_name": "増田 薫", "password": None},
-    {"org": "kmk-fukushi-somu", "role": "admin", "email": f"admin.kamakura@{_DEMO_DOMAIN}",
+    {"org": "kmm-kvoad", "role": "secretariat", "email": f"secretariat2.kvoad@{_DEMO_DOMAIN}",
+     "display_name": "岡本 智子", "password": None},
+    {"org": "kmk-fukushi-somu", "role": "secretariat", "email": f"admin.kamakura@{_DEMO_DOMAIN}",
      "display_name": "横山 直美", "password": None},
+    {"org": "kmk-fukushi-somu", "role": "secretariat", "email": f"secretariat2.kamakura@{_DEMO_DOMAIN}",
+     "display_name": "森田 浩", "password": None},
+    # an organisation's own admin (its users only)
+    {"org": "kmk-shakyo", "role": "admin", "email": f"admin.kmk-shakyo@{_DEMO_DOMAIN}",
+     "display_name": "石田 美穂", "password": None},
+]
+
+# Organisations taking part in another municipality's platform (granted by that municipality's secretariat).
+# A demo setting: the two cities are otherwise separate worlds.
+MEMBERSHIPS: list[dict] = [
+    {"municipality": "kamakura", "org": "kmm-lgbt-family",
+     "reason": "オンラインでの家族相談を鎌倉市のプラットフォームでも受け付ける（デモ上の設定）"},
 ]
 
 
@@ -824,7 +843,7 @@ DEMO_USERS: list[dict] = [
 # Must match caseflow.models.org.ORG_KINDS and caseflow.models.user.ROLES (not imported here:
 # this module uses the standard library only).
 _VALID_KINDS = ("department", "shakyo", "npo", "association", "welfare_corporation", "care_center", "other")
-_VALID_ROLES = ("coordinator", "staff", "npo_staff", "supervisor", "auditor", "admin")
+_VALID_ROLES = ("coordinator", "staff", "npo_staff", "supervisor", "auditor", "admin", "secretariat")
 
 
 def _self_check() -> None:  # pragma: no cover - run by hand

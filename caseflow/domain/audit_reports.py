@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import importlib
 import time
 import uuid
@@ -133,6 +134,22 @@ def _norm_uuid(col):
     return func.lower(func.replace(cast(col, String), _lit("-"), _lit("")))
 
 
+# --- the tenant -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tenant:
+    """The municipality an auditor reviews: its events only (audit_events.municipality_id). `legacy`: it also
+    holds the events written before municipalities existed (no municipality_id), see migration 0010."""
+
+    municipality_id: uuid.UUID
+    legacy: bool = False
+
+    def events(self, ev=E):
+        """SQL: the event belongs to this tenant."""
+        mine = ev.municipality_id == self.municipality_id
+        return or_(mine, ev.municipality_id.is_(None)) if self.legacy else mine
+
+
 # --- search -----------------------------------------------------------------------------------
 
 @dataclass
@@ -150,10 +167,11 @@ class Filters:
     reviewed: bool | None = None
     since: datetime | None = None
     until: datetime | None = None
+    tenant: Tenant | None = None
 
     @classmethod
-    def of(cls, args: dict) -> Filters:
-        return cls(**{k: v for k, v in args.items() if k in cls.__dataclass_fields__})
+    def of(cls, args: dict, tenant: Tenant) -> Filters:
+        return cls(**{k: v for k, v in args.items() if k in cls.__dataclass_fields__ and k != "tenant"}, tenant=tenant)
 
 
 def parse_action(value: str) -> tuple[str, str]:
@@ -184,7 +202,9 @@ def parse_basis(value: str) -> tuple[str, str]:
 def search_statement(session: Session, f: Filters, columns=None):
     """SELECT of the matching events (no order, no limit)."""
     d = _dialect(session)
-    stmt = select(*(columns or [E]))
+    if f.tenant is None:
+        raise ValueError("an audit search is always one municipality's (Filters.tenant)")
+    stmt = select(*(columns or [E])).where(f.tenant.events())
     for col in ("actor_user_id", "actor_org_id", "resource_type", "resource_id", "outcome"):
         value = getattr(f, col)
         if value is not None:
@@ -299,9 +319,9 @@ def _basis_kind_of(basis: str | None) -> str:
 # --- per-person disclosure report (開示対応) ----------------------------------------------------
 
 def person_report(session: Session, person_id: uuid.UUID, since: datetime | None = None,
-                  until: datetime | None = None) -> dict:
-    """Every disclosure of one person's data, grouped by receiving organisation and legal basis."""
-    where = [S.person_id == person_id, _allowed(E)]
+                  until: datetime | None = None, *, tenant: Tenant) -> dict:
+    """Every disclosure of one person's data in the tenant, grouped by receiving organisation and legal basis."""
+    where = [S.person_id == person_id, _allowed(E), tenant.events()]
     if since is not None:
         where.append(E.occurred_at >= since)
     if until is not None:
@@ -352,13 +372,20 @@ def person_report(session: Session, person_id: uuid.UUID, since: datetime | None
 
 # --- anomaly: emergency (break-glass) uses ------------------------------------------------------
 
-def emergency_uses(session: Session, since: datetime, until: datetime, *, reviewed: bool | None = None,
-                   limit: int = 200) -> dict:
-    """Flagged events in the period with their review status, and what each emergency grant was used for."""
+# Flagged events that are not break-glass: they have their own report (consent_flags).
+CONSENT_FLAG_ACTIONS = ("consents.create", "consents.revoke")
+
+
+def emergency_uses(session: Session, since: datetime, until: datetime, *, tenant: Tenant,
+                   reviewed: bool | None = None, limit: int = 200) -> dict:
+    """Break-glass (flagged) events in the period with their review status, and what each emergency grant was
+    used for."""
     n_reviews = (select(func.count()).where(AuditReview.event_seq == E.seq).correlate(E).scalar_subquery())
     last_review = (select(func.max(AuditReview.reviewed_at)).where(AuditReview.event_seq == E.seq)
                    .correlate(E).scalar_subquery())
-    where = [E.flagged == true(), E.occurred_at >= since, E.occurred_at < until]
+    flagged = [E.flagged == true(), E.occurred_at >= since, E.occurred_at < until, tenant.events(),
+               E.action.not_in(CONSENT_FLAG_ACTIONS)]
+    where = list(flagged)
     if reviewed is not None:
         has = exists().where(AuditReview.event_seq == E.seq)
         where.append(has if reviewed else not_(has))
@@ -366,7 +393,7 @@ def emergency_uses(session: Session, since: datetime, until: datetime, *, review
     totals = session.execute(
         select(func.count(), func.count(func.distinct(E.actor_user_id)),
                func.sum(case((exists().where(AuditReview.event_seq == E.seq), 1), else_=0)))
-        .where(E.flagged == true(), E.occurred_at >= since, E.occurred_at < until)).one()
+        .where(*flagged)).one()
     # Use of each grant: events and distinct persons disclosed under its basis (any time).
     bases = sorted({ev.legal_basis for ev, _, _ in rows if (ev.legal_basis or "").startswith("emergency:")})
     use = {}
@@ -374,7 +401,7 @@ def emergency_uses(session: Session, since: datetime, until: datetime, *, review
         for basis, n, persons in session.execute(
                 select(E.legal_basis, func.count(func.distinct(E.seq)), func.count(func.distinct(S.person_id)))
                 .select_from(E).outerjoin(S, S.event_seq == E.seq)
-                .where(E.legal_basis.in_(bases)).group_by(E.legal_basis)):
+                .where(E.legal_basis.in_(bases), tenant.events()).group_by(E.legal_basis)):
             use[basis] = {"events": n, "persons": persons}
     users, orgs = _names(session, [ev.actor_user_id for ev, _, _ in rows], [ev.actor_org_id for ev, _, _ in rows])
     items = []
@@ -394,9 +421,10 @@ def emergency_uses(session: Session, since: datetime, until: datetime, *, review
 
 # --- anomaly: denied attempts -------------------------------------------------------------------
 
-def denied_attempts(session: Session, since: datetime, until: datetime, *, min_count: int, limit: int = 200) -> dict:
+def denied_attempts(session: Session, since: datetime, until: datetime, *, tenant: Tenant, min_count: int,
+                    limit: int = 200) -> dict:
     """Users with at least `min_count` refused actions in the period, and failed logins per account."""
-    period_ = [E.outcome == "denied", E.occurred_at >= since, E.occurred_at < until]
+    period_ = [E.outcome == "denied", E.occurred_at >= since, E.occurred_at < until, tenant.events()]
     n = func.count().label("n")
     rows = session.execute(
         select(E.actor_user_id, E.actor_org_id, n, func.count(func.distinct(E.action)),
@@ -439,7 +467,7 @@ def denied_attempts(session: Session, since: datetime, until: datetime, *, min_c
 
 # --- anomaly: bulk access -----------------------------------------------------------------------
 
-def bulk_access(session: Session, since: datetime, until: datetime, *, persons: int, minutes: int,
+def bulk_access(session: Session, since: datetime, until: datetime, *, tenant: Tenant, persons: int, minutes: int,
                 limit: int = 200) -> dict:
     """Users who touched more than `persons` distinct persons within some `minutes`-long window.
 
@@ -447,7 +475,8 @@ def bulk_access(session: Session, since: datetime, until: datetime, *, persons: 
     threshold are merged into incidents per user (a handful of rows) in Python.
     """
     d = _dialect(session)
-    in_period = [E.occurred_at >= since, E.occurred_at < until, _allowed(E), E.actor_user_id.is_not(None)]
+    in_period = [E.occurred_at >= since, E.occurred_at < until, _allowed(E), E.actor_user_id.is_not(None),
+                 tenant.events()]
     # Only users who touched more than N persons in the whole period can exceed N in a window.
     candidates = (select(E.actor_user_id).join(S, S.event_seq == E.seq).where(*in_period)
                   .group_by(E.actor_user_id).having(func.count(func.distinct(S.person_id)) > persons))
@@ -461,7 +490,7 @@ def bulk_access(session: Session, since: datetime, until: datetime, *, persons: 
         select(anchors.c.u, anchors.c.t, n_persons, func.count(func.distinct(B.seq)), func.max(B.occurred_at))
         .select_from(anchors)
         .join(B, and_(B.actor_user_id == anchors.c.u, B.occurred_at >= anchors.c.t,
-                      B.occurred_at < _plus_minutes(d, anchors.c.t, minutes), _allowed(B)))
+                      B.occurred_at < _plus_minutes(d, anchors.c.t, minutes), _allowed(B), tenant.events(B)))
         .join(BS, BS.event_seq == B.seq)
         .group_by(anchors.c.u, anchors.c.t).having(n_persons > persons)
         .order_by(anchors.c.u, anchors.c.t)).all()
@@ -482,7 +511,7 @@ def bulk_access(session: Session, since: datetime, until: datetime, *, persons: 
                               "peak_persons": n, "peak_events": events, "peak_window_start": t, "windows": 1})
     # Distinct persons and events over each whole incident.
     for inc in incidents:
-        where = [E.actor_user_id == inc["actor_user_id"], _allowed(E),
+        where = [E.actor_user_id == inc["actor_user_id"], _allowed(E), tenant.events(),
                  E.occurred_at >= inc["since"], E.occurred_at <= inc["until"]]
         n_p, n_e = session.execute(
             select(func.count(func.distinct(S.person_id)), func.count(func.distinct(E.seq)))
@@ -560,12 +589,12 @@ def after_hours_condition(dialect: str, hours: WorkingHours, col=E.occurred_at):
     return or_(*outside)
 
 
-def after_hours(session: Session, since: datetime, until: datetime, *, hours: WorkingHours,
+def after_hours(session: Session, since: datetime, until: datetime, *, tenant: Tenant, hours: WorkingHours,
                 personal_data_only: bool = True, limit: int = 100, after_seq: int | None = None) -> dict:
     """Allowed actions by users outside working hours (Japan time): per user, and the events page."""
     d = _dialect(session)
     where = [E.occurred_at >= since, E.occurred_at < until, _allowed(E), E.actor_user_id.is_not(None),
-             after_hours_condition(d, hours)]
+             tenant.events(), after_hours_condition(d, hours)]
     if personal_data_only:
         where.append(_has_personal_data())
     n = func.count().label("n")
@@ -607,7 +636,8 @@ def involvement_periods_selectable():
     return fn() if callable(fn) else None
 
 
-def uninvolved_access(session: Session, periods, since: datetime, until: datetime, *, limit: int = 200) -> dict:
+def uninvolved_access(session: Session, periods, since: datetime, until: datetime, *, tenant: Tenant,
+                      limit: int = 200) -> dict:
     """Allowed events about a case by an organisation whose involvement in that case had ended.
 
     `periods` is any selectable of (case_id, org_id, involved_from, involved_until); an open
@@ -632,7 +662,7 @@ def uninvolved_access(session: Session, periods, since: datetime, until: datetim
              .correlate(E).scalar_subquery())
     about_a_case = or_(E.resource_type == "cases", detail_case_id(d).is_not(None))
     base = [E.occurred_at >= since, E.occurred_at < until, _allowed(E), E.actor_org_id.is_not(None),
-            about_a_case, not_(covering)]
+            tenant.events(), about_a_case, not_(covering)]
     sub = (select(E.seq, E.occurred_at, E.action, E.actor_user_id, E.actor_org_id, event_case_id(d).label("case_id"),
                   ended.label("involved_until"),
                   exists().where(S.event_seq == E.seq).label("personal_data"))
@@ -648,13 +678,82 @@ def uninvolved_access(session: Session, periods, since: datetime, until: datetim
             "items": items, "truncated": len(rows) > limit}
 
 
+# --- anomaly: consents a recipient recorded for itself, revocations by others ----------------------
+
+def consent_flags(session: Session, since: datetime, until: datetime, *, tenant: Tenant,
+                  reviewed: bool | None = None, limit: int = 200) -> dict:
+    """Consents whose recording organisation named itself (or its kind) as a recipient, and revocations by an
+    organisation other than the recorder: both are flagged when written (caseflow.domain.consents)."""
+    where = [E.flagged == true(), E.action.in_(CONSENT_FLAG_ACTIONS), E.occurred_at >= since, E.occurred_at < until,
+             tenant.events()]
+    if reviewed is not None:
+        has = exists().where(AuditReview.event_seq == E.seq)
+        where.append(has if reviewed else not_(has))
+    n_reviews = (select(func.count()).where(AuditReview.event_seq == E.seq).correlate(E).scalar_subquery())
+    rows = session.execute(select(E, n_reviews).where(*where).order_by(E.seq).limit(limit + 1)).all()
+    users, orgs = _names(session, [ev.actor_user_id for ev, _ in rows], [ev.actor_org_id for ev, _ in rows])
+    items = []
+    for ev, n in rows[:limit]:
+        detail = json.loads(ev.detail or "{}")
+        items.append({"seq": ev.seq, "occurred_at": ev.occurred_at, "action": ev.action,
+                      "kind": "self_recipient" if ev.action == "consents.create" else "revoked_by_other_org",
+                      "consent_id": ev.resource_id, "person_id": detail.get("person"),
+                      "categories": detail.get("categories", []), "purpose": detail.get("purpose"),
+                      **_actor(users, orgs, ev.actor_user_id, ev.actor_org_id),
+                      "reviewed": n > 0, "reviews": n})
+    return {"kind": "consents", "since": since, "until": until,
+            "summary": {"events": len(items),
+                        "self_recipient": sum(1 for i in items if i["kind"] == "self_recipient"),
+                        "revoked_by_other_org": sum(1 for i in items if i["kind"] == "revoked_by_other_org")},
+            "items": items, "truncated": len(rows) > limit}
+
+
+# --- anomaly: role changes ---------------------------------------------------------------------------
+
+ROLE_CHANGE_ACTIONS = ("users.create", "users.roles", "roles.request", "roles.approve", "roles.reject",
+                       "roles.withdraw", "memberships.grant", "memberships.end", "municipalities.secretariat")
+
+
+def role_changes(session: Session, since: datetime, until: datetime, *, tenant: Tenant, limit: int = 500) -> dict:
+    """Every change of who may do what in the tenant: users created with roles, roles changed, privileged roles
+    requested / approved / rejected, memberships granted or ended, the secretariat named. Oldest first."""
+    where = [E.action.in_(ROLE_CHANGE_ACTIONS), E.occurred_at >= since, E.occurred_at < until, tenant.events(),
+             _allowed(E)]
+    rows = session.scalars(select(E).where(*where).order_by(E.seq).limit(limit + 1)).all()
+    details = {ev.seq: json.loads(ev.detail or "{}") for ev in rows}
+    targets = {uuid.UUID(d["user_id"]) for d in details.values() if d.get("user_id")}
+    targets |= {uuid.UUID(ev.resource_id) for ev in rows if ev.resource_type == "users" and ev.resource_id}
+    users, orgs = _names(session, [ev.actor_user_id for ev in rows] + list(targets), [ev.actor_org_id for ev in rows])
+    items = []
+    for ev in rows[:limit]:
+        d = details[ev.seq]
+        target = d.get("user_id") or (ev.resource_id if ev.resource_type == "users" else None)
+        t = users.get(uuid.UUID(target), {}) if target else {}
+        items.append({"seq": ev.seq, "occurred_at": ev.occurred_at, "action": ev.action,
+                      **_actor(users, orgs, ev.actor_user_id, ev.actor_org_id),
+                      "target_user_id": target, "target_name": t.get("display_name"),
+                      "roles_before": d.get("before"), "roles_after": d.get("after", d.get("roles")),
+                      "requested": d.get("requested") or ([d["role"]] if d.get("role") else []),
+                      "via": d.get("via"), "org": d.get("org")})
+    return {"kind": "role_changes", "since": since, "until": until,
+            "summary": {"events": len(items), "privileged_requests": sum(1 for i in items if i["action"] == "roles.request"),
+                        "approvals": sum(1 for i in items if i["action"] == "roles.approve")},
+            "items": items, "truncated": len(rows) > limit}
+
+
 # --- reviews ------------------------------------------------------------------------------------
 
-def add_review(session: Session, seq: int, reviewer, comment: str) -> AuditReview:
-    """Mark an event reviewed. The review is itself audited, with a hash of its comment."""
-    event = session.get(E, seq)
+def get_event(session: Session, seq: int, tenant: Tenant) -> AuditEvent:
+    """One event of the tenant; 404 for any other (no existence leak across municipalities)."""
+    event = session.scalar(select(E).where(E.seq == seq, tenant.events()))
     if event is None:
         raise Problem(404, detail="指定された監査記録は存在しません。")
+    return event
+
+
+def add_review(session: Session, seq: int, reviewer, comment: str, *, tenant: Tenant) -> AuditReview:
+    """Mark an event reviewed. The review is itself audited, with a hash of its comment."""
+    event = get_event(session, seq, tenant)
     if event.actor_user_id is not None and event.actor_user_id == reviewer.id:
         raise Problem(409, detail="自分自身の操作の記録はレビューできません（職務の分離）。", type_="self-review")
     review = AuditReview(id=uuid.uuid4(), event_seq=seq, reviewer_user_id=reviewer.id,
@@ -666,9 +765,8 @@ def add_review(session: Session, seq: int, reviewer, comment: str) -> AuditRevie
     return review
 
 
-def reviews_of(session: Session, seq: int) -> list[AuditReview]:
-    if session.get(E, seq) is None:
-        raise Problem(404, detail="指定された監査記録は存在しません。")
+def reviews_of(session: Session, seq: int, *, tenant: Tenant) -> list[AuditReview]:
+    get_event(session, seq, tenant)
     return list(session.scalars(select(AuditReview).where(AuditReview.event_seq == seq)
                                 .order_by(AuditReview.reviewed_at, AuditReview.id)))
 
@@ -762,10 +860,10 @@ def verification_status(session: Session, key: bytes) -> dict:
 
 # --- period report (PDF) ------------------------------------------------------------------------
 
-def period_summary(session: Session, since: datetime, until: datetime, *, config) -> dict:
-    """The figures behind the period PDF; each list is a small aggregate."""
+def period_summary(session: Session, since: datetime, until: datetime, *, tenant: Tenant, config) -> dict:
+    """The figures behind the period PDF (one municipality's events); each list is a small aggregate."""
     d = _dialect(session)
-    in_period = [E.occurred_at >= since, E.occurred_at < until]
+    in_period = [E.occurred_at >= since, E.occurred_at < until, tenant.events()]
     total, allowed, denied, flagged, users = session.execute(
         select(func.count(), func.sum(case((_allowed(E), 1), else_=0)),
                func.sum(case((E.outcome == "denied", 1), else_=0)), func.sum(case((E.flagged == true(), 1), else_=0)),
@@ -806,11 +904,11 @@ def period_summary(session: Session, since: datetime, until: datetime, *, config
         "by_org": [(orgs.get(o, {}).get("name") or ("（組織なし）" if o is None else str(o)), n, u, org_disc.get(o, 0),
                     dn or 0) for o, n, u, dn in by_org],
         "timeline": [(b, n, dn or 0) for b, n, dn in timeline],
-        "emergency": emergency_uses(session, since, until, limit=50),
-        "denied": denied_attempts(session, since, until, min_count=cfg["AUDIT_DENIED_MIN"], limit=20),
-        "bulk": bulk_access(session, since, until, persons=cfg["AUDIT_BULK_PERSONS"],
+        "emergency": emergency_uses(session, since, until, tenant=tenant, limit=50),
+        "denied": denied_attempts(session, since, until, tenant=tenant, min_count=cfg["AUDIT_DENIED_MIN"], limit=20),
+        "bulk": bulk_access(session, since, until, tenant=tenant, persons=cfg["AUDIT_BULK_PERSONS"],
                             minutes=cfg["AUDIT_BULK_MINUTES"], limit=20),
-        "after_hours": after_hours(session, since, until, hours=hours, limit=1),
+        "after_hours": after_hours(session, since, until, tenant=tenant, hours=hours, limit=1),
         "verification": verification_status(session, checkpoint_key(cfg)),
     }
 

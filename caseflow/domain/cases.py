@@ -14,13 +14,13 @@ from sqlalchemy.sql import Select
 from caseflow import audit, db
 from caseflow.db import utcnow
 from caseflow.domain import codes, people
-from caseflow.domain.sharing import (SHARING_MEETING_KINDS, Viewer, case_is_visible, consent_names_viewer,
+from caseflow.domain.sharing import (CASE_WORK, SHARING_MEETING_KINDS, Viewer, case_is_visible, consent_counts,
                                      has_large_caseload, pledged_attendee, visible_case_ids,
                                      visible_case_with_relations)
 from caseflow.errors import Problem, validation_problem
 from caseflow.jpdate import fiscal_year, reiwa_fiscal_year, to_tokyo
 from caseflow.models import (AgendaItem, Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, Consent,
-                             ConsentCategory, EmergencyAccess, Household, HouseholdMember, Meeting,
+                             EmergencyAccess, Household, HouseholdMember, Meeting,
                              MeetingMember, Person, PersonSearchGram, ProgressRecord, User)
 from caseflow.text import gram_prefix_range, like_pattern, query_grams, search_key
 
@@ -40,17 +40,17 @@ def today_tokyo() -> date:
     return to_tokyo(utcnow()).date()
 
 
-def next_case_number(on: date) -> str:
-    """R<令和年度>-<6 digits>, numbered per Japanese fiscal year without gaps or duplicates."""
+def next_case_number(on: date, municipality_id: uuid.UUID) -> str:
+    """R<令和年度>-<6 digits>, numbered per municipality and Japanese fiscal year without gaps or duplicates."""
     s = db.session()
     fy = fiscal_year(on)
-    bump = update(CaseCounter).where(CaseCounter.fiscal_year == fy).values(last_number=CaseCounter.last_number + 1) \
-        .returning(CaseCounter.last_number)
+    bump = update(CaseCounter).where(CaseCounter.municipality_id == municipality_id, CaseCounter.fiscal_year == fy) \
+        .values(last_number=CaseCounter.last_number + 1).returning(CaseCounter.last_number)
     number = s.execute(bump).scalar()
     if number is None:
         try:
             with s.begin_nested():
-                s.add(CaseCounter(fiscal_year=fy, last_number=1))
+                s.add(CaseCounter(municipality_id=municipality_id, fiscal_year=fy, last_number=1))
             number = 1
         except IntegrityError:  # another request created the year's counter first
             number = s.execute(bump).scalar()
@@ -61,7 +61,7 @@ def open_case(data: dict, *, actor) -> Case:
     s = db.session()
     codes.check("intake_channel", "intake_channel", data["intake_channel"])
     codes.check("issue_category", "issues", data.get("issues", []))
-    codes.check("district", "district", data.get("district"))
+    codes.check("district", "district", data.get("district"), municipality_id=actor.municipality_id)
     household = None
     if data.get("household"):
         household = people.create_household(data["household"], actor=actor)
@@ -79,7 +79,8 @@ def open_case(data: dict, *, actor) -> Case:
     if opened > today_tokyo():
         raise validation_problem({"opened_on": ["未来の日付は指定できません。"]})
     case = Case(
-        case_number=next_case_number(opened), owner_org_id=actor.org_id, lead_worker_id=lead,
+        municipality_id=actor.municipality_id, case_number=next_case_number(opened, actor.municipality_id),
+        owner_org_id=actor.org_id, lead_worker_id=lead,
         household_id=household.id if household else None,
         primary_person_id=primary if isinstance(primary, uuid.UUID) else (primary.id if primary else None),
         anonymous_label=data.get("anonymous_label"), intake_channel=data["intake_channel"],
@@ -99,14 +100,14 @@ def open_case(data: dict, *, actor) -> Case:
 
 def _own_household(household_id, actor, field) -> Household:
     h = db.session().get(Household, household_id)
-    if h is None or h.collected_by_org_id != actor.org_id:
+    if h is None or h.collected_by_org_id != actor.org_id or h.municipality_id != actor.municipality_id:
         raise validation_problem({field: ["指定された世帯は使えません。"]})
     return h
 
 
 def _own_person(person_id, actor, field) -> Person:
-    p = db.session().get(Person, person_id)
-    if p is None or p.collected_by_org_id != actor.org_id:
+    p = people.own_person(person_id, actor)
+    if p is None:
         raise validation_problem({field: ["指定された人物は使えません。"]})
     return p
 
@@ -143,7 +144,7 @@ def update_case(case: Case, data: dict, *, actor) -> Case:
         codes.check("issue_category", "issues", data["issues"])
         case.issue_rows = [CaseIssue(issue_code=c) for c in sorted(set(data["issues"]))]
     if "district" in data:
-        codes.check("district", "district", data["district"])
+        codes.check("district", "district", data["district"], municipality_id=case.municipality_id)
         case.district_code = data["district"]
     if "lead_worker_id" in data:
         case.lead_worker_id = _lead_worker(data["lead_worker_id"], actor)
@@ -418,12 +419,8 @@ def _text_match(viewer: Viewer, q: str, now: datetime):
 
 
 def _identity_visible(viewer: Viewer, now: datetime):
-    """SQL: the viewer has a basis for the identity of `Person` in the context of `Case`."""
-    consent = (select(Consent.id).join(ConsentCategory, ConsentCategory.consent_id == Consent.id)
-               .where(Consent.person_id == Person.id, ConsentCategory.category == "identity",
-                      Consent.revoked_at.is_(None), Consent.valid_from <= now,
-                      or_(Consent.valid_until.is_(None), Consent.valid_until > now),
-                      consent_names_viewer(viewer)))
+    """SQL: the viewer has a basis for the identity of `Person` in the context of `Case` (case work)."""
+    consent = select(Consent.id).where(consent_counts(viewer, "identity", CASE_WORK, now))
     emergency = select(EmergencyAccess.id).where(
         EmergencyAccess.person_id == Person.id, EmergencyAccess.user_id == viewer.user_id,
         EmergencyAccess.opened_at <= now, EmergencyAccess.expires_at > now, EmergencyAccess.closed_at.is_(None))
@@ -431,6 +428,7 @@ def _identity_visible(viewer: Viewer, now: datetime):
                .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id,
                                          MeetingMember.org_id == viewer.org_id))
                .where(AgendaItem.case_id == Case.id, Meeting.kind.in_(SHARING_MEETING_KINDS),
+                      Meeting.municipality_id == viewer.municipality_id,
                       Meeting.window_start <= now, Meeting.window_end > now,
                       pledged_attendee(viewer))
                .correlate(Case))

@@ -11,18 +11,22 @@ from caseflow.db import utcnow
 from caseflow.domain import codes
 from caseflow.domain.sharing import Viewer, _cases_of_persons, case_is_visible
 from caseflow.errors import Problem, validation_problem
-from caseflow.models import (ORG_KINDS, Case, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess,
-                             Organization, Person)
+from caseflow.jpdate import to_tokyo
+from caseflow.models import (ORG_KINDS, Case, CaseInvolvement, Consent, ConsentCategory, ConsentRecipient,
+                             EmergencyAccess, Organization, Person)
 
 EMERGENCY_MIN_JUSTIFICATION = 20
 EMERGENCY_MAX_HOURS = 72
 
 
 def person_visible_to(viewer: Viewer, person_id: uuid.UUID) -> Person:
-    """The person if the viewer's organisation collected it or can see one of the person's cases; else 404."""
+    """The person if the viewer's organisation collected it in the municipality the viewer acts in, or the viewer
+    can see one of the person's cases (cases are bounded by their municipality); else 404."""
     s = db.session()
     person = s.get(Person, person_id)
-    if person is not None and person.collected_by_org_id != viewer.org_id:
+    own = person is not None and person.collected_by_org_id == viewer.org_id and \
+        person.municipality_id == viewer.municipality_id
+    if person is not None and not own:
         cases = _cases_of_persons([person.id]).get(person.id, set())
         # keyed EXISTS probes for the person's few cases, not the viewer's whole visible set
         visible = cases and s.scalar(select(Case.id).where(Case.id.in_(cases), case_is_visible(viewer)).limit(1))
@@ -33,15 +37,47 @@ def person_visible_to(viewer: Viewer, person_id: uuid.UUID) -> Person:
     return person
 
 
+# Involvements that mean the organisation works with the person (has met them): never a pending referral,
+# a meeting seat or a break-glass access.
+MET = ("owner", "referral", "task")
+
+
+def _met_cases(viewer: Viewer, person: Person) -> list[Case]:
+    """The person's cases (in the viewer's municipality) on which the viewer's organisation works."""
+    case_ids = _cases_of_persons([person.id]).get(person.id, set())
+    if not case_ids:
+        return []
+    return list(db.session().scalars(
+        select(Case).where(Case.id.in_(case_ids), Case.municipality_id == viewer.municipality_id,
+                           select(CaseInvolvement.id).where(CaseInvolvement.case_id == Case.id,
+                                                            CaseInvolvement.org_id == viewer.org_id,
+                                                            CaseInvolvement.until.is_(None),
+                                                            CaseInvolvement.relation.in_(MET)).exists())))
+
+
+def _collected_here(viewer: Viewer, person: Person) -> bool:
+    return person.collected_by_org_id == viewer.org_id and person.municipality_id == viewer.municipality_id
+
+
 def record_consent(data: dict, *, actor) -> Consent:
+    """Record what the person said, by an organisation that has met them: the collector of the person's data,
+    or an organisation working on one of the person's cases (owner, accepted referral, task). A consent that
+    names the recording organisation (or its kind) needs evidence and is flagged for audit review."""
     s = db.session()
     viewer = Viewer.of(actor)
     person = person_visible_to(viewer, data["person_id"])
+    met = _met_cases(viewer, person)
+    if not met and not _collected_here(viewer, person):
+        raise Problem(403, detail="同意の記録は、本人と接している組織（担当・受諾済みの紹介・タスク）のみ行えます。",
+                      type_="forbidden")
     codes.check("consent_purpose", "purpose", data["purpose"])
     now = utcnow()
     errors = {}
     if data["obtained_at"] > now:
         errors["obtained_at"] = ["未来の日時は指定できません。"]
+    opened = min((c.opened_on for c in met), default=None)
+    if opened is not None and to_tokyo(data["obtained_at"]).date() < opened:
+        errors["obtained_at"] = [f"ケースの受付日（{opened.isoformat()}）より前の日時は指定できません。"]
     valid_from = data.get("valid_from") or data["obtained_at"]
     if data.get("valid_until") and data["valid_until"] <= valid_from:
         errors["valid_until"] = ["有効期限は開始日時より後にしてください。"]
@@ -58,6 +94,9 @@ def record_consent(data: dict, *, actor) -> Consent:
             errors["recipients"] = ["受領者は org_id か org_kind のどちらか一方で指定してください。"]
         elif r.get("org_kind") and r["org_kind"] not in ORG_KINDS:
             errors["recipients"] = [f"未知の組織種別です: {r['org_kind']}"]
+    self_recipient = any(r.get("org_id") == actor.org_id or r.get("org_kind") == actor.org.kind for r in recipients)
+    if self_recipient and not (data.get("form_reference") or data.get("obtained_place")):
+        errors["form_reference"] = ["自組織を受領者に含む同意には、証跡（同意書の保管場所、または本人と会った場所）が必要です。"]
     if errors:
         raise validation_problem(errors)
     superseded = None
@@ -66,51 +105,74 @@ def record_consent(data: dict, *, actor) -> Consent:
         if superseded is None or superseded.person_id != person.id:
             raise validation_problem({"supersedes_id": ["同じ人物の同意記録を指定してください。"]})
     consent = Consent(
-        person_id=person.id, given_by=data.get("given_by", "self"),
+        person_id=person.id, municipality_id=viewer.municipality_id, given_by=data.get("given_by", "self"),
         representative_relationship=data.get("representative_relationship"), purpose=data["purpose"],
         method=data["method"], obtained_by_user_id=actor.id, obtained_by_org_id=actor.org_id,
         obtained_at=data["obtained_at"], valid_from=valid_from, valid_until=data.get("valid_until"),
-        form_reference=data.get("form_reference"), supersedes_id=superseded.id if superseded else None,
+        form_reference=data.get("form_reference"), obtained_place=data.get("obtained_place"),
+        self_recipient=self_recipient, supersedes_id=superseded.id if superseded else None,
         recipients=[ConsentRecipient(org_id=r.get("org_id"), org_kind=r.get("org_kind")) for r in recipients],
         category_rows=[ConsentCategory(category=c) for c in sorted(set(data["categories"]))],
     )
     s.add(consent)
     if superseded is not None and superseded.revoked_at is None:
-        superseded.revoked_at = now
-        superseded.revoked_by_user_id = actor.id
-        superseded.revoke_reason = "新しい同意記録により置き換え"
+        _close(superseded, actor, "新しい同意記録により置き換え", now)
     s.flush()
     audit.record(s, action="consents.create", resource_type="consents", resource_id=consent.id, actor=actor,
-                 detail={"person": str(person.id), "categories": consent.categories,
+                 flagged=self_recipient,
+                 detail={"person": str(person.id), "categories": consent.categories, "purpose": consent.purpose,
+                         "self_recipient": self_recipient,
                          "supersedes": str(superseded.id) if superseded else None})
     return consent
 
 
+def _close(consent: Consent, actor, reason: str, now) -> None:
+    consent.revoked_at = now
+    consent.revoked_by_user_id = actor.id
+    consent.revoked_by_org_id = actor.org_id
+    consent.revoke_reason = reason
+
+
 def revoke_consent(consent: Consent, reason: str, *, actor) -> Consent:
+    """Revocation stops disclosure at once. The recorder, or an organisation that has met the person, may
+    revoke (it only restricts); by another organisation than the recorder it is flagged and shown to the
+    recorder (`GET /consents?revoked_by_other_org=true`)."""
+    viewer = Viewer.of(actor)
+    person = person_visible_to(viewer, consent.person_id)
+    if consent.obtained_by_org_id != actor.org_id and not _met_cases(viewer, person) and \
+            not _collected_here(viewer, person):
+        raise Problem(403, detail="同意の撤回は、記録した組織か本人と接している組織のみ行えます。", type_="forbidden")
     if consent.revoked_at is not None:
         raise Problem(409, detail="この同意はすでに撤回されています。", type_="already-revoked")
-    consent.revoked_at = utcnow()
-    consent.revoked_by_user_id = actor.id
-    consent.revoke_reason = reason
+    _close(consent, actor, reason, utcnow())
+    by_other = consent.obtained_by_org_id != actor.org_id
     audit.record(db.session(), action="consents.revoke", resource_type="consents", resource_id=consent.id,
-                 actor=actor, detail={"person": str(consent.person_id)})
+                 actor=actor, flagged=by_other,
+                 detail={"person": str(consent.person_id), "recorder_org_id": str(consent.obtained_by_org_id),
+                         "by_other_org": by_other})
     return consent
 
 
-def visible_consents(viewer: Viewer, person_id: uuid.UUID | None):
-    """Consent records of persons the viewer can see (the records hold no personal data themselves)."""
+def visible_consents(viewer: Viewer, person_id: uuid.UUID | None, *, revoked_by_other_org: bool = False):
+    """Consent records of persons the viewer can see (the records hold no personal data themselves); without a
+    person, those the viewer's organisation recorded in the municipality it acts in."""
     stmt = select(Consent).order_by(Consent.obtained_at.desc(), Consent.id)
     if person_id:
         person_visible_to(viewer, person_id)
-        return stmt.where(Consent.person_id == person_id)
-    return stmt.where(Consent.obtained_by_org_id == viewer.org_id)
+        stmt = stmt.where(Consent.person_id == person_id)
+    else:
+        stmt = stmt.where(Consent.obtained_by_org_id == viewer.org_id, Consent.municipality_id == viewer.municipality_id)
+    if revoked_by_other_org:
+        stmt = stmt.where(Consent.obtained_by_org_id == viewer.org_id, Consent.revoked_by_org_id.is_not(None),
+                          Consent.revoked_by_org_id != viewer.org_id)
+    return stmt
 
 
 def get_consent(viewer: Viewer, consent_id: uuid.UUID) -> Consent:
     consent = db.session().get(Consent, consent_id)
     if consent is None:
         raise Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
-    if consent.obtained_by_org_id != viewer.org_id:
+    if consent.obtained_by_org_id != viewer.org_id or consent.municipality_id != viewer.municipality_id:
         person_visible_to(viewer, consent.person_id)
     return consent
 
@@ -154,7 +216,9 @@ def emergency_accesses_for(viewer: Viewer, *, oversee: bool, only_open: bool = T
     cond = EmergencyAccess.user_id == viewer.user_id
     if oversee:
         cond = or_(cond, EmergencyAccess.case_id.in_(select(Case.id).where(Case.owner_org_id == viewer.org_id)))
-    stmt = select(EmergencyAccess).where(cond)
+    in_municipality = select(Case.id).where(Case.id == EmergencyAccess.case_id,
+                                            Case.municipality_id == viewer.municipality_id).exists()
+    stmt = select(EmergencyAccess).where(cond, in_municipality)
     if only_open:
         stmt = stmt.where(EmergencyAccess.closed_at.is_(None), EmergencyAccess.expires_at > now)
     return stmt.order_by(EmergencyAccess.opened_at.desc(), EmergencyAccess.id)

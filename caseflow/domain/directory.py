@@ -21,7 +21,7 @@ from sqlalchemy.sql import Select
 
 from caseflow import audit, db
 from caseflow.db import utcnow
-from caseflow.domain import codes
+from caseflow.domain import codes, tenancy
 from caseflow.errors import Problem, validation_problem
 from caseflow.models import Case, DirectoryEntry, HouseholdMember, Organization, Person, Referral
 from caseflow.text import like_pattern, nfkc
@@ -51,10 +51,11 @@ def _contains_any(column, values: list[str]):
 
 # --- reading ---------------------------------------------------------------------------------
 
-def search_query(filters: dict) -> Select:
-    """Directory rows (entry, organisation) of active organisations, filtered in SQL, by organisation code."""
+def search_query(filters: dict, municipality_id: uuid.UUID) -> Select:
+    """Directory rows (entry, organisation) of the municipality's active organisations (home or member),
+    filtered in SQL, by organisation code."""
     stmt = (select(DirectoryEntry, Organization).join(Organization, Organization.id == DirectoryEntry.org_id)
-            .where(Organization.active.is_(True)))
+            .where(Organization.active.is_(True), tenancy.org_is_member(municipality_id)))
     if filters.get("field"):
         stmt = stmt.where(_contains_any(DirectoryEntry.fields, filters["field"]))
     if filters.get("language"):
@@ -91,15 +92,17 @@ def present_entry(entry: DirectoryEntry, org: Organization) -> dict:
     return out
 
 
-def get_organization(org_id: uuid.UUID) -> Organization:
-    org = db.session().get(Organization, org_id)
+def get_organization(org_id: uuid.UUID, municipality_id: uuid.UUID) -> Organization:
+    """An organisation of the municipality (home or member); 404 for any other."""
+    org = db.session().scalar(select(Organization).where(Organization.id == org_id,
+                                                         tenancy.org_is_member(municipality_id)))
     if org is None:
         raise Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
     return org
 
 
-def get_entry(org_id: uuid.UUID) -> tuple[DirectoryEntry, Organization]:
-    org = get_organization(org_id)
+def get_entry(org_id: uuid.UUID, municipality_id: uuid.UUID) -> tuple[DirectoryEntry, Organization]:
+    org = get_organization(org_id, municipality_id)
     entry = db.session().get(DirectoryEntry, org.id)
     if entry is None:
         raise Problem(404, detail="この組織の名簿（支援団体情報）はまだ登録されていません。", type_="no-directory-entry")
@@ -108,15 +111,16 @@ def get_entry(org_id: uuid.UUID) -> tuple[DirectoryEntry, Organization]:
 
 # --- editing ---------------------------------------------------------------------------------
 
-def may_edit(org: Organization, actor, *, edits_all: bool) -> bool:
-    """An organisation edits its own entry; the secretariat (`edits_all`) edits every entry."""
-    return edits_all or actor.org_id == org.id
+def may_edit(org: Organization, actor) -> bool:
+    """An organisation edits its own entry; a municipality's secretariat edits the entries of the
+    organisations at home there."""
+    return actor.org_id == org.id or (org.municipality_id == tenancy.administered_municipality_id(actor))
 
 
 def save_entry(org: Organization, data: dict, *, actor) -> tuple[DirectoryEntry, bool]:
     """Replace the entry with `data` (omitted fields take their defaults). Returns (entry, created)."""
     values = {**DEFAULTS, **data}
-    _validate(values)
+    _validate(values, org)
     s = db.session()
     entry = s.get(DirectoryEntry, org.id)
     created = entry is None
@@ -139,9 +143,13 @@ def save_entry(org: Organization, data: dict, *, actor) -> tuple[DirectoryEntry,
     return entry, created
 
 
-def _validate(values: dict) -> None:
+def _validate(values: dict, org: Organization) -> None:
     codes.check("issue_category", "fields", values["fields"])
-    codes.check("district", "service_area", values["service_area"])
+    # districts of any municipality the organisation serves (its home and its memberships)
+    known = set().union(*(codes.active_codes("district", m.id) for m in tenancy.municipalities_of(org)))
+    unknown = [d for d in values["service_area"] if d not in known]
+    if unknown:
+        raise validation_problem({"service_area": [f"未登録のコードです: {', '.join(unknown)}"]})
     errors: dict[str, list[str]] = {}
     for key, limit in LIST_COLUMNS.items():
         if len(",".join(dict.fromkeys(values[key]))) > limit:
@@ -212,7 +220,8 @@ def suggest(case: Case, *, viewer_org_id: uuid.UUID, today: date, limit: int = 1
     open_to = set(s.scalars(select(Referral.to_org_id).where(Referral.case_id == case.id,
                                                              Referral.state.in_(("pending", "accepted")))))
     rows = s.execute(select(DirectoryEntry, Organization).join(Organization, Organization.id == DirectoryEntry.org_id)
-                     .where(Organization.active.is_(True), Organization.id != viewer_org_id)
+                     .where(Organization.active.is_(True), Organization.id != viewer_org_id,
+                            tenancy.org_is_member(case.municipality_id))
                      .order_by(Organization.code))
     out = []
     for entry, org in rows:

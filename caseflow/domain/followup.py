@@ -34,15 +34,22 @@ def default_stale_days() -> int:
     return days if 0 <= days <= MAX_STALE_DAYS else DEFAULT_STALE_DAYS
 
 
+def _in(municipality_id: uuid.UUID | None) -> list:
+    """Every list is one municipality's (None: the whole deployment, for the operator's CLI digest)."""
+    return [] if municipality_id is None else [Case.municipality_id == municipality_id]
+
+
 def _working_cases(org_id: uuid.UUID) -> Select:
     return select(CaseInvolvement.case_id).where(CaseInvolvement.org_id == org_id, CaseInvolvement.until.is_(None))
 
 
-def overdue_tasks_query(*, today: date, org_id: uuid.UUID | None = None, lead_worker_id: uuid.UUID | None = None,
-                        owner_org_id: uuid.UUID | None = None, worker_id: uuid.UUID | None = None) -> Select:
+def overdue_tasks_query(*, today: date, municipality_id: uuid.UUID | None, org_id: uuid.UUID | None = None,
+                        lead_worker_id: uuid.UUID | None = None, owner_org_id: uuid.UUID | None = None,
+                        worker_id: uuid.UUID | None = None) -> Select:
     """Open or in-progress tasks past their due date on cases that are not closed; oldest due first."""
     stmt = (select(PlanTask).join(Case, Case.id == PlanTask.case_id)
-            .where(PlanTask.status.in_(LIVE_TASK_STATUSES), PlanTask.due_on < today, Case.stage != "closed"))
+            .where(PlanTask.status.in_(LIVE_TASK_STATUSES), PlanTask.due_on < today, Case.stage != "closed",
+                   *_in(municipality_id)))
     if org_id is not None:
         stmt = stmt.where(PlanTask.case_id.in_(_working_cases(org_id)))
     if lead_worker_id is not None:
@@ -54,8 +61,8 @@ def overdue_tasks_query(*, today: date, org_id: uuid.UUID | None = None, lead_wo
     return stmt.order_by(PlanTask.due_on, PlanTask.created_at, PlanTask.id)
 
 
-def stale_cases_query(*, days: int, now: datetime, today: date, org_id: uuid.UUID | None = None,
-                      lead_worker_id: uuid.UUID | None = None) -> Select:
+def stale_cases_query(*, days: int, now: datetime, today: date, municipality_id: uuid.UUID | None,
+                      org_id: uuid.UUID | None = None, lead_worker_id: uuid.UUID | None = None) -> Select:
     """Cases not closed with no progress record (支援経過) dated within `days` days and no other recorded
     activity (stage change, plan work, edits) since then. Rows: (Case, last_progress_on); quietest first."""
     since_date = today - timedelta(days=days)
@@ -66,7 +73,7 @@ def stale_cases_query(*, days: int, now: datetime, today: date, org_id: uuid.UUI
     last_progress = (select(func.max(ProgressRecord.occurred_on)).where(ProgressRecord.case_id == Case.id)
                      .correlate(Case).scalar_subquery())
     stmt = (select(Case, last_progress.label("last_progress_on"))
-            .where(Case.stage != "closed", Case.last_activity_at < since, ~recent))
+            .where(Case.stage != "closed", Case.last_activity_at < since, ~recent, *_in(municipality_id)))
     if org_id is not None:
         stmt = stmt.where(Case.id.in_(_working_cases(org_id)))
     if lead_worker_id is not None:
@@ -74,7 +81,8 @@ def stale_cases_query(*, days: int, now: datetime, today: date, org_id: uuid.UUI
     return stmt.order_by(Case.last_activity_at, Case.id)
 
 
-def unowned_cases_query(*, org_id: uuid.UUID | None = None, lead_worker_id: uuid.UUID | None = None) -> Select:
+def unowned_cases_query(*, municipality_id: uuid.UUID | None, org_id: uuid.UUID | None = None,
+                        lead_worker_id: uuid.UUID | None = None) -> Select:
     """Cases not closed whose lead worker is missing, deactivated or now in another organisation, or whose
     owner organisation was deactivated. Rows: (Case, reason)."""
     lead = aliased(User)
@@ -89,7 +97,7 @@ def unowned_cases_query(*, org_id: uuid.UUID | None = None, lead_worker_id: uuid
     stmt = (select(Case, reason.label("reason"))
             .join(owner, owner.id == Case.owner_org_id)
             .outerjoin(lead, lead.id == Case.lead_worker_id)
-            .where(Case.stage != "closed", reason.is_not(None)))
+            .where(Case.stage != "closed", reason.is_not(None), *_in(municipality_id)))
     if org_id is not None:
         stmt = stmt.where(Case.id.in_(_working_cases(org_id)))
     if lead_worker_id is not None:
@@ -100,7 +108,7 @@ def unowned_cases_query(*, org_id: uuid.UUID | None = None, lead_worker_id: uuid
 # --- the daily digest (CLI) -------------------------------------------------------------------
 
 def digest(*, org: Organization | None = None, days: int | None = None, lead: User | None = None,
-           limit: int = 500) -> list[str]:
+           municipality_id: uuid.UUID | None = None, limit: int = 500) -> list[str]:
     """The three lists as plain text lines for a daily mail or a terminal. Case numbers, organisations,
     dates and staff names only: no person's data and no task text, so it can be mailed internally."""
     from caseflow import audit, db
@@ -111,7 +119,8 @@ def digest(*, org: Organization | None = None, days: int | None = None, lead: Us
     s = db.session()
     days = default_stale_days() if days is None else days
     now, today = utcnow(), today_tokyo()
-    scope = dict(org_id=org.id if org else None, lead_worker_id=lead.id if lead else None)
+    scope = dict(org_id=org.id if org else None, lead_worker_id=lead.id if lead else None,
+                 municipality_id=municipality_id)
     overdue = list(s.scalars(overdue_tasks_query(today=today, **scope).limit(limit)))
     stale = list(s.execute(stale_cases_query(days=days, now=now, today=today, **scope).limit(limit)))
     unowned = list(s.execute(unowned_cases_query(**scope).limit(limit)))

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from caseflow import audit, db
-from caseflow.domain import codes
+from caseflow.domain import codes, tenancy
 from caseflow.db import new_id, utcnow
 from caseflow.domain.disclosure import DisclosureLog, age_band
 from caseflow.domain.sharing import SHARING_MEETING_KINDS, PersonBases, Viewer, bases_for_persons, \
@@ -61,6 +61,7 @@ def visible_meeting_ids(viewer: Viewer) -> Select:
 
 def get_visible_meeting(viewer: Viewer, meeting_id: uuid.UUID) -> Meeting:
     meeting = db.session().scalar(select(Meeting).where(Meeting.id == meeting_id,
+                                                        Meeting.municipality_id == viewer.municipality_id,
                                                         Meeting.id.in_(visible_meeting_ids(viewer))))
     if meeting is None:
         raise Problem(404, detail=NOT_FOUND)
@@ -70,7 +71,8 @@ def get_visible_meeting(viewer: Viewer, meeting_id: uuid.UUID) -> Meeting:
 def meeting_list_query(viewer: Viewer, filters: dict, now: datetime | None = None) -> Select:
     """Member meetings; `upcoming`: from now on, soonest first; otherwise newest first. Stable order."""
     now = now or utcnow()
-    stmt = select(Meeting).where(Meeting.id.in_(visible_meeting_ids(viewer)))
+    stmt = select(Meeting).where(Meeting.municipality_id == viewer.municipality_id,
+                                 Meeting.id.in_(visible_meeting_ids(viewer)))
     if filters.get("kind"):
         stmt = stmt.where(Meeting.kind.in_(filters["kind"]))
     if filters.get("status"):
@@ -103,10 +105,12 @@ def _window(meeting: Meeting) -> None:
     meeting.fiscal_year = fiscal_year(meeting.starts_at)
 
 
-def _member_orgs(org_ids, organizer_id: uuid.UUID) -> list[uuid.UUID]:
+def _member_orgs(org_ids, organizer_id: uuid.UUID, municipality_id: uuid.UUID) -> list[uuid.UUID]:
+    """The meeting's member organisations: active members of the meeting's municipality only."""
     ids = list(dict.fromkeys([organizer_id, *org_ids]))
     found = set(db.session().scalars(select(Organization.id).where(Organization.id.in_(ids),
-                                                                   Organization.active.is_(True))))
+                                                                   Organization.active.is_(True),
+                                                                   tenancy.org_is_member(municipality_id))))
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise validation_problem({"member_org_ids": ["存在しないか無効な組織が含まれています。"]})
@@ -132,14 +136,14 @@ def _attendees(user_ids, members: list[uuid.UUID], chair_id: uuid.UUID) -> list[
 def create_meeting(data: dict, *, actor) -> Meeting:
     s = db.session()
     now = utcnow()
-    members = _member_orgs(data.get("member_org_ids", []), actor.org_id)
+    members = _member_orgs(data.get("member_org_ids", []), actor.org_id, actor.municipality_id)
     chair = _chair(data.get("chair_user_id") or actor.id, members)
     attendees = _attendees(data.get("attendee_user_ids", []), members, chair)
     window_start = data.get("window_start") or now
     if data.get("window_start") and window_start > data["starts_at"]:
         raise validation_problem({"window_start": ["共有期間の開始（準備開始）は会議日時より前にしてください。"]})
     meeting = Meeting(
-        id=new_id(), kind=data["kind"], title=data["title"], starts_at=data["starts_at"], place=data.get("place"),
+        id=new_id(), municipality_id=actor.municipality_id, kind=data["kind"], title=data["title"], starts_at=data["starts_at"], place=data.get("place"),
         online_url=data.get("online_url"), chair_user_id=chair, organizer_org_id=actor.org_id, status="planned",
         window_start=window_start, sharing_days_after=data.get("sharing_days_after", DEFAULT_SHARING_DAYS),
         pledge_scope=data.get("pledge_scope", "meeting"), created_by_user_id=actor.id,
@@ -183,7 +187,7 @@ def update_meeting(meeting: Meeting, data: dict, *, actor) -> Meeting:
         raise validation_problem({"window_start": ["共有期間の開始（準備開始）は会議日時より前にしてください。"]})
     members = member_org_ids(meeting)
     if "member_org_ids" in data:
-        new_members = _member_orgs(data["member_org_ids"], meeting.organizer_org_id)
+        new_members = _member_orgs(data["member_org_ids"], meeting.organizer_org_id, meeting.municipality_id)
         presenting = set(s.scalars(select(AgendaItem.presenting_org_id).where(
             AgendaItem.meeting_id == meeting.id, AgendaItem.presenting_org_id.is_not(None))))
         if presenting - set(new_members):
@@ -798,7 +802,8 @@ def case_meeting_history(viewer: Viewer, case: Case) -> tuple[list[dict], Disclo
     log = DisclosureLog()
     rows = s.execute(select(Meeting, AgendaItem).join(AgendaItem, and_(AgendaItem.meeting_id == Meeting.id,
                                                                        AgendaItem.case_id == case.id))
-                     .where(Meeting.id.in_(visible_meeting_ids(viewer)))
+                     .where(Meeting.id.in_(visible_meeting_ids(viewer)),
+                            Meeting.municipality_id == viewer.municipality_id)
                      .order_by(Meeting.starts_at.desc(), Meeting.id)).all()
     decisions: dict[uuid.UUID, list[MeetingDecision]] = defaultdict(list)
     for d in _decisions([m.id for m, _ in rows], case.id):

@@ -60,7 +60,7 @@ def set_search_key(person: Person) -> None:
 
 
 def create_person(data: dict, *, actor) -> Person:
-    person = Person(collected_by_org_id=actor.org_id)
+    person = Person(collected_by_org_id=actor.org_id, municipality_id=actor.municipality_id)
     apply_person_fields(person, data)
     db.session().add(person)
     db.session().flush()
@@ -68,19 +68,27 @@ def create_person(data: dict, *, actor) -> Person:
     return person
 
 
+def own_person(person_id: uuid.UUID, actor) -> Person | None:
+    """A person the actor's organisation collected in the municipality it acts in, or None."""
+    person = db.session().get(Person, person_id)
+    if person is None or person.collected_by_org_id != actor.org_id or person.municipality_id != actor.municipality_id:
+        return None
+    return person
+
+
 def create_household(data: dict, *, actor) -> Household:
     """A household with its members; members are new persons (inline) or persons the actor's organisation
     collected (`person_id`)."""
     s = db.session()
-    codes.check("district", "district", data.get("district"))
+    codes.check("district", "district", data.get("district"), municipality_id=actor.municipality_id)
     household = Household(address=data.get("address"), district_code=data.get("district"),
-                          collected_by_org_id=actor.org_id)
+                          collected_by_org_id=actor.org_id, municipality_id=actor.municipality_id)
     s.add(household)
     members = data.get("members", [])
     for position, m in enumerate(members):
         if m.get("person_id"):
-            person = s.get(Person, m["person_id"])
-            if person is None or person.collected_by_org_id != actor.org_id:
+            person = own_person(m["person_id"], actor)
+            if person is None:
                 raise validation_problem({f"members.{position}.person_id": ["指定された人物は登録できません。"]})
         elif m.get("person"):
             person = create_person(m["person"], actor=actor)

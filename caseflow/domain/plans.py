@@ -29,7 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from caseflow import audit, db
 from caseflow.db import utcnow
-from caseflow.domain import codes
+from caseflow.domain import codes, tenancy
 from caseflow.domain.cases import touch_case
 from caseflow.domain.disclosure import DisclosureLog
 from caseflow.domain.sharing import (Viewer, bases_for_persons, case_notes_basis, relations_to_cases,
@@ -323,8 +323,8 @@ def add_task(case: Case, *, owner_org_id, title, due_on, actor, worker_id=None, 
     _require_open_case(case)
     errors: dict[str, list[str]] = {}
     owner = s.get(Organization, owner_org_id) if owner_org_id else None
-    if owner is None or not owner.active:
-        errors["owner_org_id"] = ["登録されていない（または無効な）組織です。"]
+    if owner is None or not owner.active or not tenancy.is_member(owner.id, case.municipality_id):
+        errors["owner_org_id"] = ["この自治体に登録されていない（または無効な）組織です。"]
     if not isinstance(due_on, date):
         errors["due_on"] = ["期限の日付を指定してください。"]
     elif due_on < today_tokyo():

@@ -30,12 +30,13 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import Integer, bindparam, func, literal, or_, select, union_all, update
+from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from caseflow import audit, db
+from caseflow.domain import tenancy
 from caseflow.db import utcnow
 from caseflow.domain.disclosure import DisclosureLog, age_band, present_person, primary_person_ref
 from caseflow.domain.sharing import Viewer, bases_for_persons, relations_to_cases
@@ -65,12 +66,20 @@ NOT_FOUND = "指定されたリソースは存在しないか、閲覧できま�
 
 # --- visibility ------------------------------------------------------------------------------
 
+def case_in_municipality(municipality_id):
+    """SQL, correlated to Referral: its case belongs to the municipality (a keyed probe of the case). A case
+    transferred away (転居) takes its referrals out of the old municipality's boxes."""
+    return select(Case.id).where(Case.id == Referral.case_id, Case.municipality_id == municipality_id).exists()
+
+
 def _visible(viewer: Viewer):
-    """SQL: the viewer's organisation sent or received the referral, or is involved in its case."""
+    """SQL: the referral's case is in the viewer's municipality, and the viewer's organisation sent or received
+    the referral, or is involved in its case."""
     involved = select(CaseInvolvement.case_id).where(CaseInvolvement.org_id == viewer.org_id,
                                                      CaseInvolvement.until.is_(None))
-    return or_(Referral.from_org_id == viewer.org_id, Referral.to_org_id == viewer.org_id,
-               Referral.case_id.in_(involved))
+    return and_(case_in_municipality(viewer.municipality_id),
+                or_(Referral.from_org_id == viewer.org_id, Referral.to_org_id == viewer.org_id,
+                    Referral.case_id.in_(involved)))
 
 
 def get_visible_referral(viewer: Viewer, referral_id: uuid.UUID) -> Referral:
@@ -107,7 +116,8 @@ def create_referral(data: dict, *, actor, today: date) -> Referral:
         raise Problem(403, detail="紹介はケースの担当組織、またはケースに関わっている組織のみ行えます。", type_="forbidden")
     errors: dict[str, list[str]] = {}
     to_org = s.get(Organization, data["to_org_id"])
-    if to_org is None or not to_org.active:
+    # only to an organisation of the case's municipality (home or member): never across a tenant boundary
+    if to_org is None or not to_org.active or not tenancy.is_member(to_org.id, case.municipality_id):
         errors["to_org_id"] = ["紹介先の組織が見つからないか、現在利用されていません。"]
     elif to_org.id == actor.org_id:
         errors["to_org_id"] = ["自組織には紹介できません。"]
@@ -251,7 +261,7 @@ def _boxed_query(viewer: Viewer, box: str, filters: dict, today: date) -> Select
     stmt = _boxed_statement(box, bool(filters.get("state")), bool(filters.get("case_id")),
                             bool(filters.get("urgency")), overdue if overdue in (True, False) else None,
                             window is not None)
-    values = {"box_org_id": viewer.org_id, "box_today": today}
+    values = {"box_org_id": viewer.org_id, "box_municipality_id": viewer.municipality_id, "box_today": today}
     if window is not None:
         values["box_window"] = window
     if filters.get("state"):
@@ -282,7 +292,8 @@ def _boxed_statement(box: str, by_state: bool, by_case: bool, by_urgency: bool, 
     """
     org_column = Referral.to_org_id if box == "inbox" else Referral.from_org_id
     today = bindparam("box_today", type_=Referral.reply_due.type)
-    common = [org_column == bindparam("box_org_id", type_=org_column.type)]
+    common = [org_column == bindparam("box_org_id", type_=org_column.type),
+              case_in_municipality(bindparam("box_municipality_id", type_=Case.municipality_id.type))]
     if by_state:
         common.append(Referral.state.in_(bindparam("box_states", expanding=True)))
     if by_case:
@@ -331,7 +342,7 @@ def counts(viewer: Viewer, today: date) -> dict:
     for box, column in (("inbox", Referral.to_org_id), ("outbox", Referral.from_org_id)):
         row = db.session().execute(
             select(n(Referral.state == "pending"), n(_overdue(today)), n(Referral.state == "accepted"))
-            .where(column == viewer.org_id)).one()
+            .where(column == viewer.org_id, case_in_municipality(viewer.municipality_id))).one()
         out[box] = {"pending": int(row[0]), "overdue": int(row[1]), "accepted": int(row[2])}
     return out
 

@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, select
 
 from caseflow import db
-from caseflow.domain import codes
+from caseflow.domain import codes, tenancy
+from caseflow.errors import validation_problem
 from caseflow.domain.disclosure import age_band
 from caseflow.jpdate import TOKYO
 from caseflow.models import (AgendaItem, Case, CaseIssue, CaseStageChange, Meeting, Organization, Person, Referral)
@@ -49,8 +50,8 @@ def period_of(*, fiscal_year: int | None = None, month: str | None = None, start
     return Period(start, end, f"{start.isoformat()}〜{end.isoformat()}")
 
 
-def _case_filter(org_id: uuid.UUID | None, district: str | None):
-    conds = []
+def _case_filter(municipality_id: uuid.UUID, org_id: uuid.UUID | None, district: str | None):
+    conds = [Case.municipality_id == municipality_id]
     if org_id:
         conds.append(Case.owner_org_id == org_id)
     if district:
@@ -58,10 +59,13 @@ def _case_filter(org_id: uuid.UUID | None, district: str | None):
     return conds
 
 
-def compute(period: Period, *, org_id: uuid.UUID | None = None, district: str | None = None) -> dict:
-    """Exact counts (before any suppression)."""
+def compute(period: Period, *, municipality_id: uuid.UUID, org_id: uuid.UUID | None = None,
+            district: str | None = None) -> dict:
+    """Exact counts (before any suppression) of one municipality's cases."""
     s = db.session()
-    cf = _case_filter(org_id, district)
+    if org_id and not tenancy.is_member(org_id, municipality_id):
+        raise validation_problem({"org_id": ["この自治体の組織を指定してください。"]})
+    cf = _case_filter(municipality_id, org_id, district)
     opened = and_(Case.opened_on >= period.start, Case.opened_on <= period.end, *cf)
 
     def grouped(col, *joins, where=opened):
@@ -116,8 +120,8 @@ def compute(period: Period, *, org_id: uuid.UUID | None = None, district: str | 
         Referral.state == "pending", Referral.reply_due.is_not(None), Referral.reply_due < period.end,
         Referral.created_at < period.end_utc, *cf)) or 0
 
-    held = and_(Meeting.starts_at >= period.start_utc, Meeting.starts_at < period.end_utc,
-                Meeting.status.in_(("held", "minutes_approved")))
+    held = and_(Meeting.municipality_id == municipality_id, Meeting.starts_at >= period.start_utc,
+                Meeting.starts_at < period.end_utc, Meeting.status.in_(("held", "minutes_approved")))
     if org_id:
         held = and_(held, Meeting.organizer_org_id == org_id)
     meetings_held = s.scalar(select(func.count(Meeting.id)).where(held)) or 0

@@ -33,10 +33,15 @@ from sqlalchemy.sql import ColumnElement, Select
 from caseflow import db
 from caseflow.db import UTCDateTime, utcnow
 from caseflow.models import (CATEGORIES, MEETING_KINDS, AgendaItem, Case, CaseInvolvement, Consent, ConsentCategory,
-                             ConsentRecipient, EmergencyAccess, HouseholdMember, Meeting, MeetingAttendee, MeetingMember, Pledge,
-                             Referral)
+                             ConsentRecipient, EmergencyAccess, HouseholdMember, Meeting, MeetingAttendee, MeetingMember,
+                             Person, Pledge, Referral)
 
-DEFAULT_PURPOSE = "support_coordination"  # 支援のための関係機関との情報共有
+# What a reading is for, and the consent purpose (managed list `consent_purpose`) that counts for it: a
+# consent counts only for its own purpose. Case work is everything a case page, list, search, referral or
+# plan shows; a meeting's agenda and minutes are 支援会議 preparation; statistics never show a person.
+CASE_WORK, MEETING, STATISTICS = "case_work", "meeting", "statistics"
+PURPOSE_OF_CONTEXT = {CASE_WORK: "support_coordination", MEETING: "support_meeting", STATISTICS: "statistics"}
+DEFAULT_PURPOSE = PURPOSE_OF_CONTEXT[CASE_WORK]
 SHARING_MEETING_KINDS = tuple(k for k, (_label, shares) in MEETING_KINDS.items() if shares)
 # Which basis is named when several apply: the person's own collection and will come first;
 # break-glass is the last resort so it is never recorded when something else suffices.
@@ -48,10 +53,12 @@ class Viewer:
     user_id: uuid.UUID
     org_id: uuid.UUID
     org_kind: str
+    # the municipality the request acts in: every answer below is bounded by it (caseflow.domain.tenancy)
+    municipality_id: uuid.UUID
 
     @classmethod
     def of(cls, user) -> Viewer:
-        return cls(user_id=user.id, org_id=user.org_id, org_kind=user.org.kind)
+        return cls(user_id=user.id, org_id=user.org_id, org_kind=user.org.kind, municipality_id=user.municipality_id)
 
 
 @dataclass
@@ -92,11 +99,13 @@ def pending_referral_case_ids(viewer: Viewer) -> Select:
 
 
 def meeting_case_ids(viewer: Viewer, now: datetime) -> Select:
-    """Cases on the agenda of a meeting the viewer's organisation belongs to, inside its window."""
+    """Cases on the agenda of a meeting of the viewer's municipality that the viewer's organisation belongs
+    to, inside its window."""
     return (select(AgendaItem.case_id)
             .join(Meeting, Meeting.id == AgendaItem.meeting_id)
             .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
-            .where(AgendaItem.case_id.is_not(None), Meeting.window_start <= now, Meeting.window_end > now))
+            .where(AgendaItem.case_id.is_not(None), Meeting.municipality_id == viewer.municipality_id,
+                   Meeting.window_start <= now, Meeting.window_end > now))
 
 
 def emergency_case_ids(viewer: Viewer, now: datetime) -> Select:
@@ -104,30 +113,40 @@ def emergency_case_ids(viewer: Viewer, now: datetime) -> Select:
 
 
 def visible_case_ids(viewer: Viewer, now: datetime | None = None) -> Select:
-    """Ids of every case the viewer may see in some form (a UNION the database can probe by key)."""
+    """Ids of every case the viewer may see in some form: the UNION of its relations, bounded by the
+    municipality the viewer acts in."""
     now = now or utcnow()
-    return union(involved_case_ids(viewer), pending_referral_case_ids(viewer), meeting_case_ids(viewer, now),
-                 emergency_case_ids(viewer, now))
+    related = union(involved_case_ids(viewer), pending_referral_case_ids(viewer), meeting_case_ids(viewer, now),
+                    emergency_case_ids(viewer, now)).subquery()
+    return (select(Case.id).join(related, related.c.case_id == Case.id)
+            .where(Case.municipality_id == viewer.municipality_id))
+
+
+def in_municipality(viewer: Viewer, municipality_id=Case.municipality_id) -> ColumnElement[bool]:
+    """SQL: the record belongs to the municipality the viewer acts in (default: the correlated case)."""
+    return municipality_id == viewer.municipality_id
 
 
 def case_is_visible(viewer: Viewer, now=None, case_id=Case.id) -> ColumnElement[bool]:
-    """SQL condition, correlated to `case_id` (default Case.id): the viewer may see that case.
+    """SQL condition, correlated to `Case` (and `case_id`, default Case.id): the viewer may see that case --
+    it belongs to the viewer's municipality and the viewer's organisation or user is related to it.
 
     The same rule as `visible_case_ids`, written as keyed EXISTS probes. Use it for one case, or to walk
     cases in an index order and stop at a page; `Case.id IN visible_case_ids(...)` builds the viewer's
     whole visible set first, which is what you want only when that set is small."""
     if now is None:
         now = utcnow()
-    return or_(
+    return and_(in_municipality(viewer), or_(
         select(CaseInvolvement.id).where(CaseInvolvement.case_id == case_id, CaseInvolvement.org_id == viewer.org_id,
                                          CaseInvolvement.until.is_(None)).exists(),
         select(Referral.id).where(Referral.case_id == case_id, Referral.to_org_id == viewer.org_id,
                                   Referral.state == "pending").exists(),
         select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
-        .where(AgendaItem.case_id == case_id, Meeting.window_start <= now, Meeting.window_end > now).exists(),
+        .where(AgendaItem.case_id == case_id, Meeting.municipality_id == viewer.municipality_id,
+               Meeting.window_start <= now, Meeting.window_end > now).exists(),
         select(EmergencyAccess.id).where(EmergencyAccess.case_id == case_id, *_emergency_active(viewer, now)).exists(),
-    )
+    ))
 
 
 # Above this many open involvements, list pages walk cases newest first and probe visibility per case
@@ -178,9 +197,10 @@ def _emergency_active(viewer: Viewer, now: datetime):
             EmergencyAccess.expires_at > now, EmergencyAccess.closed_at.is_(None))
 
 
-def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, purpose: str = DEFAULT_PURPOSE,
+def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, context: str = CASE_WORK,
                       now: datetime | None = None) -> dict[uuid.UUID, PersonBases]:
-    """`persons` maps person id -> the organisation that collected the person's data.
+    """`persons` maps person id -> the organisation that collected the person's data; `context` is what the
+    reading is for (a consent counts only for its purpose, PURPOSE_OF_CONTEXT).
 
     One set-based query for any number of persons: consents, meetings and emergency accesses, as the
     three branches of a UNION ALL (one round trip instead of three), built once (`_bases_statement`).
@@ -191,7 +211,8 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, pu
     if not others:
         return result
     rows = _execute_prebuilt(_bases_statement(_on_postgresql()),
-                             {**statement_params(viewer, now), "persons": others, "purpose": purpose})
+                             {**statement_params(viewer, now), "persons": others,
+                              "purpose": PURPOSE_OF_CONTEXT[context]})
     meeting_by_case: dict[uuid.UUID, uuid.UUID] = {}
     persons_of_case: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for kind, person_id, case_id, category, ref_id in rows:
@@ -215,13 +236,14 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, pu
 
 PARAM_VIEWER = Viewer(user_id=bindparam("viewer_user_id", type_=Uuid()),  # type: ignore[arg-type]
                       org_id=bindparam("viewer_org_id", type_=Uuid()),  # type: ignore[arg-type]
-                      org_kind=bindparam("viewer_org_kind", type_=String()))  # type: ignore[arg-type]
+                      org_kind=bindparam("viewer_org_kind", type_=String()),  # type: ignore[arg-type]
+                      municipality_id=bindparam("viewer_municipality_id", type_=Uuid()))  # type: ignore[arg-type]
 PARAM_NOW = bindparam("now", type_=UTCDateTime())
 
 
 def statement_params(viewer: Viewer, now: datetime) -> dict:
     return {"viewer_user_id": viewer.user_id, "viewer_org_id": viewer.org_id, "viewer_org_kind": viewer.org_kind,
-            "now": now}
+            "viewer_municipality_id": viewer.municipality_id, "now": now}
 
 
 def _on_postgresql() -> bool:
@@ -272,7 +294,8 @@ def _caseload_statement():
 
 def _relations_union(among):
     """(case_id, relation) for the cases `among(column)` selects: the four branches of the visibility rule,
-    each labelled (an involvement's own relation, referral_pending, meeting, emergency)."""
+    each labelled (an involvement's own relation, referral_pending, meeting, emergency), for the cases of the
+    viewer's municipality only."""
     v, now = PARAM_VIEWER, PARAM_NOW
     kinds = [select(CaseInvolvement.case_id.label("case_id"), CaseInvolvement.relation.label("relation")).where(
         CaseInvolvement.org_id == v.org_id, CaseInvolvement.until.is_(None), among(CaseInvolvement.case_id))]
@@ -281,7 +304,9 @@ def _relations_union(among):
                         ("emergency", emergency_case_ids(v, now))):
         col = stmt.selected_columns[0]
         kinds.append(stmt.add_columns(literal(label, String).label("relation")).where(among(col)))
-    return union_all(*kinds)
+    related = union_all(*kinds).subquery()
+    return (select(related.c.case_id, related.c.relation).join(Case, Case.id == related.c.case_id)
+            .where(in_municipality(v)))
 
 
 @functools.cache
@@ -335,9 +360,11 @@ def _bases_statement(postgresql: bool):
                Meeting.id, Meeting.starts_at)
         .join(AgendaItem, AgendaItem.case_id == person_cases.c.case_id)
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        # a case transferred away (転居) leaves the basis of its old municipality's meetings behind
+        .join(Case, and_(Case.id == AgendaItem.case_id, Case.municipality_id == Meeting.municipality_id))
         .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == v.org_id))
-        .where(Meeting.kind.in_(SHARING_MEETING_KINDS), Meeting.window_start <= now, Meeting.window_end > now,
-               pledged_attendee(v)))
+        .where(Meeting.kind.in_(SHARING_MEETING_KINDS), Meeting.municipality_id == v.municipality_id,
+               Meeting.window_start <= now, Meeting.window_end > now, pledged_attendee(v)))
     # Emergency: this user's own open break-glass access to the person.
     emergencies = (
         select(literal("emergency", String), EmergencyAccess.person_id, typed_null(Uuid()), typed_null(String()),
@@ -350,13 +377,24 @@ def _bases_statement(postgresql: bool):
 
 
 def consent_names_viewer(viewer: Viewer) -> ColumnElement[bool]:
-    """SQL, correlated to Consent: a recipient of the consent is the viewer's organisation or its kind.
-    (A keyed EXISTS per consent: `Consent.id IN (recipients of the viewer)` read the whole
-    consent_recipients table on every request.)"""
+    """SQL, correlated to Consent: a recipient of the consent is the viewer's organisation, or its kind when
+    the viewer acts in the municipality the consent was given in ("every municipal department" means that
+    municipality's departments). (A keyed EXISTS per consent: `Consent.id IN (recipients of the viewer)` read
+    the whole consent_recipients table on every request.)"""
+    by_kind = and_(ConsentRecipient.org_kind == viewer.org_kind, Consent.municipality_id == viewer.municipality_id)
     return (select(ConsentRecipient.id)
-            .where(ConsentRecipient.consent_id == Consent.id,
-                   or_(ConsentRecipient.org_id == viewer.org_id, ConsentRecipient.org_kind == viewer.org_kind))
+            .where(ConsentRecipient.consent_id == Consent.id, or_(ConsentRecipient.org_id == viewer.org_id, by_kind))
             .exists())
+
+
+def consent_counts(viewer: Viewer, category: str, context: str, now) -> ColumnElement[bool]:
+    """SQL, correlated to Consent (and Person as its person): a consent that gives the viewer `category` now,
+    for the purpose of `context`. The rule the bases statement applies, for search conditions."""
+    return and_(Consent.person_id == Person.id, Consent.purpose == PURPOSE_OF_CONTEXT[context],
+                Consent.revoked_at.is_(None), Consent.valid_from <= now,
+                or_(Consent.valid_until.is_(None), Consent.valid_until > now), consent_names_viewer(viewer),
+                select(ConsentCategory.consent_id).where(ConsentCategory.consent_id == Consent.id,
+                                                         ConsentCategory.category == category).exists())
 
 
 def _person_cases(person_ids: list[uuid.UUID] | None, among=None):
@@ -396,13 +434,13 @@ def _meeting_basis_for_case(viewer: Viewer, case_id: uuid.UUID, now: datetime) -
         select(Meeting.id).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
         .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
         .where(AgendaItem.case_id == case_id, Meeting.kind.in_(SHARING_MEETING_KINDS),
-               Meeting.window_start <= now, Meeting.window_end > now,
+               Meeting.municipality_id == viewer.municipality_id, Meeting.window_start <= now, Meeting.window_end > now,
                pledged_attendee(viewer))
         .order_by(Meeting.starts_at.desc()).limit(1))
 
 
 def basis_for(viewer: Viewer, person, category: str, *, case_id: uuid.UUID | None = None,
-              purpose: str = DEFAULT_PURPOSE) -> str:
+              context: str = CASE_WORK) -> str:
     """The one-person form of the decision: the basis string, or "none"."""
-    bases = bases_for_persons(viewer, {person.id: person.collected_by_org_id}, purpose=purpose)[person.id]
+    bases = bases_for_persons(viewer, {person.id: person.collected_by_org_id}, context=context)[person.id]
     return bases.basis(category, case_id) or "none"

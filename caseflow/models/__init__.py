@@ -1,12 +1,12 @@
 """SQLAlchemy models. Import from here; Alembic reads `Base.metadata` after this import."""
 from caseflow.db import Base
-from caseflow.models.org import ORG_KINDS, Organization
-from caseflow.models.user import ROLES, ApiToken, LoginSession, User, UserRole
+from caseflow.models.org import ORG_KINDS, Municipality, MunicipalityMembership, Organization
+from caseflow.models.user import PRIVILEGED_ROLES, ROLES, ApiToken, LoginSession, RoleRequest, User, UserRole
 from caseflow.models.audit import AuditChainHead, AuditEvent, AuditSubject
 from caseflow.models.audit_review import AuditReview, AuditVerification
 from caseflow.models.codes import CODE_LISTS, ManagedCode
-from caseflow.models.case import (STAGES, Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, Household,
-                                  HouseholdMember, Person, ProgressRecord)
+from caseflow.models.case import (STAGES, Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, CaseTransfer,
+                                  Household, HouseholdMember, Person, ProgressRecord)
 from caseflow.models.search import PersonSearchGram
 from caseflow.models.sharing import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.models.referral import REFERRAL_STATES, DirectoryEntry, Referral, ReferralEvent
@@ -16,7 +16,8 @@ from caseflow.models.plan import (LIFE_DOMAINS, RISK_LEVELS, TASK_STATUSES, Asse
                                   AssessmentDomain, PlanAgreement, PlanGoal, PlanTask, SupportPlan)
 
 __all__ = [
-    "Base", "ORG_KINDS", "Organization", "ROLES", "User", "UserRole", "LoginSession", "ApiToken",
+    "Base", "ORG_KINDS", "Municipality", "MunicipalityMembership", "Organization", "ROLES", "PRIVILEGED_ROLES",
+    "User", "UserRole", "RoleRequest", "LoginSession", "ApiToken", "CaseTransfer",
     "AuditEvent", "AuditSubject", "AuditChainHead", "AuditReview", "AuditVerification", "CODE_LISTS", "ManagedCode",
     "STAGES", "Case", "CaseCounter", "CaseInvolvement", "CaseIssue", "CaseStageChange", "Household", "HouseholdMember",
     "Person", "PersonSearchGram", "ProgressRecord", "CATEGORIES", "Consent", "ConsentCategory", "ConsentRecipient", "EmergencyAccess",

@@ -28,6 +28,9 @@ class AuditEvent(Base):
     disclosures: Mapped[str] = mapped_column(Text, default="[]")
     detail: Mapped[str] = mapped_column(Text, default="{}")
     flagged: Mapped[bool] = mapped_column(default=False)
+    # the tenant the action happened in; None for platform events (unknown-account logins, the operator's
+    # CLI) and for events written before municipalities existed. Hashed when present.
+    municipality_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -36,6 +39,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_org_time", "actor_org_id", "occurred_at"),
         Index("ix_audit_events_time", "occurred_at"),
         Index("ix_audit_events_resource", "resource_type", "resource_id"),
+        Index("ix_audit_events_municipality_seq", "municipality_id", "seq"),
     )
 
 

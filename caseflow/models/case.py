@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, Uuid, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.db import Base, UTCDateTime, new_id, utcnow
@@ -29,6 +29,7 @@ class Household(Base):
     __tablename__ = "households"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
     # contact data of the household's members (address) -- shared on a `contact` basis only
     address: Mapped[str | None] = mapped_column(String(300))
     district_code: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -46,6 +47,8 @@ class Person(Base):
     __tablename__ = "persons"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    # the platform the person's data was collected in (moves only with a case transfer)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
     # identity
     name: Mapped[str | None] = mapped_column(String(100))
     name_kana: Mapped[str | None] = mapped_column(String(100))
@@ -95,7 +98,8 @@ class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    case_number: Mapped[str] = mapped_column(String(20), unique=True)  # e.g. R7-000123
+    municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))
+    case_number: Mapped[str] = mapped_column(String(20))  # e.g. R7-000123, unique per municipality
     owner_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     lead_worker_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"), index=True)
@@ -122,6 +126,9 @@ class Case(Base):
         # the list pages: owner's cases by recency, filtered by stage
         Index("ix_cases_owner_stage_opened", "owner_org_id", "stage", "opened_on", "id"),
         Index("ix_cases_opened", "opened_on", "id"),
+        # a municipality's cases newest first (every list is bounded by the caller's municipality)
+        Index("ix_cases_municipality_opened", "municipality_id", "opened_on", "id"),
+        UniqueConstraint("municipality_id", "case_number"),
         Index("ix_cases_district_stage", "district_code", "stage"),
     )
 
@@ -140,10 +147,11 @@ class CaseIssue(Base):
 
 
 class CaseCounter(Base):
-    """Last case number per Japanese fiscal year; updated under a row lock."""
+    """Last case number per municipality and Japanese fiscal year; updated under a row lock."""
 
     __tablename__ = "case_counters"
 
+    municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), primary_key=True)
     fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -211,3 +219,38 @@ class ProgressRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_progress_records_case", "case_id", "occurred_on"),)
+
+
+TRANSFER_STATES = ("pending", "accepted", "declined", "withdrawn")
+
+
+class CaseTransfer(Base):
+    """転居: a case moving to another municipality. The receiving organisation (a member of the target
+    municipality) accepts it; only then does the case, with its household and persons, change tenant.
+    Before that the receiving side sees the de-identified view only."""
+
+    __tablename__ = "case_transfers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    from_municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))
+    to_municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))
+    from_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    to_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    from_case_number: Mapped[str] = mapped_column(String(20))
+    to_case_number: Mapped[str | None] = mapped_column(String(20))  # numbered by the receiving side
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    requested_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_case_transfers_to", "to_org_id", "state", "requested_at"),
+        Index("ix_case_transfers_from", "from_org_id", "state", "requested_at"),
+        # one pending transfer per case
+        Index("uq_case_transfers_pending", "case_id", unique=True,
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.db import Base, UTCDateTime, new_id, utcnow
@@ -20,6 +20,9 @@ class Consent(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    # where it was recorded: a recipient named by kind ("every municipal department") means the
+    # organisations of that kind acting in this municipality, never another's
+    municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))
     given_by: Mapped[str] = mapped_column(String(16), default="self")  # self | representative
     representative_relationship: Mapped[str | None] = mapped_column(String(50))
     purpose: Mapped[str] = mapped_column(String(64))
@@ -30,9 +33,13 @@ class Consent(Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     form_reference: Mapped[str | None] = mapped_column(String(200))  # where the signed form is kept
+    obtained_place: Mapped[str | None] = mapped_column(String(200))  # where the worker met the person
+    # the recording organisation named itself (or its kind) as a recipient: evidence required, flagged
+    self_recipient: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    revoked_by_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

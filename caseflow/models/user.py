@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.db import Base, UTCDateTime, new_id, utcnow
@@ -15,8 +15,12 @@ ROLES = {
     "npo_staff": "連携団体職員",
     "supervisor": "スーパーバイザー（支援会議運営）",
     "auditor": "監査担当",
-    "admin": "プラットフォーム事務局（管理者）",
+    "admin": "組織管理者（自組織の利用者管理）",
+    "secretariat": "プラットフォーム事務局（自治体の会員組織の管理）",
 }
+# Roles whose grant takes a second approver (four eyes): they see the trail or administer others.
+PRIVILEGED_ROLES = ("admin", "auditor", "secretariat")
+ROLE_REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn")
 
 
 class User(Base):
@@ -38,9 +42,18 @@ class User(Base):
         cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
     )
 
+    # The municipality this request acts in (caseflow.authz sets it from the X-Caseflow-Municipality header
+    # once the caller is known); not stored. None means the organisation's home municipality.
+    acting_municipality_id = None
+
     @property
     def roles(self) -> list[str]:
         return [r.role for r in self.role_rows]
+
+    @property
+    def municipality_id(self) -> uuid.UUID:
+        """The municipality the user acts in now: the request's choice, else the organisation's home."""
+        return self.acting_municipality_id or self.org.municipality_id
 
     # flask-login protocol. The id flask-login keeps in the cookie is the login
     # session's id (set in caseflow.security), so logout can revoke it server-side.
@@ -65,6 +78,29 @@ class UserRole(Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class RoleRequest(Base):
+    """A grant of a privileged role waiting for a second approver. Approval adds the UserRole; every step
+    is audited (and listed in the role-change anomaly report)."""
+
+    __tablename__ = "role_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    requested_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # one open request per (user, role)
+        Index("uq_role_requests_pending", "user_id", "role", unique=True,
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+    )
 
 
 class LoginSession(Base):

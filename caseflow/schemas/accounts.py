@@ -11,6 +11,18 @@ class LoginSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
 
 
+class MunicipalityRefSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+
+
+class MunicipalitySchema(MunicipalityRefSchema):
+    secretariat_org_id = fields.UUID(allow_none=True)
+    active = fields.Boolean()
+    created_at = Timestamp()
+
+
 class OrganizationRefSchema(Schema):
     id = fields.UUID()
     code = fields.String()
@@ -20,8 +32,29 @@ class OrganizationRefSchema(Schema):
 
 class OrganizationSchema(OrganizationRefSchema):
     parent_id = fields.UUID(allow_none=True)
+    municipality_id = fields.UUID(metadata={"description": "the organisation's home municipality"})
     active = fields.Boolean()
     created_at = Timestamp()
+
+
+class MembershipSchema(Schema):
+    id = fields.UUID()
+    municipality_id = fields.UUID()
+    org = fields.Nested(OrganizationRefSchema)
+    reason = fields.String(allow_none=True)
+    granted_by_user_id = fields.UUID(allow_none=True)
+    granted_at = Timestamp()
+    ended_at = Timestamp(allow_none=True)
+    ended_by_user_id = fields.UUID(allow_none=True)
+
+
+class MembershipCreateSchema(Schema):
+    org_id = fields.UUID(required=True)
+    reason = Text(max_length=500, allow_none=True)
+
+
+class MembershipQuerySchema(PageArgs):
+    include_ended = fields.Boolean(load_default=False)
 
 
 class OrganizationCreateSchema(Schema):
@@ -52,6 +85,10 @@ class UserSchema(Schema):
 
 
 class MeSchema(UserSchema):
+    municipality = fields.Nested(MunicipalityRefSchema, metadata={
+        "description": "the municipality this request acts in (X-Caseflow-Municipality, default: home)"})
+    municipalities = fields.List(fields.Nested(MunicipalityRefSchema), metadata={
+        "description": "where you may act: your organisation's home first, then its memberships"})
     auth_method = fields.String(metadata={"description": "session or token"})
     csrf_token = fields.String(allow_none=True, metadata={"description": "send as X-CSRF-Token on cookie-authenticated writes"})
     permissions = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
@@ -71,6 +108,27 @@ class UserUpdateSchema(Schema):
     roles = fields.List(fields.String(validate=validate.OneOf(list(ROLES))), validate=validate.Length(min=1, max=len(ROLES)))
     active = fields.Boolean()
     password = fields.String(validate=validate.Length(max=1024), load_only=True)
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
+    new_password = fields.String(required=True, validate=validate.Length(max=1024), load_only=True)
+
+
+class RoleRequestSchema(Schema):
+    id = fields.UUID()
+    user_id = fields.UUID()
+    role = fields.String()
+    state = fields.String()
+    requested_by_user_id = fields.UUID()
+    requested_at = Timestamp()
+    decided_by_user_id = fields.UUID(allow_none=True)
+    decided_at = Timestamp(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class RoleDecisionSchema(Schema):
+    note = Text(max_length=500, allow_none=True)
 
 
 class UserQuerySchema(PageArgs):
@@ -99,3 +157,5 @@ class TokenIssuedSchema(TokenSchema):
 
 OrganizationPage = page_of(OrganizationSchema)
 UserPage = page_of(UserSchema)
+RoleRequestPage = page_of(RoleRequestSchema)
+MembershipPage = page_of(MembershipSchema)

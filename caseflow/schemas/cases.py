@@ -243,7 +243,10 @@ class ConsentInSchema(Schema):
     obtained_at = Timestamp(required=True)
     valid_from = Timestamp()
     valid_until = Timestamp(allow_none=True)
-    form_reference = Text(max_length=200, allow_none=True)
+    form_reference = Text(max_length=200, allow_none=True, metadata={
+        "description": "where the signed form or record is kept (evidence)"})
+    obtained_place = Text(max_length=200, allow_none=True, metadata={
+        "description": "where the worker met the person (evidence, with the recording worker)"})
     supersedes_id = fields.UUID()
 
 
@@ -262,8 +265,13 @@ class ConsentOutSchema(Schema):
     valid_from = Timestamp()
     valid_until = Timestamp(allow_none=True)
     form_reference = fields.String(allow_none=True)
+    obtained_place = fields.String(allow_none=True)
+    self_recipient = fields.Boolean(metadata={
+        "description": "the recording organisation named itself or its kind as a recipient (flagged for audit)"})
     supersedes_id = fields.UUID(allow_none=True)
     revoked_at = Timestamp(allow_none=True)
+    revoked_by_org_id = fields.UUID(allow_none=True, metadata={
+        "description": "who revoked it; another organisation than the recorder may (it only restricts)"})
     revoke_reason = fields.String(allow_none=True)
     status = fields.Method("_status")
 
@@ -285,6 +293,8 @@ class ConsentOutSchema(Schema):
 
 class ConsentQuerySchema(PageArgs):
     person_id = fields.UUID()
+    revoked_by_other_org = fields.Boolean(metadata={
+        "description": "only consents your organisation recorded that another organisation revoked"})
 
 
 class RevokeSchema(Schema):
