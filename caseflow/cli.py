@@ -295,7 +295,8 @@ def audit_seal(key_path, log_path, passphrase_env, public_keys, incremental, max
     try:
         run, seals = audit_seals.seal(s, hmac_key=audit_reports.checkpoint_key(current_app.config),
                                       private_key=key, log_path=log_path, trusted=trusted, incremental=incremental,
-                                      max_events=max_events, progress=progress)
+                                      max_events=max_events, progress=progress,
+                                      say=lambda msg: click.echo(f"sealing: {msg}", err=True))
     except audit_seals.SealError:
         s.rollback()
         raise

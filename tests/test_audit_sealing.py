@@ -171,7 +171,7 @@ def test_a_rewritten_and_rehashed_event_is_named(app, db_url, keys, tmp_path, mo
     assert f"by key {_fingerprint(keys[0][1])}" in out
     assert ok_checkpoints(db_url) == before  # no checkpoint over the forged state
     if not trusted:
-        assert "signatures were NOT checked" in out
+        assert "1 seal(s) were compared with the chain but their signatures were NOT checked" in out
 
 
 def test_a_truncated_tail_is_named(app, db_url, keys, tmp_path):
@@ -307,6 +307,16 @@ def test_a_seal_removed_from_the_database_is_found_in_the_log(app, db_url, keys,
     assert f"event {first_end + 2} contradicts sealed checkpoint #2" in out  # named from the log's copy
     code, out = seal(db_url, keys[0], log)
     assert code == 1 and "nothing was sealed" in out
+
+
+def test_a_seal_removed_from_the_middle_breaks_the_chain_of_seals(app, db_url, keys, tmp_path):
+    log = tmp_path / "seals.jsonl"
+    for _ in range(3):
+        add_events(app, 2)
+        assert seal(db_url, keys[0], log)[0] == 0
+    as_owner(db_url, lambda c: c.execute(text("DELETE FROM audit_seals WHERE seal_no = 2")))
+    code, out = cli(db_url, "audit", "verify", "--incremental")
+    assert code == 1 and "seal #2 is missing from the database (#3 follows #1)" in out
 
 
 def test_the_log_must_end_with_the_databases_latest_seal(app, db_url, keys, tmp_path):

@@ -1014,6 +1014,9 @@ def render_period_pdf(summary: dict, *, recipient: str, generated_at: datetime) 
                               ("最終検証", "未実施" if last is None else
                                f"{when(last['finished_at'])}（{'正常' if last['ok'] else '異常あり'}・"
                                f"{'全件' if last['mode'] == 'full' else '差分'}・{last['checked']:,}件）"),
-                              ("未検証の記録", f"{v['unverified_events']:,} 件")])]
+                              ("未検証の記録", f"{v['unverified_events']:,} 件"),
+                              ("最新の封印（監査人の鍵による署名）", "なし" if not v.get("seal") else
+                               f"#{v['seal']['seal_no']}（記録番号 {v['seal']['to_seq']:,} まで・"
+                               f"{when(v['seal']['sealed_at'])}・鍵 {v['seal']['key_fingerprint']}）")])]
     return pdf.render_pdf(title="監査報告書（アクセス記録の点検）", blocks=blocks, recipient=recipient,
                           generated_at=generated_at, subject="caseflow audit period report")

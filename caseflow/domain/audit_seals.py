@@ -390,7 +390,7 @@ def check_seals(session: Session, trusted: TrustedKeys, log_path: str | None, *,
     out.problems += [Finding(None, b) for b in bad]
     out.signatures_checked = bool(trusted)
     if out.seals and not trusted:
-        out.warnings.append(f"{len(out.seals)} seals were compared with the chain but their signatures were NOT "
+        out.warnings.append(f"{len(out.seals)} seal(s) were compared with the chain but their signatures were NOT "
                             "checked: no trusted public key (pass --public-key or set CASEFLOW_AUDIT_PUBLIC_KEYS)")
     out.problems += _check_chain_of_seals(out.seals, "the database")
     for s in out.seals:
@@ -529,7 +529,7 @@ def check_log_tip(log_path: str, last: Seal | None) -> None:
 
 def seal(session: Session, *, hmac_key: bytes, private_key, log_path: str, trusted: TrustedKeys,
          incremental: bool = False, max_events: int = MAX_EVENTS_PER_SEAL,
-         progress: Callable[[int, int], None] | None = None):
+         progress: Callable[[int, int], None] | None = None, say: Callable[[str], None] | None = None):
     """Verify the chain, every checkpoint, every earlier seal and the log; then seal what was verified.
 
     Returns (the verification, the new seals); no seal when the verification failed. The new seals
@@ -540,10 +540,16 @@ def seal(session: Session, *, hmac_key: bytes, private_key, log_path: str, trust
 
     trusted.add(public_raw(private_key))
     log_exists = Path(log_path).exists()
+    if say:
+        n = session.execute(text("SELECT seq FROM audit_chain_head WHERE id = 1")).scalar() or 0
+        say(f"verifying the chain first ({'incremental' if incremental else 'full'}; the head is event {n:,})")
     run = audit_reports.run_verification(session, hmac_key, incremental=incremental, trusted_keys=trusted,
                                          seal_log=log_path if log_exists else None)
     if not run.ok:
         return run, []
+    if say:
+        say(f"verified: {run.checked:,} events recomputed, {len(run.seals.seals)} earlier seals compared "
+            f"in {run.seconds:.1f}s")
     last = run.seals.seals[-1] if run.seals.seals else None
     check_log_tip(log_path, last)
     new = build_seals(session, private_key, prev=last, upto_seq=run.to_seq, upto_hash=run.to_hash,
