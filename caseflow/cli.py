@@ -300,7 +300,14 @@ def audit_seal(key_path, log_path, passphrase_env, public_keys, incremental, max
     except audit_seals.SealError:
         s.rollback()
         raise
-    s.commit()
+    try:
+        s.commit()
+    except Exception:
+        if seals:
+            click.echo(f"error: seal(s) #{seals[0].seal_no}..#{seals[-1].seal_no} were appended to {log_path} but "
+                       "the database did not store them; keep the log as it is (it is evidence) and note this in "
+                       "the audit register: a verify with this log will report them missing", err=True)
+        raise
     if not run.ok:
         _echo_verification(run, trusted)
         click.echo("nothing was sealed: the chain does not verify", err=True)

@@ -332,7 +332,10 @@ def read_log(path: str | os.PathLike) -> tuple[list[Seal], list[str]]:
 
 def append_to_log(path: str | os.PathLike, seals: list[Seal]) -> None:
     """Append one line per seal. The file is only ever opened for appending: never rewritten."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise SealError(f"cannot append to the seal log {path}: {exc.strerror}; nothing was sealed") from None
     try:
         with os.fdopen(fd, "a", encoding="utf-8", closefd=False) as fh:
             for s in seals:
@@ -540,6 +543,9 @@ def seal(session: Session, *, hmac_key: bytes, private_key, log_path: str, trust
 
     trusted.add(public_raw(private_key))
     log_exists = Path(log_path).exists()
+    folder = Path(log_path).resolve().parent
+    if not os.access(folder, os.W_OK) or (log_exists and not os.access(log_path, os.W_OK)):
+        raise SealError(f"cannot append to the seal log {log_path}")
     if say:
         n = session.execute(text("SELECT seq FROM audit_chain_head WHERE id = 1")).scalar() or 0
         say(f"verifying the chain first ({'incremental' if incremental else 'full'}; the head is event {n:,})")
