@@ -61,11 +61,27 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "AUDIT_HOLIDAYS": [d.strip() for d in env.get("CASEFLOW_AUDIT_HOLIDAYS", "").split(",") if d.strip()],
         # Key that signs verification checkpoints; defaults to one derived from SECRET_KEY.
         "AUDIT_CHECKPOINT_KEY": env.get("CASEFLOW_AUDIT_CHECKPOINT_KEY"),
+        # The auditors' Ed25519 public keys (base64 of the raw 32 bytes, comma-separated) whose seals are
+        # trusted; the private keys are never in the configuration (docs/audit-sealing.md).
+        "AUDIT_PUBLIC_KEYS": [k.strip() for k in env.get("CASEFLOW_AUDIT_PUBLIC_KEYS", "").split(",") if k.strip()],
     }
     if overrides:
         cfg.update(overrides)
+    for k in cfg["AUDIT_PUBLIC_KEYS"]:
+        if not _is_public_key(k):
+            raise ConfigError(f"CASEFLOW_AUDIT_PUBLIC_KEYS: {k[:60]!r} is not an Ed25519 public key (base64 of 32 bytes)")
     if not cfg["SECRET_KEY"]:
         raise ConfigError("CASEFLOW_SECRET_KEY must be set when CASEFLOW_ENV=production")
     if cfg["CASEFLOW_ENV"] == "production" and cfg["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("the development secret key cannot be used in production")
     return cfg
+
+
+def _is_public_key(value: str) -> bool:
+    import base64
+    import binascii
+
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False

@@ -538,7 +538,8 @@ def _raw_sql(db_url, *statements):
     eng = create_engine(db_url)
     with eng.begin() as conn:
         if eng.dialect.name == "sqlite":
-            for trig in ("audit_events_no_update", "audit_events_no_delete", "audit_subjects_no_delete"):
+            for trig in ("audit_events_no_update", "audit_events_no_delete", "audit_subjects_no_delete",
+                         "audit_verifications_no_delete"):
                 conn.execute(text(f"DROP TRIGGER IF EXISTS {trig}"))
         else:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
@@ -605,11 +606,27 @@ def test_full_verification_finds_what_incremental_cannot(app, basic, people, db_
 def test_forged_checkpoints_are_not_trusted(app, basic, people, db_url):
     _more_events(app, people)
     head = _head(db_url)
-    _raw_sql(db_url, "INSERT INTO audit_verifications (mode, started_at, finished_at, from_seq, to_seq, to_hash, ok, "
-                     "checked, seconds, events_per_second, signature) VALUES ('full', '2026-01-01 00:00:00.000000', "
-                     f"'2026-01-01 00:00:00.000000', 0, {head}, '{'a' * 64}', true, {head}, 0, 0, '{'0' * 64}')")
-    code, out = _verify(db_url, "--incremental")  # ignores the forgery: verifies from the genesis
-    assert code == 0 and f"{head} events verified" in out
+    eng = create_engine(db_url)
+    with eng.connect() as conn:
+        head_hash = conn.execute(text(f"SELECT hash FROM audit_events WHERE seq = {head}")).scalar()
+    eng.dispose()
+
+    def forge(to_hash):
+        _raw_sql(db_url, "INSERT INTO audit_verifications (mode, started_at, finished_at, from_seq, to_seq, to_hash, "
+                         "ok, checked, seconds, events_per_second, signature) VALUES ('full', "
+                         f"'2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000', 0, {head}, '{to_hash}', true, "
+                         f"{head}, 0, 0, '{'0' * 64}')")
+
+    # A forged row that agrees with the chain is no starting point: verification starts from the genesis,
+    # and the row is reported.
+    forge(head_hash)
+    result = CliRunner().invoke(main, ["audit", "verify", "--incremental"], env={"CASEFLOW_DATABASE_URL": db_url})
+    assert result.exit_code == 0 and f"{head} events verified" in result.stdout
+    assert "1 checkpoints have an invalid HMAC (#1)" in result.stderr
+    # One that contradicts the chain is a contradiction, whatever its HMAC says.
+    forge("a" * 64)
+    code, out = _verify(db_url, "--incremental")
+    assert code == 1 and f"event {head} contradicts checkpoint #3" in out and "its HMAC is invalid" in out
 
 
 def test_archived_range_verifies_from_its_signed_checkpoint(app, basic, people, db_url):

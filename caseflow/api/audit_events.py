@@ -314,6 +314,17 @@ class VerificationRunSchema(Schema):
     signature_valid = fields.Boolean()
 
 
+class SealStatusSchema(Schema):
+    seal_no = fields.Integer()
+    from_seq = fields.Integer()
+    to_seq = fields.Integer()
+    sealed_at = Timestamp()
+    key_fingerprint = fields.String()
+    unsealed_events = fields.Integer()
+    signature_valid = fields.Boolean(allow_none=True,
+                                     metadata={"description": "null when no trusted public key is configured"})
+
+
 class VerificationStatusSchema(Schema):
     head_seq = fields.Integer()
     unverified_events = fields.Integer()
@@ -321,6 +332,8 @@ class VerificationStatusSchema(Schema):
     last_full = fields.Nested(VerificationRunSchema, allow_none=True)
     checkpoint = fields.Nested(VerificationRunSchema, allow_none=True,
                                metadata={"description": "the latest signed successful run"})
+    seal = fields.Nested(SealStatusSchema, allow_none=True,
+                         metadata={"description": "the latest seal signed with an auditor's key"})
 
 
 class ConsentFlagItemSchema(ActorSchema):
@@ -618,10 +631,10 @@ def anomalies_role_changes(args):
 @requires("audit", "read")
 @blp.response(200, VerificationStatusSchema)
 def verification_status():
-    """The last chain verification (`caseflow audit verify`), the latest signed checkpoint, and how many
-    events were appended since."""
-    s = db.session()
-    result = reports.verification_status(s, reports.checkpoint_key(current_app.config))
+    """The last chain verification (`caseflow audit verify`), the latest signed checkpoint, the latest seal
+    (`caseflow audit seal`), and how many events were appended since."""
+    cfg = current_app.config
+    result = reports.verification_status(db.session(), reports.checkpoint_key(cfg), reports.trusted_public_keys(cfg))
     _record("verification")
     return result
 

@@ -779,6 +779,13 @@ def checkpoint_key(config) -> bytes:
     return hmac.new(str(config["SECRET_KEY"]).encode("utf-8"), b"caseflow audit checkpoint", hashlib.sha256).digest()
 
 
+def trusted_public_keys(config):
+    """The auditors' Ed25519 public keys the application accepts seals from (CASEFLOW_AUDIT_PUBLIC_KEYS)."""
+    from caseflow.domain import audit_seals
+
+    return audit_seals.TrustedKeys.of(config.get("AUDIT_PUBLIC_KEYS") or [])
+
+
 def sign(key: bytes, to_seq: int, to_hash: str, ok: bool) -> str:
     return hmac.new(key, f"{to_seq}:{to_hash}:{'ok' if ok else 'bad'}".encode(), hashlib.sha256).hexdigest()
 
@@ -795,48 +802,165 @@ def _trusted_checkpoints(session: Session, key: bytes):
             yield row
 
 
-def run_verification(session: Session, key: bytes, *, incremental: bool = False) -> AuditVerification:
+@dataclass
+class Verification:
+    """One verification run: the chain walk, every earlier checkpoint and every seal compared with it."""
+
+    ok: bool
+    mode: str
+    from_seq: int
+    to_seq: int
+    to_hash: str
+    checked: int
+    first_bad_seq: int | None
+    problem: str | None
+    findings: list  # audit_seals.Finding, first event first
+    warnings: list[str]
+    notes: list[str]
+    seconds: float
+    events_per_second: float
+    seals: object  # audit_seals.SealCheck
+    row: AuditVerification | None
+
+
+def run_verification(session: Session, key: bytes, *, incremental: bool = False, trusted_keys=None,
+                     seal_log: str | None = None, record: bool = True) -> Verification:
     """Verify the chain and store the result (the caller commits).
 
     Full: from the genesis, or, when older events were archived away, from the signed checkpoint
-    that ends the archived range. Incremental: from the latest signed checkpoint, after checking
-    that its event still carries the checkpointed hash.
+    (or trusted seal) that ends the archived range. Incremental: from the latest checkpoint or trusted
+    seal that the chain still agrees with. Either way the chain is then compared with every earlier
+    successful checkpoint (whatever its HMAC says: a contradiction is a contradiction) and every seal
+    (the database's, and the seal log's when given); a run is ok only when nothing contradicts it. The
+    run is stored as a new row once every check is done; rows are never updated.
     """
+    from caseflow.domain import audit_seals
+
     started, t0 = utcnow(), time.perf_counter()
+    trusted_keys = trusted_keys or audit_seals.TrustedKeys()
     first_present = session.execute(select(func.min(E.seq))).scalar()
-    start_seq, start_hash, mode = 0, audit.GENESIS_HASH, "full"
-    result = None
-    trusted = list(_trusted_checkpoints(session, key))
+    seals = audit_seals.check_seals(session, trusted_keys, seal_log, with_leaves=not incremental)
+    hmac_ok = _checkpoint_signatures(session, key)
+    warnings = list(seals.warnings)
+    bad_hmac = sorted(i for i, valid in hmac_ok.items() if not valid)
+    if bad_hmac:
+        shown = ", ".join(f"#{i}" for i in bad_hmac[:5]) + (" …" if len(bad_hmac) > 5 else "")
+        warnings.append(f"{len(bad_hmac)} checkpoints have an invalid HMAC ({shown}): forged in the database, or "
+                        "signed under an earlier key; they are still compared with the chain")
+    start_seq, start_hash = 0, audit.GENESIS_HASH
     if first_present is not None and first_present > 1:
-        # Archived range: only a signed checkpoint at its end lets verification start after it.
-        base = next((c for c in trusted if c.to_seq == first_present - 1), None)
+        # Archived range: only a signed checkpoint or a trusted seal at its end lets verification start after it.
+        base = _archive_base(session, key, seals, first_present - 1)
         if base is not None:
-            start_seq, start_hash = base.to_seq, base.to_hash
+            start_seq, start_hash = base
+    mode = "incremental" if incremental else "full"
     if incremental:
-        cp = next((c for c in trusted if c.to_seq >= start_seq), None)
-        if cp is not None and cp.to_seq > start_seq:
-            stored = session.execute(select(E.hash).where(E.seq == cp.to_seq)).scalar()
-            if stored is not None and stored != cp.to_hash:
-                result = audit.VerifyResult(False, 0, cp.to_seq,
-                                            f"event {cp.to_seq} was altered (differs from verified checkpoint)",
-                                            start_seq, start_hash)
-            else:
-                start_seq, start_hash = cp.to_seq, cp.to_hash
-        mode = "incremental"
-    if result is None:
-        result = audit.verify(session, start_seq=start_seq, start_hash=start_hash)
+        point = _latest_agreeing_point(session, key, seals, after=start_seq)
+        if point is not None:
+            start_seq, start_hash = point
+    result = audit.verify(session, start_seq=start_seq, start_hash=start_hash)
+    findings = [] if result.ok else [audit_seals.Finding(result.first_bad_seq, result.problem, rank=0)]
+    findings += _contradicted_checkpoints(session, hmac_ok, first_present)
+    findings += seals.problems
+    findings += audit_seals.compare_with_chain(session, seals.seals + seals.extra, first_present=first_present,
+                                               full=not incremental)
+    findings = _first_event_first(findings)
     seconds = time.perf_counter() - t0
-    row = AuditVerification(
-        mode=mode, started_at=started, finished_at=utcnow(), from_seq=start_seq, to_seq=result.last_seq,
-        to_hash=result.last_hash, ok=result.ok, checked=result.checked, first_bad_seq=result.first_bad_seq,
-        problem=(result.problem or None) and result.problem[:300], seconds=round(seconds, 3),
-        events_per_second=round(result.checked / seconds, 1) if seconds > 0 else 0.0,
-        signature=sign(key, result.last_seq, result.last_hash, result.ok))
-    session.add(row)
-    return row
+    ok = not findings
+    first = findings[0] if findings else None
+    run = Verification(
+        ok=ok, mode=mode, from_seq=start_seq, to_seq=result.last_seq, to_hash=result.last_hash,
+        checked=result.checked, first_bad_seq=first.seq if first else None,
+        problem=first.text if first else None, findings=findings, warnings=warnings, notes=seals.notes,
+        seconds=round(seconds, 3), events_per_second=round(result.checked / seconds, 1) if seconds > 0 else 0.0,
+        seals=seals, row=None)
+    if record:
+        run.row = AuditVerification(
+            mode=mode, started_at=started, finished_at=utcnow(), from_seq=start_seq, to_seq=result.last_seq,
+            to_hash=result.last_hash, ok=ok, checked=result.checked, first_bad_seq=run.first_bad_seq,
+            problem=(run.problem or None) and run.problem[:300], seconds=run.seconds,
+            events_per_second=run.events_per_second, signature=sign(key, result.last_seq, result.last_hash, ok))
+        session.add(run.row)
+    return run
 
 
-def verification_status(session: Session, key: bytes) -> dict:
+def _first_event_first(findings: list) -> list:
+    seen, out = set(), []
+    for f in sorted(findings, key=lambda f: (f.seq is None, f.seq or 0, f.rank)):
+        if f.text not in seen:
+            seen.add(f.text)
+            out.append(f)
+    return out
+
+
+def _checkpoint_signatures(session: Session, key: bytes) -> dict[int, bool]:
+    """id -> HMAC valid, for every successful run (the checkpoints)."""
+    rows = session.execute(select(AuditVerification.id, AuditVerification.to_seq, AuditVerification.to_hash,
+                                  AuditVerification.signature).where(AuditVerification.ok == true()))
+    return {i: hmac.compare_digest(sig, sign(key, to_seq, to_hash, True)) for i, to_seq, to_hash, sig in rows}
+
+
+def _archive_base(session: Session, key: bytes, seals, boundary: int) -> tuple[int, str] | None:
+    cp = next((c for c in _trusted_checkpoints(session, key) if c.to_seq == boundary), None)
+    if cp is None:
+        cp = session.scalars(select(AuditVerification).where(AuditVerification.ok == true(),
+                                                             AuditVerification.to_seq == boundary)
+                             .order_by(AuditVerification.id.desc())).first()
+        cp = cp if cp is not None and signature_valid(key, cp) else None
+    if cp is not None:
+        return cp.to_seq, cp.to_hash
+    from caseflow.domain import audit_seals
+
+    for s in seals.trusted:
+        if s.from_seq <= boundary <= s.to_seq:
+            audit_seals.load_leaves(session, s)
+            if audit_seals.leaves_problem(s) is None:
+                return boundary, s.leaf(boundary)
+    return None
+
+
+def _latest_agreeing_point(session: Session, key: bytes, seals, after: int) -> tuple[int, str] | None:
+    """The latest signed checkpoint or trusted seal after `after` whose event still carries its hash."""
+    points = {(c.to_seq, c.to_hash) for c in _trusted_checkpoints(session, key) if c.to_seq > after}
+    points |= {(s.to_seq, s.to_hash) for s in seals.trusted if s.to_seq > after}
+    for seq, h in sorted(points, reverse=True):
+        if session.execute(select(E.hash).where(E.seq == seq)).scalar() == h:
+            return seq, h
+    return None
+
+
+def _contradicted_checkpoints(session: Session, hmac_ok: dict[int, bool], first_present: int | None) -> list:
+    """Earlier successful runs whose event is gone or carries another hash now."""
+    from caseflow.domain import audit_seals
+
+    V = AuditVerification
+    lo = first_present or 1  # events before the first present one were archived (the walk answers for that)
+    rows = session.execute(
+        select(V.id, V.to_seq, V.to_hash, V.finished_at, E.hash).outerjoin(E, E.seq == V.to_seq)
+        .where(V.ok == true(), V.to_seq >= lo, or_(E.hash.is_(None), E.hash != V.to_hash))
+        .order_by(V.to_seq, V.id).limit(1000)).all()
+    if not rows:
+        return []
+    cp_id, to_seq, _, finished, stored = rows[0]
+    name = f"checkpoint #{cp_id} (verified {finished:%Y-%m-%dT%H:%M:%SZ}" + \
+           ("" if hmac_ok.get(cp_id) else ", its HMAC is invalid") + ")"
+    more = f"; {len(rows) - 1} later checkpoints are contradicted too" if len(rows) > 1 else ""
+    if stored is None:
+        last = session.execute(select(func.max(E.seq))).scalar() or 0
+        missing = last + 1 if last < to_seq else to_seq
+        return [audit_seals.Finding(missing, f"event {missing} is missing: {name} verified the chain up to event "
+                                             f"{to_seq}{more}", rank=2)]
+    agree = session.execute(
+        select(func.max(V.to_seq)).join(E, and_(E.seq == V.to_seq, E.hash == V.to_hash))
+        .where(V.ok == true(), V.to_seq < to_seq)).scalar()
+    since = f" and after event {agree} (the latest earlier checkpoint that still agrees)" if agree else ""
+    return [audit_seals.Finding(to_seq, f"event {to_seq} contradicts {name}: the chain was rewritten at or before "
+                                        f"event {to_seq}{since}{more}", rank=2)]
+
+
+def verification_status(session: Session, key: bytes, trusted_keys=None) -> dict:
+    from caseflow.domain import audit_seals
+
     def latest(*where):
         return session.scalars(select(AuditVerification).where(*where)
                                .order_by(AuditVerification.id.desc()).limit(1)).first()
@@ -855,7 +979,8 @@ def verification_status(session: Session, key: bytes) -> dict:
     head_seq = head.seq if head else 0
     return {"head_seq": head_seq, "last": view(latest()), "last_full": view(latest(AuditVerification.mode == "full")),
             "checkpoint": view(checkpoint),
-            "unverified_events": head_seq - (checkpoint.to_seq if checkpoint else 0)}
+            "unverified_events": head_seq - (checkpoint.to_seq if checkpoint else 0),
+            "seal": audit_seals.latest_seal_status(session, trusted_keys or audit_seals.TrustedKeys(), head_seq)}
 
 
 # --- period report (PDF) ------------------------------------------------------------------------
@@ -909,7 +1034,7 @@ def period_summary(session: Session, since: datetime, until: datetime, *, tenant
         "bulk": bulk_access(session, since, until, tenant=tenant, persons=cfg["AUDIT_BULK_PERSONS"],
                             minutes=cfg["AUDIT_BULK_MINUTES"], limit=20),
         "after_hours": after_hours(session, since, until, tenant=tenant, hours=hours, limit=1),
-        "verification": verification_status(session, checkpoint_key(cfg)),
+        "verification": verification_status(session, checkpoint_key(cfg), trusted_public_keys(cfg)),
     }
 
 
@@ -987,6 +1112,9 @@ def render_period_pdf(summary: dict, *, recipient: str, generated_at: datetime) 
                               ("最終検証", "未実施" if last is None else
                                f"{when(last['finished_at'])}（{'正常' if last['ok'] else '異常あり'}・"
                                f"{'全件' if last['mode'] == 'full' else '差分'}・{last['checked']:,}件）"),
-                              ("未検証の記録", f"{v['unverified_events']:,} 件")])]
+                              ("未検証の記録", f"{v['unverified_events']:,} 件"),
+                              ("最新の封印（監査人の鍵による署名）", "なし" if not v.get("seal") else
+                               f"#{v['seal']['seal_no']}（記録番号 {v['seal']['to_seq']:,} まで・"
+                               f"{when(v['seal']['sealed_at'])}・鍵 {v['seal']['key_fingerprint']}）")])]
     return pdf.render_pdf(title="監査報告書（アクセス記録の点検）", blocks=blocks, recipient=recipient,
                           generated_at=generated_at, subject="caseflow audit period report")

@@ -3,7 +3,7 @@ from caseflow.db import Base
 from caseflow.models.org import ORG_KINDS, Municipality, MunicipalityMembership, Organization
 from caseflow.models.user import PRIVILEGED_ROLES, ROLES, ApiToken, LoginSession, RoleRequest, User, UserRole
 from caseflow.models.audit import AuditChainHead, AuditEvent, AuditSubject
-from caseflow.models.audit_review import AuditReview, AuditVerification
+from caseflow.models.audit_review import AuditReview, AuditSeal, AuditVerification
 from caseflow.models.codes import CODE_LISTS, ManagedCode
 from caseflow.models.case import (STAGES, Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, CaseTransfer,
                                   Household, HouseholdMember, Person, ProgressRecord)
@@ -18,7 +18,8 @@ from caseflow.models.plan import (LIFE_DOMAINS, RISK_LEVELS, TASK_STATUSES, Asse
 __all__ = [
     "Base", "ORG_KINDS", "Municipality", "MunicipalityMembership", "Organization", "ROLES", "PRIVILEGED_ROLES",
     "User", "UserRole", "RoleRequest", "LoginSession", "ApiToken", "CaseTransfer",
-    "AuditEvent", "AuditSubject", "AuditChainHead", "AuditReview", "AuditVerification", "CODE_LISTS", "ManagedCode",
+    "AuditEvent", "AuditSubject", "AuditChainHead", "AuditReview", "AuditSeal", "AuditVerification", "CODE_LISTS",
+    "ManagedCode",
     "STAGES", "Case", "CaseCounter", "CaseInvolvement", "CaseIssue", "CaseStageChange", "Household", "HouseholdMember",
     "Person", "PersonSearchGram", "ProgressRecord", "CATEGORIES", "Consent", "ConsentCategory", "ConsentRecipient", "EmergencyAccess",
     "REFERRAL_STATES", "DirectoryEntry", "Referral", "ReferralEvent",

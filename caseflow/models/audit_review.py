@@ -1,8 +1,9 @@
-"""What auditors add to the trail: reviews of events, and the results of chain verification.
+"""What auditors add to the trail: reviews of events, the results of chain verification, and seals.
 
-Both live beside the append-only audit tables, never in them: the trail stays exactly as written.
+All live beside the append-only audit tables, never in them: the trail stays exactly as written.
 Each review is itself recorded as an `audit.review` event carrying the hash of its comment, so an
-edit to a review row shows against the chain.
+edit to a review row shows against the chain. Verification checkpoints and seals are insert-only
+(the database refuses UPDATE and DELETE on them, migration 0012): a later run adds, never overwrites.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Uuid,
@@ -65,6 +67,28 @@ class AuditVerification(Base):
     signature: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_verifications_ok_to_seq", "ok", "to_seq"),)
+
+
+class AuditSeal(Base):
+    """A checkpoint signed with the auditor's Ed25519 key (caseflow.domain.audit_seals).
+
+    `payload` is the canonical JSON that was signed, kept byte for byte; the other columns repeat its
+    fields for queries and are checked against it. `leaves` holds the 32-byte hashes of events
+    from_seq..to_seq (the payload signs their SHA-256), so verification can name the first event that
+    differs. Seals chain: the payload carries the SHA-256 of the previous seal's payload.
+    """
+
+    __tablename__ = "audit_seals"
+
+    seal_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    from_seq: Mapped[int] = mapped_column(_SEQ)
+    to_seq: Mapped[int] = mapped_column(_SEQ)
+    to_hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_fingerprint: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(128))  # base64 of the 64-byte Ed25519 signature
+    leaves: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # Indexes on audit_events that serve the auditor's searches (keyset pages in seq order under one
