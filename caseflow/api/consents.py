@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from caseflow import authz, db
-from caseflow.api.common import viewer
+from caseflow.api.blueprint import Blueprint
+from caseflow.api.common import record_read, viewer
 from caseflow.authz import requires
 from caseflow.domain import consents as consent_domain
+from caseflow.domain.disclosure import DisclosureLog
 from caseflow.errors import Problem
 from caseflow.models import EmergencyAccess
 from caseflow.pagination import paginate
@@ -29,7 +30,11 @@ ConsentPageSchema = page_of(ConsentOutSchema)
 @blp.response(200, ConsentPageSchema)
 def list_consents(args):
     """Consent records of one person (`person_id`), or those your organisation obtained; newest first."""
-    return paginate(consent_domain.visible_consents(viewer(), args.get("person_id")), args["limit"], args["offset"])
+    page = paginate(consent_domain.visible_consents(viewer(), args.get("person_id")), args["limit"], args["offset"])
+    person = args.get("person_id")
+    record_read("consents.list", "consents", None, DisclosureLog(),
+                detail={"person_id": str(person) if person else None, "count": len(page["items"])})
+    return page
 
 
 @blp.route("", methods=["POST"])
@@ -47,7 +52,9 @@ def create_consent(body):
 @blp.response(200, ConsentOutSchema)
 def get_consent(consent_id):
     """One consent record."""
-    return consent_domain.get_consent(viewer(), consent_id)
+    consent = consent_domain.get_consent(viewer(), consent_id)
+    record_read("consents.read", "consents", consent.id, DisclosureLog(), detail={"person_id": str(consent.person_id)})
+    return consent
 
 
 @blp.route("/<uuid:consent_id>/revoke", methods=["POST"])

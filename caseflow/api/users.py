@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from caseflow import authz, db
+from caseflow.api.blueprint import Blueprint
 from caseflow.authz import requires
 from caseflow.domain import accounts
 from caseflow.errors import Problem
