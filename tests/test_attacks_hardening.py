@@ -288,7 +288,7 @@ def test_the_log_filter_on_werkzeug_records(app, line):
 
 # --- reads that wrote no audit event ----------------------------------------------------------------------
 
-def test_reads_of_consents_history_and_meeting_cases_are_audited(app, basic):
+def test_reads_of_consents_history_meeting_cases_and_emergencies_are_audited(app, basic):
     seeded = seed_records(basic)
     ids = seeded["ids"]
     coord = basic.client(seeded["users"]["coordinator"])
@@ -299,6 +299,7 @@ def test_reads_of_consents_history_and_meeting_cases_are_audited(app, basic):
         (f"/api/v1/consents/{ids['consent_id']}", "consents.read", ids["consent_id"]),
         (f"/api/v1/cases/{ids['case_id']}/history", "cases.history.read", ids["case_id"]),
         (f"/api/v1/meetings/{ids['meeting_id']}/cases", "meetings.cases.read", ids["meeting_id"]),
+        ("/api/v1/emergency-accesses?include_closed=true", "emergency.list", None),  # justifications: free text
     ]
     for url, action, resource in reads:
         before = _head(app)

@@ -82,7 +82,10 @@ def list_emergency_accesses(args):
     """Open emergency accesses: your own; supervisors also see those to their organisation's cases."""
     stmt = consent_domain.emergency_accesses_for(viewer(), oversee=authz.can("oversee", "emergency"),
                                                  only_open=not args["include_closed"])
-    return paginate(stmt, args["limit"], args["offset"])
+    page = paginate(stmt, args["limit"], args["offset"])
+    # The justifications are free text about a person in danger: who read them is on the record.
+    record_read("emergency.list", "emergency_accesses", None, DisclosureLog(), detail={"count": len(page["items"])})
+    return page
 
 
 @emergency_blp.route("/<uuid:access_id>/close", methods=["POST"])
