@@ -39,16 +39,37 @@ def create_app(config: dict | None = None) -> Flask:
 
 class _NoQueryStrings(logging.Filter):
     """The development server (`caseflow run`) logs every request line, and query strings can carry personal
-    data (a name search, ?q=山田): keep the method and path, drop the query."""
+    data (a name search, ?q=山田): keep the method and path, drop the query.
 
-    _QUERY = re.compile(r"\?[^\s\"']*")
+    Everything from the first `?` to the trailing ` HTTP/x.y` (or the end) goes, whatever is in between:
+    quotes, U+00A0 and other spaces, tabs, percent-encodings -- a request line the server could not parse
+    still reaches the log, and a stop at the first "unusual" character is what an attacker aims for. The
+    server's own messages about such a line (http.server's "Bad request syntax ('…')", "Bad request version
+    ('…')" …) quote parts of it: their quoted value is dropped whole."""
+
+    # What may follow the query: the protocol, the end of a colour code, and (a whole formatted line) the
+    # closing quote with status and size -- digits only, nothing a client could fill with a name. Looked for
+    # in the last characters only: a regex scanning from the `?` would backtrack quadratically over a request
+    # line of 60,000 spaces.
+    _TAIL = re.compile(r"(?:\s+HTTP/\d+(?:\.\d+)?)?(?:\x1b\[[\d;]*m)*(?:\" \d{3} (?:\d+|-))?\Z")
+    _TAIL_WINDOW = 64
+    _BAD_LINE = re.compile(r"((?:Bad request (?:version|syntax)|Bad HTTP/0\.9 request type|Invalid HTTP version|"
+                           r"Unsupported method)) \(.*\)", re.S)
+
+    @classmethod
+    def redact(cls, text: str) -> str:
+        text = cls._BAD_LINE.sub(r"\1 ([omitted])", text)
+        q = text.find("?")
+        if q < 0:
+            return text
+        tail = cls._TAIL.search(text, max(q + 1, len(text) - cls._TAIL_WINDOW))  # matches at the end at least
+        return text[:q] + "?[query omitted]" + text[tail.start():]
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and record.args:
-            record.args = tuple(self._QUERY.sub("?[query omitted]", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(self.redact(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.msg, str) and not record.args:
-            record.msg = self._QUERY.sub("?[query omitted]", record.msg)
+            record.msg = self.redact(record.msg)
         return True
 
 

@@ -622,7 +622,7 @@ class Dataset:
             rows.append({"id": mid, "municipality_id": self.municipality_id, "kind": kind, "title": f"{'支援会議' if kind == 'support_meeting' else 'ケース会議'}"
                                                            f" {starts.astimezone(JST):%Y年%m月}",
                          "starts_at": starts, "place": "本庁舎 会議室", "chair_user_id": chair, "organizer_org_id": top,
-                         "fiscal_year": fy, "status": "minutes_approved" if held else "planned",
+                         "fiscal_year": fy, "status": "held" if held else "planned",
                          "window_start": starts - timedelta(days=14), "window_end": starts + timedelta(days=14),
                          "sharing_days_after": 14, "pledge_scope": "fiscal_year",
                          "created_by_user_id": chair, "held_at": starts if held else None,
@@ -671,6 +671,14 @@ class Dataset:
         self.agenda_meeting = meeting(soon, "support_meeting", 30, rng.sample(self.npos, 8), pledge_personas=True)
         self.write([("meetings", rows), ("meeting_members", members), ("meeting_attendees", attendees),
                     ("pledges", pledges), ("agenda_items", items)])
+        # Approved last, as the chair does: an approved meeting's agenda is locked (caseflow.dbguards).
+        approved = [r["id"] for r in rows if r["status"] == "held"]
+        from caseflow.models import Meeting
+
+        with self.engine.begin() as conn:
+            for i in range(0, len(approved), 500):
+                conn.execute(Meeting.__table__.update().where(Meeting.__table__.c.id.in_(approved[i:i + 500]))
+                             .values(status="minutes_approved"))
         self.progress("meetings")
 
     def emergencies(self) -> None:

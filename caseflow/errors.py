@@ -5,6 +5,7 @@ import logging
 import os
 
 from flask import Response, current_app, g, json, request
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -157,6 +158,18 @@ def init_app(app) -> None:
         log.error("unhandled %s in request %s", type(exc).__name__, g.get("request_id"),
                   exc_info=current_app.debug or os.environ.get("CASEFLOW_LOG_TRACEBACKS") == "1")
         return problem_response(500, _TITLES[500], "予期しないエラーが発生しました。request_id を添えて管理者に連絡してください。")
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError):
+        # A database guard (caseflow.dbguards) refused to change a record that is never edited. The domain
+        # refuses such changes first, so this is a race with e.g. the approval of the minutes, or a bug.
+        from caseflow import dbguards
+
+        if not dbguards.refused(exc):
+            return _unexpected(exc)
+        log.warning("a database guard refused a change in request %s", g.get("request_id"))
+        return problem_response(409, _TITLES[409], "確定した記録は変更できません。最新の内容を取得してください。",
+                                type_="immutable-record")
 
 
 def _flatten_locations(messages: dict) -> dict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import uuid
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -17,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app, g, request, session as cookie_session
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from caseflow import db
 from caseflow.db import utcnow
@@ -54,51 +56,71 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-# A fixed hash to verify against when the email is unknown, so timing does not reveal accounts.
+# An account that does not exist: the attempt counter runs for it too, on no row (see authenticate).
+_NO_ACCOUNT = uuid.UUID(int=0)
+# A fixed hash per parameter set, verified when the email is unknown so that an unknown email costs what a
+# wrong password costs. Made once (init_app warms it), never per request.
 _DUMMY_HASH: dict[tuple, str] = {}
+_DUMMY_LOCK = threading.Lock()
+
+
+def _dummy_hash(ph: PasswordHasher) -> str:
+    key = (ph.time_cost, ph.memory_cost, ph.parallelism, ph.hash_len, ph.salt_len)
+    found = _DUMMY_HASH.get(key)
+    if found is None:
+        with _DUMMY_LOCK:
+            found = _DUMMY_HASH.get(key) or ph.hash(secrets.token_hex(16))
+            _DUMMY_HASH[key] = found
+    return found
 
 
 def authenticate(email: str, password: str) -> User:
-    """Check credentials with lockout after repeated failures. Raises Problem on failure."""
+    """Check credentials with lockout after repeated failures. Raises Problem on failure.
+
+    An unknown email and a wrong password take the same path, statement for statement: the user lookup,
+    the attempt counter (for an unknown email on no row), one hash verification (a dummy hash made with
+    the same parameters), the audit event. Their answer times do not tell which accounts exist."""
     s = db.session()
-    user = s.scalar(select(User).where(User.email == email.strip().lower()))
+    cfg = current_app.config
+    # Roles are loaded on use (a success), not with the user: that would be a query an unknown email lacks.
+    user = s.scalar(select(User).where(User.email == email.strip().lower()).options(lazyload(User.role_rows)))
     now = utcnow()
     ph = _hasher()
-    if user is None:
-        key = (ph.time_cost, ph.memory_cost)
-        _DUMMY_HASH.setdefault(key, ph.hash(secrets.token_hex(8)))
-        try:
-            ph.verify(_DUMMY_HASH[key], password)
-        except VerificationError:
-            pass
-        _audit_failed_login(None, "unknown_account")
-        raise _bad_credentials()
-    cfg = current_app.config
-    if user.locked_until and user.locked_until > now:
-        _audit_failed_login(user, "locked")
+    if user is not None and user.locked_until and user.locked_until > now:
+        _audit_failed_login(user.id, "locked", user.org.municipality_id)
         raise _locked(user.locked_until, now)
+    user_id = user.id if user is not None else None
+    home = user.org.municipality_id if user is not None else None  # loaded with the user (no extra query)
+    stored = user.password_hash if user is not None else _dummy_hash(ph)
     # Count the attempt before checking it, atomically and committed at once: a read-modify-write counter
     # loses increments when guesses arrive in parallel, and every guess in flight would be checked.
-    attempt, locked_until = s.execute(
-        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins, User.locked_until)).one()
+    counted = s.execute(
+        update(User).where(User.id == (user_id or _NO_ACCOUNT)).values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins, User.locked_until)).first()
     s.commit()
-    if (locked_until and locked_until > now) or attempt > cfg["LOGIN_MAX_FAILURES"]:
+    attempt, locked_until = counted if counted is not None else (0, None)
+    if user_id is not None and ((locked_until and locked_until > now) or attempt > cfg["LOGIN_MAX_FAILURES"]):
         # Locked by a parallel attempt since we looked, or more attempts in flight than the limit allows:
         # refused without looking at the password.
-        _audit_failed_login(user, "locked")
+        _audit_failed_login(user_id, "locked", home)
         raise _locked(locked_until if locked_until and locked_until > now
                       else now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"]), now)
     try:
-        ph.verify(user.password_hash, password)
+        ph.verify(stored, password)
+        matched = True
     except (VerifyMismatchError, VerificationError, InvalidHashError):
+        matched = False
+    if user_id is None:
+        _audit_failed_login(None, "unknown_account")
+        raise _bad_credentials()
+    if not matched:
         if attempt >= cfg["LOGIN_MAX_FAILURES"]:
-            s.execute(update(User).where(User.id == user.id).values(
+            s.execute(update(User).where(User.id == user_id).values(
                 locked_until=now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"]), failed_logins=0))
-        _audit_failed_login(user, "bad_password")
+        _audit_failed_login(user_id, "bad_password", home)
         raise _bad_credentials()
     if not user.active:
-        _audit_failed_login(user, "inactive")
+        _audit_failed_login(user_id, "inactive", home)
         raise _bad_credentials()
     s.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None))
     s.refresh(user)
@@ -121,15 +143,14 @@ def _locked(until, now) -> Problem:
                    type_="account-locked", headers={"Retry-After": str(retry)})
 
 
-def _audit_failed_login(user: User | None, reason: str) -> None:
-    # Committed now: the request itself ends in an error and rolls back.
+def _audit_failed_login(user_id: uuid.UUID | None, reason: str, municipality_id: uuid.UUID | None = None) -> None:
+    # Committed now: the request itself ends in an error and rolls back. A known account's failure belongs to
+    # its home municipality's trail; an unknown one is a platform event.
     from caseflow import audit
 
     s = db.session()
-    # A known account's failure belongs to its home municipality's trail; an unknown one is a platform event.
-    audit.record(s, action="auth.login", resource_type="users", resource_id=user.id if user else None,
-                 outcome="denied", detail={"reason": reason},
-                 municipality_id=user.org.municipality_id if user else None)
+    audit.record(s, action="auth.login", resource_type="users", resource_id=user_id, outcome="denied",
+                 detail={"reason": reason}, municipality_id=municipality_id)
     s.commit()
 
 
@@ -159,6 +180,18 @@ def end_login_session() -> None:
         ls.revoked_at = utcnow()
     logout_user()
     cookie_session.clear()
+
+
+def require_login_session(what: str) -> None:
+    """Refuse a request authenticated by a bearer token: some things need the person at the keyboard. A token
+    that could mint tokens would outlive its own revocation and expiry."""
+    from flask_login import current_user
+
+    current_user._get_current_object()  # resolve the caller (sets g.auth_method)
+    if g.get("auth_method") != "session":
+        raise Problem(403, "ログインセッションが必要です",
+                      f"{what}はブラウザでログインした利用者のみ行えます（APIトークンでは行えません）。",
+                      type_="session-required")
 
 
 def issue_token(user: User, name: str, days: int) -> tuple[ApiToken, str]:
@@ -205,8 +238,7 @@ def check_csrf() -> None:
     current_user._get_current_object()  # resolve the caller (sets g.auth_method)
     if g.get("auth_method") != "session":
         return
-    sent = request.headers.get("X-CSRF-Token", "")
-    if not hmac.compare_digest(sent, g.login_session.csrf_token):
+    if not csrf_token_matches(request.headers.get("X-CSRF-Token", ""), g.login_session.csrf_token):
         problem = Problem(403, "CSRFトークンが不正です",
                           "Cookie で認証した書き込みには X-CSRF-Token ヘッダーが必要です。", type_="csrf")
         # Not recorded as the user's denied attempt: a forged cross-site request rides on the victim's cookie,
@@ -215,8 +247,18 @@ def check_csrf() -> None:
         raise problem
 
 
+def csrf_token_matches(sent: str, expected: str) -> bool:
+    """Constant-time comparison of the header with the session's token. Header values arrive as latin-1
+    text, so anything can be in them: hmac.compare_digest refuses non-ASCII str (a TypeError, once a 500),
+    so compare UTF-8 bytes: a value of another length or with non-ASCII characters is simply wrong."""
+    sent_bytes = sent.encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(sent_bytes, expected.encode("ascii"))
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
+    with app.app_context():  # the dummy hash exists before the first login, so no login pays for making it
+        _dummy_hash(_hasher())
     # Sessions are checked against the database on every request; no remember-me cookie.
     login_manager.session_protection = None
 

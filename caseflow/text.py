@@ -18,6 +18,35 @@ def nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value)
 
 
+CONTROL_CHARACTERS = "制御文字は使えません。"
+FORMAT_CHARACTERS = ("書式制御文字（ゼロ幅スペース・ゼロ幅接合子・文字の向きを変える制御文字など）は使えません。"
+                     "見えない文字を削除してから入力してください。")
+
+
+def unsafe_characters(value: str) -> str | None:
+    """Why `value` cannot be stored as text a person entered (a Japanese message), or None when it can.
+
+    Refused everywhere, names and multi-line notes alike:
+    - control characters (Unicode category Cc) other than newline and tab;
+    - format characters (category Cf): zero-width space/joiners (U+200B-U+200D), the bidi marks, embeddings,
+      overrides and isolates (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069, U+061C), the word joiner and
+      invisible operators (U+2060-U+2064), the BOM (U+FEFF), the soft hyphen (U+00AD), tag characters ...
+      They are invisible: two names that look the same would differ (duplicates, searches that miss), and a
+      bidi override shows a text in another order than it is stored (printed minutes and PDFs that read
+      differently from the record). Japanese needs none of them. The one use in ordinary text is the
+      zero-width joiner inside emoji sequences (a family emoji is three emoji joined by U+200D): refusing
+      it costs such a sequence its joined form, which case records can do without, while allowing it in
+      free text would let it travel into names copied from there. Variation selectors (異体字 of names,
+      U+E0100...) are not format characters: kept."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            return FORMAT_CHARACTERS
+        if category == "Cc" and ch not in "\n\t":
+            return CONTROL_CHARACTERS
+    return None
+
+
 def fold_kana(value: str) -> str:
     return value.translate(_KATA_TO_HIRA)
 

@@ -539,7 +539,7 @@ def _raw_sql(db_url, *statements):
     with eng.begin() as conn:
         if eng.dialect.name == "sqlite":
             for trig in ("audit_events_no_update", "audit_events_no_delete", "audit_subjects_no_delete",
-                         "audit_verifications_no_delete"):
+                         "audit_verifications_no_delete", "audit_reviews_guard_no_delete"):
                 conn.execute(text(f"DROP TRIGGER IF EXISTS {trig}"))
         else:
             conn.execute(text("SET LOCAL session_replication_role = replica"))

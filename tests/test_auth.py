@@ -76,8 +76,12 @@ def test_bearer_token_lifecycle(basic):
     auth = {"Authorization": f"Bearer {raw}"}
     me = bearer.get("/api/v1/auth/me", headers=auth)
     assert me.status_code == 200 and me.get_json()["auth_method"] == "token"
-    # Token requests need no CSRF header (no cookie is involved).
-    assert bearer.post("/api/v1/auth/tokens", json={"name": "second"}, headers=auth).status_code == 201
+    # Token requests need no CSRF header (no cookie is involved) ...
+    r = bearer.post("/api/v1/cases", json={"intake_channel": "chat", "anonymous_label": "連携テスト"}, headers=auth)
+    assert r.status_code == 201, r.get_json()
+    # ... but a token cannot mint tokens (tests/test_attacks_hardening.py): only a login session can.
+    assert bearer.post("/api/v1/auth/tokens", json={"name": "second"}, headers=auth).status_code == 403
+    c.post("/api/v1/auth/tokens", json={"name": "second"})
     listed = c.get("/api/v1/auth/tokens").get_json()
     assert {t["name"] for t in listed} == {"連携システム", "second"}
     assert all("token" not in t for t in listed)

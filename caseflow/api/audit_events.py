@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 from flask import Response, current_app, stream_with_context
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from caseflow import audit, db
+from caseflow.api.blueprint import Blueprint
 from caseflow.authz import requires
 from caseflow.db import utcnow
 from caseflow.domain import audit_reports as reports

@@ -4,10 +4,10 @@ import uuid
 
 from flask import g
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from caseflow import audit, authz, db, security
+from caseflow.api.blueprint import Blueprint
 from caseflow.authz import public, requires
 from caseflow.errors import Problem
 from caseflow.models import ApiToken
@@ -93,7 +93,9 @@ def change_password(body):
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, TokenIssuedSchema)
 def create_token(body):
-    """Issue a bearer token for an integration. The token is shown only in this response."""
+    """Issue a bearer token for an integration (from a browser login only: a token cannot mint tokens).
+    The token is shown only in this response."""
+    security.require_login_session("APIトークンの発行")
     tok, raw = security.issue_token(current_user, body["name"], body["days"])
     db.session().flush()
     audit.record(db.session(), action="tokens.create", resource_type="api_tokens", resource_id=tok.id,

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from caseflow import db
+from caseflow.api.blueprint import Blueprint
 from caseflow.api.common import etag, record_read, require_if_match, viewer
 from caseflow.authz import requires
 from caseflow.domain import cases as case_domain
 from caseflow.domain import consents as consent_domain
-from caseflow.domain.disclosure import present_case_detail, present_case_page
+from caseflow.domain.disclosure import DisclosureLog, present_case_detail, present_case_page
 from caseflow.domain.sharing import bases_for_persons, case_notes_basis, relations_to_cases
 from caseflow.models import Organization, Person, ProgressRecord
 from caseflow.pagination import paginate
@@ -92,7 +92,10 @@ def transition_case(body, case_id):
 @blp.response(200, StageChangeSchema(many=True))
 def case_history(case_id):
     """Every stage change: from, to, who, when, why."""
-    return case_domain.history(case_domain.get_visible_case(viewer(), case_id))
+    case = case_domain.get_visible_case(viewer(), case_id)
+    changes = case_domain.history(case)
+    record_read("cases.history.read", "cases", case.id, DisclosureLog(), detail={"changes": len(changes)})
+    return changes
 
 
 @blp.route("/<uuid:case_id>/progress")
@@ -111,8 +114,6 @@ def list_progress(case_id):
         primary = bases_for_persons(v, {person.id: person.collected_by_org_id})[person.id]
     basis = case_notes_basis(v, case, primary)
     orgs = {o.id: o for o in s.scalars(select(Organization).where(Organization.id.in_({r.org_id for r in records})))}
-    from caseflow.domain.disclosure import DisclosureLog
-
     log = DisclosureLog()
     out = []
     for r in records:

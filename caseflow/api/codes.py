@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from caseflow import db
+from caseflow.api.blueprint import Blueprint
 from caseflow.authz import requires
 from caseflow.domain import codes, tenancy
 from caseflow.errors import Problem, validation_problem

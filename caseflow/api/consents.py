@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from caseflow import authz, db
-from caseflow.api.common import viewer
+from caseflow.api.blueprint import Blueprint
+from caseflow.api.common import record_read, viewer
 from caseflow.authz import requires
 from caseflow.domain import consents as consent_domain
+from caseflow.domain.disclosure import DisclosureLog
 from caseflow.errors import Problem
 from caseflow.models import EmergencyAccess
 from caseflow.pagination import paginate
@@ -31,7 +32,11 @@ def list_consents(args):
     """Consent records of one person (`person_id`), or those your organisation obtained; newest first."""
     stmt = consent_domain.visible_consents(viewer(), args.get("person_id"),
                                            revoked_by_other_org=args.get("revoked_by_other_org", False))
-    return paginate(stmt, args["limit"], args["offset"])
+    page = paginate(stmt, args["limit"], args["offset"])
+    person = args.get("person_id")
+    record_read("consents.list", "consents", None, DisclosureLog(),
+                detail={"person_id": str(person) if person else None, "count": len(page["items"])})
+    return page
 
 
 @blp.route("", methods=["POST"])
@@ -49,7 +54,9 @@ def create_consent(body):
 @blp.response(200, ConsentOutSchema)
 def get_consent(consent_id):
     """One consent record."""
-    return consent_domain.get_consent(viewer(), consent_id)
+    consent = consent_domain.get_consent(viewer(), consent_id)
+    record_read("consents.read", "consents", consent.id, DisclosureLog(), detail={"person_id": str(consent.person_id)})
+    return consent
 
 
 @blp.route("/<uuid:consent_id>/revoke", methods=["POST"])
@@ -77,7 +84,10 @@ def list_emergency_accesses(args):
     """Open emergency accesses: your own; supervisors also see those to their organisation's cases."""
     stmt = consent_domain.emergency_accesses_for(viewer(), oversee=authz.can("oversee", "emergency"),
                                                  only_open=not args["include_closed"])
-    return paginate(stmt, args["limit"], args["offset"])
+    page = paginate(stmt, args["limit"], args["offset"])
+    # The justifications are free text about a person in danger: who read them is on the record.
+    record_read("emergency.list", "emergency_accesses", None, DisclosureLog(), detail={"count": len(page["items"])})
+    return page
 
 
 @emergency_blp.route("/<uuid:access_id>/close", methods=["POST"])

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from caseflow import authz, db
+from caseflow.api.blueprint import Blueprint
 from caseflow.api.common import etag, require_if_match
 from caseflow.authz import requires
 from caseflow.domain import directory

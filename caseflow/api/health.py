@@ -1,7 +1,7 @@
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from caseflow import db
+from caseflow.api.blueprint import Blueprint
 from caseflow.authz import public
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness")

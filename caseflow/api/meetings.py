@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from flask import Response
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from caseflow import db
+from caseflow.api.blueprint import Blueprint
 from caseflow.api.common import etag, record_read, require_if_match, viewer
 from caseflow.authz import requires
 from caseflow.db import utcnow
 from caseflow.domain import cases as case_domain
 from caseflow.domain import meeting_pdf
 from caseflow.domain import meetings as domain
+from caseflow.domain.disclosure import DisclosureLog
 from caseflow.pagination import paginate
 from caseflow.schemas.common import EmptySchema
 from caseflow.schemas.meetings import (AgendaItemInSchema, AgendaItemUpdateSchema, AgendaOrderSchema, AgendaSchema,
@@ -279,7 +280,10 @@ def record_decision(body, meeting_id):
 @blp.response(200, MeetingCaseSchema(many=True))
 def meeting_cases(meeting_id):
     """Cases discussed at the meeting (de-identified facts, in agenda order, with decision counts)."""
-    return domain.meeting_cases(viewer(), _meeting(meeting_id))
+    meeting = _meeting(meeting_id)
+    cases = domain.meeting_cases(viewer(), meeting)
+    record_read("meetings.cases.read", "meetings", meeting.id, DisclosureLog(), detail={"cases": len(cases)})
+    return cases
 
 
 @blp.route("/cases/<uuid:case_id>/meetings")

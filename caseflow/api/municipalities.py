@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 
 from flask_login import current_user
-from flask_smorest import Blueprint
+from caseflow.api.blueprint import Blueprint
 
 from caseflow import db
 from caseflow.authz import requires

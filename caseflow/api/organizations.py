@@ -3,9 +3,9 @@ from __future__ import annotations
 import uuid
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import or_
 
+from caseflow.api.blueprint import Blueprint
 from caseflow.authz import requires
 from caseflow.domain import accounts
 from caseflow.models import Organization

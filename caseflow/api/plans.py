@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from caseflow import db
+from caseflow.api.blueprint import Blueprint
 from caseflow.api.common import etag, record_read, require_if_match, viewer
 from caseflow.authz import requires
 from caseflow.db import utcnow

@@ -13,9 +13,9 @@ import contextlib
 import uuid
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from caseflow import authz, db
+from caseflow.api.blueprint import Blueprint
 from caseflow.api.common import record_read, viewer
 from caseflow.authz import requires
 from caseflow.domain import cases as case_domain

@@ -5,10 +5,10 @@ import io
 
 from flask import Response, current_app
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from caseflow import audit, db
+from caseflow.api.blueprint import Blueprint
 from caseflow.authz import requires
 from caseflow.db import utcnow
 from caseflow.domain import reports

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
+from caseflow.api.blueprint import Blueprint
 from marshmallow import Schema, fields, validate
 
 from caseflow.api.common import viewer
@@ -85,14 +85,14 @@ def get_transfer(transfer_id):
     return transfers.present(transfers.get_visible_transfer(viewer(), transfer_id))
 
 
-def _decide(transfer_id, action: str, body: dict):
+def _decide(transfer_id, action: str, body: dict | None):
     t = transfers.get_visible_transfer(viewer(), transfer_id)
-    return transfers.present(transfers.decide(t, action, actor=current_user, reason=body.get("reason")))
+    return transfers.present(transfers.decide(t, action, actor=current_user, reason=(body or {}).get("reason")))
 
 
 @blp.route("/transfers/<uuid:transfer_id>/accept", methods=["POST"])
 @requires("cases", "transfer")
-@blp.arguments(TransferDecisionSchema)
+@blp.arguments(TransferDecisionSchema, required=False)
 @blp.response(200, TransferSchema)
 def accept_transfer(body, transfer_id):
     """Take the case over (the receiving organisation, acting in the receiving municipality)."""
@@ -110,7 +110,7 @@ def decline_transfer(body, transfer_id):
 
 @blp.route("/transfers/<uuid:transfer_id>/withdraw", methods=["POST"])
 @requires("cases", "transfer")
-@blp.arguments(TransferDecisionSchema)
+@blp.arguments(TransferDecisionSchema, required=False)
 @blp.response(200, TransferSchema)
 def withdraw_transfer(body, transfer_id):
     """Withdraw the request (the sending organisation)."""

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from caseflow.api.blueprint import Blueprint
 from caseflow.authz import requires
 from caseflow.domain import accounts
 from caseflow.models import Organization, RoleRequest, User
@@ -75,14 +75,14 @@ def list_role_requests(args):
     return paginate(accounts.role_requests_query(current_user, state=args["state"]), args["limit"], args["offset"])
 
 
-def _decide(request_id, decision: str, body: dict) -> RoleRequest:
+def _decide(request_id, decision: str, body: dict | None) -> RoleRequest:
     req = accounts.get_role_request(current_user, request_id)
-    return accounts.decide_role_request(req, decision, actor=current_user, note=body.get("note"))
+    return accounts.decide_role_request(req, decision, actor=current_user, note=(body or {}).get("note"))
 
 
 @roles_blp.route("/<uuid:request_id>/approve", methods=["POST"])
 @requires("users", "approve")
-@roles_blp.arguments(RoleDecisionSchema)
+@roles_blp.arguments(RoleDecisionSchema, required=False)
 @roles_blp.response(200, RoleRequestSchema)
 def approve_role_request(body, request_id):
     """Approve (a secretariat user other than the requester and the user concerned)."""
@@ -91,7 +91,7 @@ def approve_role_request(body, request_id):
 
 @roles_blp.route("/<uuid:request_id>/reject", methods=["POST"])
 @requires("users", "approve")
-@roles_blp.arguments(RoleDecisionSchema)
+@roles_blp.arguments(RoleDecisionSchema, required=False)
 @roles_blp.response(200, RoleRequestSchema)
 def reject_role_request(body, request_id):
     """Reject (a secretariat user other than the requester and the user concerned)."""
@@ -100,7 +100,7 @@ def reject_role_request(body, request_id):
 
 @roles_blp.route("/<uuid:request_id>/withdraw", methods=["POST"])
 @requires("users", "approve")
-@roles_blp.arguments(RoleDecisionSchema)
+@roles_blp.arguments(RoleDecisionSchema, required=False)
 @roles_blp.response(200, RoleRequestSchema)
 def withdraw_role_request(body, request_id):
     """Withdraw your own request."""

@@ -50,15 +50,25 @@ def _delete_everything() -> None:
     dialect = s.get_bind().dialect.name
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     if dialect == "postgresql":
-        # The audit tables refuse DELETE by trigger; a reset is an operator action on a demo database.
+        # The guarded tables refuse DELETE and TRUNCATE by trigger (the audit trail, and every record the
+        # domain never edits: caseflow.dbguards); a reset is an operator action on a demo database, and a
+        # superuser's replica role switches the triggers off for this transaction only.
         s.execute(text("SET LOCAL session_replication_role = replica"))
         s.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
     else:
-        for trigger in s.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'")).scalars().all():
-            s.execute(text(f"DROP TRIGGER {trigger}"))
+        # SQLite has no switch: drop every trigger, delete, and create each again exactly as it was (read
+        # from sqlite_master first, so guards added by any migration survive the reset).
+        conn = s.connection()
+        triggers = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND sql IS NOT NULL ORDER BY name").all()
+        for name, _sql in triggers:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        # municipalities and organisations refer to each other (the secretariat): break the cycle first
+        s.execute(text("UPDATE municipalities SET secretariat_org_id = NULL"))
         for t in tables:
             s.execute(text(f"DELETE FROM {t}"))
-        _recreate_sqlite_triggers(s)
+        for _name, sql in triggers:
+            conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
     s.execute(text("INSERT INTO audit_chain_head (id, seq, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
     s.commit()
 
@@ -70,13 +80,6 @@ def _load_districts(echo) -> None:
         codes.ensure("district", world.DISTRICTS_KUMAMOTO, scope="kumamoto")
     codes.seed_standard_lists()
     echo(f"districts: {added} added")
-
-
-def _recreate_sqlite_triggers(s) -> None:
-    for table in ("audit_events", "audit_subjects"):
-        for verb in ("UPDATE", "DELETE"):
-            s.execute(text(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                           f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"))
 
 
 def _load_municipalities(echo) -> dict[str, Municipality]:

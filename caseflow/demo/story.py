@@ -151,7 +151,13 @@ class Story:
         return built
 
     def _move(self, case: Case, stage: str, actor: User, city: str) -> None:
-        for step in PATHS[stage]:
+        """Walk the case along its path, each stage change dated as it is written: the stage history is
+        immutable (caseflow.dbguards), so it is never back-dated afterwards."""
+        steps = PATHS[stage]
+        times = self._history_times(case, len(steps) + 1)
+        intake = next(o for o in self.s.new if isinstance(o, CaseStageChange) and o.case_id == case.id)
+        intake.at = times[0]  # open_case's change, not written yet
+        for step, at in zip(steps, times[1:]):
             if step == "support":
                 receiver = self.orgs[self.rng.choice(RECEIVERS[city])]
                 plans.add_task(case, owner_org_id=receiver.id, title="定期的な訪問と見守り",
@@ -160,24 +166,21 @@ class Story:
                                due_on=self.today + timedelta(days=self.rng.randint(3, 30)), actor=actor)
             reason = {"referral": "関係機関への紹介を検討", "assessment": "関係機関と課題を整理",
                       "support": "役割分担を決めて支援開始", "closed": "支援目標を達成"}[step]
-            case_domain.transition(case, step, reason=reason,
-                                   closure_reason=self.rng.choice(["goal_achieved", "handed_over", "stable_monitoring",
-                                                                   "moved"]) if step == "closed" else None,
-                                   actor=actor)
-        self.s.flush()
-        self._backdate(case)
-
-    def _backdate(self, case: Case) -> None:
-        """Spread the stage history between the opening date and today (the demo spans two fiscal years)."""
-        changes = self.s.scalars(select(CaseStageChange).where(CaseStageChange.case_id == case.id)
-                                 .order_by(CaseStageChange.at)).all()
-        start = datetime.combine(case.opened_on, time(9, 30), TOKYO)
-        end = utcnow()
-        step = (end - start) / (len(changes) + 1)
-        for i, change in enumerate(changes):
-            change.at = start + step * i + timedelta(minutes=self.rng.randint(0, 240))
+            change = case_domain.transition(case, step, reason=reason,
+                                            closure_reason=self.rng.choice(["goal_achieved", "handed_over",
+                                                                            "stable_monitoring", "moved"])
+                                            if step == "closed" else None,
+                                            actor=actor)
+            change.at = at  # before the change is flushed: an INSERT, not an UPDATE
         if case.stage == "closed":
-            case.closed_at = changes[-1].at
+            case.closed_at = times[-1]
+        self.s.flush()
+
+    def _history_times(self, case: Case, n: int) -> list[datetime]:
+        """n stage-change times spread between the opening date and today (the demo spans two fiscal years)."""
+        start = datetime.combine(case.opened_on, time(9, 30), TOKYO)
+        step = (utcnow() - start) / (n + 1)
+        return [start + step * i + timedelta(minutes=self.rng.randint(0, 240)) for i in range(n)]
 
     # --- referrals, consents, emergency ---------------------------------------------------------
     def build_referrals(self, built: list[tuple[Case, str]]) -> None:

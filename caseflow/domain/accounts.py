@@ -33,6 +33,7 @@ from caseflow.errors import Problem, validation_problem
 from caseflow.models import (ORG_KINDS, PRIVILEGED_ROLES, ROLES, LoginSession, Municipality, Organization, RoleRequest,
                              User, UserRole)
 from caseflow.security import check_password_policy, hash_password
+from caseflow.text import unsafe_characters
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -54,6 +55,8 @@ def create_organization(*, code: str, name: str, kind: str, municipality: Munici
     name = unicodedata.normalize("NFKC", name or "").strip()
     if not name:
         errors["name"] = ["名称は必須です。"]
+    elif unsafe_characters(name):
+        errors["name"] = [unsafe_characters(name)]
     parent = None
     if parent_code:
         parent = s.scalar(select(Organization).where(Organization.code == parent_code,
@@ -203,6 +206,9 @@ def create_user(*, org: Organization, email: str, password: str, display_name: s
     pw_problems = check_password_policy(password or "", email)
     if pw_problems:
         errors["password"] = pw_problems
+    display_name = unicodedata.normalize("NFKC", display_name or "").strip()
+    if unsafe_characters(display_name):
+        errors["display_name"] = [unsafe_characters(display_name)]
     if errors:
         raise validation_problem(errors)
     roles = sorted(set(roles))
@@ -249,6 +255,9 @@ def update_user(user: User, *, actor, display_name: str | None = None, roles: li
     if display_name is not None:
         if actor is not None and user.id != actor.id and not manages_org(actor, user.org):
             raise Problem(403, detail=FORBIDDEN, type_="forbidden")
+        display_name = unicodedata.normalize("NFKC", display_name).strip()
+        if not display_name or unsafe_characters(display_name):
+            raise validation_problem({"display_name": [unsafe_characters(display_name) or "表示名は必須です。"]})
         user.display_name = display_name
         changed.append("display_name")
     if password is not None:

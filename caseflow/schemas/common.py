@@ -5,11 +5,14 @@ from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from caseflow.text import unsafe_characters
+
 LIMIT_MAX = 200
 
 
 class Text(fields.String):
-    """A user-entered string: NFKC-normalised, stripped, length-checked, no control characters."""
+    """A user-entered string: NFKC-normalised, stripped, length-checked, no control or format characters
+    (caseflow.text.unsafe_characters: zero-width and bidi-control characters are refused too)."""
 
     def __init__(self, *, max_length: int, min_length: int = 0, **kwargs):
         validators = list(kwargs.pop("validate", []) or [])
@@ -19,8 +22,9 @@ class Text(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         value = unicodedata.normalize("NFKC", value).strip()
-        if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-            raise ValidationError("制御文字は使えません。")
+        problem = unsafe_characters(value)
+        if problem:
+            raise ValidationError(problem)
         return value
 
 
