@@ -398,6 +398,9 @@ def test_acting_in_a_municipality_takes_a_membership(app, cities):
 def test_a_transfer_moves_a_case_only_when_the_receiving_side_accepts(app, cities):
     kmk = cities.client("coord.kmk@example.jp")
     case = open_case(kmk)
+    # 熊本市 already has a case with the same number (numbers are per municipality): the moved case is renumbered
+    there = open_case(cities.client("coord.kmm@example.jp"), district="kumamoto-chuo")
+    assert there["case_number"] == case["case_number"]
     person = _primary(case)
     body = {"to_municipality": "kumamoto", "to_org_id": str(cities.orgs["kmm-dept"]), "reason": "熊本市へ転居"}
     # only the owner asks; an organisation of the same municipality is not a transfer
@@ -415,6 +418,7 @@ def test_a_transfer_moves_a_case_only_when_the_receiving_side_accepts(app, citie
     assert kmm.post(f"/api/v1/transfers/{t.get_json()['id']}/accept", json={}).status_code == 200
     moved = kmm.get(f"/api/v1/cases/{case['id']}")
     assert moved.status_code == 200 and moved.get_json()["owner_org"]["id"] == str(cities.orgs["kmm-dept"])
+    assert moved.get_json()["case_number"] != there["case_number"]
     _no_personal_values(moved)  # no basis of its own yet
     assert kmk.get(f"/api/v1/cases/{case['id']}").status_code == 404
     assert case["id"] not in kmk.get("/api/v1/cases").get_data(as_text=True)

@@ -122,8 +122,11 @@ def _move(t: CaseTransfer, actor, now) -> None:
                             actor_user_id=actor.id, actor_org_id=actor.org_id, at=now))
     s.execute(update(EmergencyAccess).where(EmergencyAccess.case_id == case.id, EmergencyAccess.closed_at.is_(None))
               .values(closed_at=now).execution_options(synchronize_session=False))
+    # numbered first: the counter's UPDATE flushes the session, and the case must not reach the new
+    # municipality still carrying its old number (numbers are unique per municipality)
+    number = next_case_number(today_tokyo(), t.to_municipality_id)
     case.municipality_id = t.to_municipality_id
-    case.case_number = t.to_case_number = next_case_number(today_tokyo(), t.to_municipality_id)
+    case.case_number = t.to_case_number = number
     case.owner_org_id = t.to_org_id
     case.lead_worker_id = actor.id
     case.district_code = None
