@@ -45,11 +45,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from sqlalchemy import func, select
 
-    from caseflow import db
+    from caseflow.core import db
     from caseflow.bench import PERSONAS
-    from caseflow.domain import cases as nca
-    from caseflow.domain import sharing as nsh
-    from caseflow.models import Case, Person, User
+    from caseflow.cases import rules as nca
+    from caseflow.access import sharing as nsh
+    from caseflow.accounts.models import User
+    from caseflow.cases.models import Case, Person
 
     app = make_app(args.database_url)
     sm = samples(app, random.Random(1))

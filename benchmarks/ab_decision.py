@@ -35,12 +35,13 @@ def main(argv=None) -> int:
     from flask import g
     from sqlalchemy import select
 
-    from caseflow import authz, db
+    from caseflow.access import authz
+    from caseflow.core import db
     from caseflow.bench import PERSONAS
-    from caseflow.db import utcnow
-    from caseflow.domain import cases as new_cases
-    from caseflow.domain import sharing as new_sharing
-    from caseflow.models import User
+    from caseflow.core.db import utcnow
+    from caseflow.cases import rules as new_cases
+    from caseflow.access import sharing as new_sharing
+    from caseflow.accounts.models import User
 
     app = make_app(args.database_url)
     sm = samples(app, random.Random(1))

@@ -147,7 +147,7 @@ LEFT JOIN household_members m ON m.person_id = per.id AND m.household_id = c.hou
 
 
 def _age_band(birth_year):
-    from caseflow.domain.disclosure import age_band
+    from caseflow.access.disclosure import age_band
 
     return age_band(birth_year)
 
@@ -253,7 +253,7 @@ def bare_flask_app(url: str, viewer: dict):
     """A plain Flask app with the two routes: no login, no authz, no schema, no audit."""
     from flask import Flask, jsonify
 
-    from caseflow.db import make_engine
+    from caseflow.core.db import make_engine
 
     engine = make_engine(url)
     app = Flask("bare")
@@ -301,7 +301,7 @@ def _same_detail(cf: dict, raw: dict) -> str | None:
 
 
 def compare(app, clients, sm, n: int, rng: random.Random) -> dict:
-    from caseflow import db
+    from caseflow.core import db
 
     viewer = {"org_id": sm.npo_org, "org_kind": sm.npo_kind, "user_id": sm.npo_user}
     url = app.config["DATABASE_URL"]

@@ -5,7 +5,7 @@ households through the API, a 支援会議 with all 30 on the agenda, and a pled
 
   * http        GET /api/v1/meetings/<id>/agenda.pdf over a real socket (werkzeug server in a thread)
   * in-process  the same request through Flask's test client (no socket)
-  * render      caseflow.domain.meeting_pdf.agenda_pdf alone, from the agenda view
+  * render      caseflow.meetings.pdf.agenda_pdf alone, from the agenda view
 
 and prints the median of --runs runs each (target: under 2 s for the whole request).
 
@@ -62,9 +62,11 @@ class JsonClient:
 def build_world(app, n_cases: int) -> str:
     from sqlalchemy import select
 
-    from caseflow import db, migrate
-    from caseflow.domain import accounts, codes
-    from caseflow.models import User
+    from caseflow.core import db
+    from caseflow.core import migrate
+    from caseflow.accounts import rules as accounts
+    from caseflow.codes import rules as codes
+    from caseflow.accounts.models import User
 
     with app.app_context():
         migrate.upgrade("heads")
@@ -164,11 +166,12 @@ def main() -> int:
 
         process_runs = time_runs(in_process, args.runs)
 
-        from caseflow import db
-        from caseflow.db import utcnow
-        from caseflow.domain import meeting_pdf, meetings
-        from caseflow.domain.sharing import Viewer
-        from caseflow.models import User
+        from caseflow.core import db
+        from caseflow.core.db import utcnow
+        from caseflow.meetings import pdf as meeting_pdf
+        from caseflow.meetings import rules as meetings
+        from caseflow.access.sharing import Viewer
+        from caseflow.accounts.models import User
 
         with app.test_request_context():
             from sqlalchemy import select

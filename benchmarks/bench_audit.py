@@ -27,9 +27,10 @@ PASSWORD = "walnut-orchard-silver-72"
 
 
 def _auditor_client(app):
-    from caseflow import db
-    from caseflow.domain import accounts
-    from caseflow.models import Organization, User
+    from caseflow.core import db
+    from caseflow.accounts import rules as accounts
+    from caseflow.accounts.models import User
+    from caseflow.organizations.models import Organization
 
     with app.app_context():
         s = db.session()
@@ -48,9 +49,9 @@ def _auditor_client(app):
 def _samples(app, rng: random.Random, n: int) -> dict:
     from sqlalchemy import func, select
 
-    from caseflow import db
-    from caseflow.models import AuditEvent as E
-    from caseflow.models import AuditSubject as S
+    from caseflow.core import db
+    from caseflow.access.trail_models import AuditEvent as E
+    from caseflow.access.trail_models import AuditSubject as S
 
     out = {"users": [], "orgs": [], "persons": [], "cases": [], "times": [], "seqs": []}
     with app.app_context():
@@ -157,8 +158,8 @@ def bench_reports(client, headers, samples) -> list[tuple]:
 
 
 def bench_verify(app) -> list[tuple]:
-    from caseflow import db
-    from caseflow.domain import audit_reports
+    from caseflow.core import db
+    from caseflow.audit import reports as audit_reports
 
     out = []
     with app.app_context():

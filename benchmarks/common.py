@@ -38,8 +38,8 @@ def case_persons(case_ids) -> list[tuple]:
     detail shows (the primary person and the household's current members). Needs an app context."""
     from sqlalchemy import select
 
-    from caseflow import db
-    from caseflow.models import Case, HouseholdMember, Person
+    from caseflow.core import db
+    from caseflow.cases.models import Case, HouseholdMember, Person
 
     s = db.session()
     out = []
@@ -101,13 +101,16 @@ def samples(app, rng: random.Random) -> Samples:
     """What the requests vary over, drawn from the database itself."""
     from sqlalchemy import func, select
 
-    from caseflow import db
+    from caseflow.core import db
     from caseflow.demo import world
-    from caseflow.domain.sharing import Viewer, visible_case_ids
-    from caseflow.jpdate import fiscal_year
-    from caseflow.models import (AgendaItem, AuditEvent, AuditSubject, Case, Meeting, MeetingMember, Referral,
-                                 User)
-    from caseflow.text import fold_kana
+    from caseflow.access.sharing import Viewer, visible_case_ids
+    from caseflow.core.jpdate import fiscal_year
+    from caseflow.access.trail_models import AuditEvent, AuditSubject
+    from caseflow.accounts.models import User
+    from caseflow.cases.models import Case
+    from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
+    from caseflow.referrals.models import Referral
+    from caseflow.core.text import fold_kana
 
     with app.app_context():
         s = db.session()
@@ -122,7 +125,7 @@ def samples(app, rng: random.Random) -> Samples:
                                                          Case.stage != "closed",
                                                          Case.id.not_in(pending_to_npo))
                                    .order_by(Case.opened_on.desc(), Case.id).limit(5000)))
-        from caseflow.db import utcnow
+        from caseflow.core.db import utcnow
 
         meeting = s.scalar(select(Meeting.id).join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
                            .where(MeetingMember.org_id == npo.org_id, Meeting.starts_at > utcnow())

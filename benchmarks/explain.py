@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     app = make_app(args.database_url)
     clients = personas(app)
     sm = samples(app, rng)
-    from caseflow import db
+    from caseflow.core import db
 
     with app.app_context():
         engine = db.engine()

@@ -112,11 +112,13 @@ def decision_timings(app, sm, n: int) -> dict:
     from flask import g
     from sqlalchemy import select
 
-    from caseflow import authz, db
+    from caseflow.access import authz
+    from caseflow.core import db
     from caseflow.bench import PERSONAS
-    from caseflow.domain import cases as case_domain
-    from caseflow.domain.sharing import Viewer, bases_for_persons, case_notes_basis, relations_to_cases
-    from caseflow.models import Person, User
+    from caseflow.cases import rules as case_domain
+    from caseflow.access.sharing import Viewer, bases_for_persons, case_notes_basis, relations_to_cases
+    from caseflow.accounts.models import User
+    from caseflow.cases.models import Person
 
     with app.test_request_context():
         s = db.session()

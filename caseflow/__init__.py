@@ -14,8 +14,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from caseflow import api, audit, authz, db, errors, security  # noqa: F401  (audit: session hooks)
-    from caseflow.config import load_config
+    from caseflow import api, models  # noqa: F401  (models: every mapper, before the first query)
+    from caseflow.access import authz, sessions, trail  # noqa: F401  (trail: the session hooks)
+    from caseflow.core import db, errors
+    from caseflow.core.config import load_config
 
     app = Flask(__name__, static_folder=None, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
@@ -23,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     db.init_app(app)
-    security.init_app(app)
+    sessions.init_app(app)
     authz.init_app(app)
     api.init_app(app)
     errors.init_app(app)  # after flask-smorest, so our problem+json handlers win
@@ -86,8 +88,9 @@ def freeze_startup_objects() -> None:
 
 
 def _start_request():
-    from caseflow import authz, security
-    from caseflow.errors import Problem
+    from caseflow.access import authz
+    from caseflow.access import sessions
+    from caseflow.core.errors import Problem
 
     sent = request.headers.get("X-Request-ID", "")
     g.request_id = sent if _REQUEST_ID.match(sent) else secrets.token_hex(8)
@@ -98,7 +101,7 @@ def _start_request():
         current_app.logger.error("endpoint %s has no authorization declaration", request.endpoint)
         raise Problem(403, detail="この操作を行う権限がありません。", type_="forbidden")
     if not authz.endpoint_is_public(current_app, request.endpoint):
-        security.check_csrf()
+        sessions.check_csrf()
     _check_body()
     _check_text()
     return None
@@ -112,7 +115,7 @@ def _has_body() -> bool:
 
 def _check_body():
     """Writes carry JSON or nothing; reject other bodies before any view sees them."""
-    from caseflow.errors import Problem
+    from caseflow.core.errors import Problem
 
     if not _has_body():
         return
@@ -162,7 +165,7 @@ def _bad_strings(document) -> list[str]:
 
 def _check_text():
     """Refuse NUL characters and lone surrogates anywhere in the path, the query or a JSON body (422)."""
-    from caseflow.errors import validation_problem
+    from caseflow.core.errors import validation_problem
 
     bad = [k for k, v in (request.view_args or {}).items() if isinstance(v, str) and _unstorable(v)]
     bad += [k for k, values in request.args.lists() if _unstorable(k) or any(_unstorable(v) for v in values)]

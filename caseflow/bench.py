@@ -130,7 +130,7 @@ class Dataset:
     # writing ------------------------------------------------------------------------------------
     def write(self, tables: list[tuple[str, list[dict]]]) -> None:
         """Insert the rows of several tables in one transaction, parents first (the order given)."""
-        from caseflow.models import Base
+        from caseflow.core.db import Base
 
         meta = Base.metadata.tables
         n = 0
@@ -165,11 +165,11 @@ class Dataset:
         return {"rows": self.rows_written, "seconds": elapsed}
 
     def codes(self) -> None:
-        from caseflow import db
-        from caseflow.domain import codes
+        from caseflow.core import db
+        from caseflow.codes import rules as codes
 
-        from caseflow.domain import tenancy
-        from caseflow.models import Municipality
+        from caseflow.access import tenancy
+        from caseflow.organizations.models import Municipality
         from sqlalchemy import select
 
         # One city, one tenant: every generated record belongs to ベンチ市 (code bench).
@@ -256,7 +256,7 @@ class Dataset:
         self.progress("organisations")
 
     def users(self) -> None:
-        from caseflow.security import hash_password
+        from caseflow.access.sessions import hash_password
 
         rng = self.rng
         pw_hash = hash_password(BENCH_PASSWORD)  # one hash for all: hashing 1,000 times costs a minute
@@ -325,7 +325,7 @@ class Dataset:
         span_days = (self.today - first).days
         opened = sorted(first + timedelta(days=rng.randrange(span_days + 1)) for _ in range(self.n_cases))
         counters: dict[int, int] = defaultdict(int)
-        from caseflow.jpdate import fiscal_year, reiwa_fiscal_year
+        from caseflow.core.jpdate import fiscal_year, reiwa_fiscal_year
 
         buf: dict[str, list[dict]] = defaultdict(list)
         for i, day in enumerate(opened):
@@ -367,7 +367,7 @@ class Dataset:
         return table[-1][0]
 
     def _person(self, buf, *, surname, gender, birth: date | None, collector, created) -> uuid.UUID:
-        from caseflow.text import search_grams, search_key
+        from caseflow.core.text import search_grams, search_key
 
         rng, names = self.rng, self.world.PEOPLE_NAMES
         pool = {"female": "given_f", "male": "given_m"}.get(gender, "given_x")
@@ -388,7 +388,7 @@ class Dataset:
             "languages": "ja" if rng.random() < .97 else rng.choice(["ja,en", "vi", "zh", "tl,en"]),
             "search_key": key, "collected_by_org_id": collector, "municipality_id": self.municipality_id,
             "created_at": created, "updated_at": created, "version": 1})
-        # the name search's n-gram index, as caseflow.domain.people.set_search_key writes it
+        # the name search's n-gram index, as caseflow.cases.people.set_search_key writes it
         buf["person_search_grams"].extend({"gram": g, "person_id": pid} for g in sorted(search_grams(key)))
         self.person_ids.append(pid)
         return pid
@@ -600,7 +600,7 @@ class Dataset:
 
     # meetings -----------------------------------------------------------------------------------
     def meetings(self) -> None:
-        from caseflow.jpdate import fiscal_year
+        from caseflow.core.jpdate import fiscal_year
 
         rng, today = self.rng, self.today
         first = min(d for _c, _o, d, _x in self.case_life)
@@ -671,9 +671,9 @@ class Dataset:
         self.agenda_meeting = meeting(soon, "support_meeting", 30, rng.sample(self.npos, 8), pledge_personas=True)
         self.write([("meetings", rows), ("meeting_members", members), ("meeting_attendees", attendees),
                     ("pledges", pledges), ("agenda_items", items)])
-        # Approved last, as the chair does: an approved meeting's agenda is locked (caseflow.dbguards).
+        # Approved last, as the chair does: an approved meeting's agenda is locked (caseflow.core.dbguards).
         approved = [r["id"] for r in rows if r["status"] == "held"]
-        from caseflow.models import Meeting
+        from caseflow.meetings.models import Meeting
 
         with self.engine.begin() as conn:
             for i in range(0, len(approved), 500):
@@ -747,8 +747,8 @@ class Dataset:
     def _own_audit_events(self, n: int, world) -> None:
         from sqlalchemy import text
 
-        from caseflow.audit import canonical_json, event_hash
-        from caseflow.models import AuditEvent, AuditSubject
+        from caseflow.access.trail import canonical_json, event_hash
+        from caseflow.access.trail_models import AuditEvent, AuditSubject
 
         rng = self.rng
         start = self.now - timedelta(days=730)
@@ -797,7 +797,8 @@ def seed(*, cases: int = 100_000, events: int | None = None, seed_value: int = 1
     from flask import current_app
     from sqlalchemy import text
 
-    from caseflow import db, migrate
+    from caseflow.core import db
+    from caseflow.core import migrate
 
     if current_app.config["CASEFLOW_ENV"] == "production":
         raise SeedRefused("benchmark data is never written to a production database")

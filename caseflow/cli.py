@@ -31,7 +31,7 @@ def db_group():
 @with_appcontext
 def db_upgrade(revision):
     """Apply migrations up to REVISION (default: every head)."""
-    from caseflow import migrate
+    from caseflow.core import migrate
 
     migrate.upgrade(revision)
     click.echo(f"database at {migrate.current() or 'base'}")
@@ -42,7 +42,7 @@ def db_upgrade(revision):
 @with_appcontext
 def db_downgrade(revision):
     """Revert migrations down to REVISION."""
-    from caseflow import migrate
+    from caseflow.core import migrate
 
     migrate.downgrade(revision)
     click.echo(f"database at {migrate.current() or 'base'}")
@@ -52,7 +52,7 @@ def db_downgrade(revision):
 @with_appcontext
 def db_current():
     """Print the applied migration revision."""
-    from caseflow import migrate
+    from caseflow.core import migrate
 
     click.echo(migrate.current() or "base")
 
@@ -63,7 +63,7 @@ def _fail_on_problem(fn):
     """Turn a domain Problem into a clear CLI error (exit 2) naming the fields."""
     import functools
 
-    from caseflow.errors import Problem
+    from caseflow.core.errors import Problem
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -94,8 +94,9 @@ def orgs_group():
 @_fail_on_problem
 def orgs_create(code, name, kind, municipality_code, parent_code):
     """Register an organisation (in the deployment's only municipality unless --municipality names one)."""
-    from caseflow import db
-    from caseflow.domain import accounts, tenancy
+    from caseflow.core import db
+    from caseflow.accounts import rules as accounts
+    from caseflow.access import tenancy
 
     municipality = tenancy.default_for_new_organization(municipality_code, echo=click.echo)
     org = accounts.create_organization(code=code, name=name, kind=kind, parent_code=parent_code,
@@ -118,8 +119,8 @@ def municipalities_group():
 @_fail_on_problem
 def municipalities_create(code, name):
     """Create a municipality."""
-    from caseflow import db
-    from caseflow.domain import tenancy
+    from caseflow.core import db
+    from caseflow.access import tenancy
 
     m = tenancy.create_municipality(code=code, name=name)
     db.session().commit()
@@ -132,8 +133,8 @@ def municipalities_list():
     """Every municipality with its secretariat."""
     from sqlalchemy import select
 
-    from caseflow import db
-    from caseflow.models import Municipality, Organization
+    from caseflow.core import db
+    from caseflow.organizations.models import Municipality, Organization
 
     s = db.session()
     for m in s.scalars(select(Municipality).order_by(Municipality.code)):
@@ -149,8 +150,8 @@ def municipalities_list():
 @_fail_on_problem
 def municipalities_rename(code, new_code, name):
     """Change a municipality's code or name (its district lists follow)."""
-    from caseflow import db
-    from caseflow.domain import tenancy
+    from caseflow.core import db
+    from caseflow.access import tenancy
 
     m = tenancy.rename_municipality(tenancy.get_by_code(code), code=new_code, name=name)
     db.session().commit()
@@ -164,8 +165,9 @@ def municipalities_rename(code, new_code, name):
 @_fail_on_problem
 def municipalities_secretariat(code, org_code):
     """Name the municipality's secretariat organisation (its `secretariat` users administer the municipality)."""
-    from caseflow import db
-    from caseflow.domain import accounts, tenancy
+    from caseflow.core import db
+    from caseflow.accounts import rules as accounts
+    from caseflow.access import tenancy
 
     m = tenancy.set_secretariat(tenancy.get_by_code(code), accounts.get_organization_by_code(org_code))
     db.session().commit()
@@ -180,8 +182,9 @@ def municipalities_secretariat(code, org_code):
 @_fail_on_problem
 def municipalities_grant(code, org_code, reason):
     """Let an organisation of another municipality take part in this one."""
-    from caseflow import db
-    from caseflow.domain import accounts, tenancy
+    from caseflow.core import db
+    from caseflow.accounts import rules as accounts
+    from caseflow.access import tenancy
 
     ms = tenancy.grant_membership(tenancy.get_by_code(code), accounts.get_organization_by_code(org_code), reason=reason)
     db.session().commit()
@@ -204,9 +207,10 @@ def codes_group():
 @_fail_on_problem
 def codes_add(list_name, code, label, municipality_code):
     """Add an entry to a managed list."""
-    from caseflow import db
-    from caseflow.domain import codes, tenancy
-    from caseflow.models import CODE_LISTS
+    from caseflow.core import db
+    from caseflow.codes import rules as codes
+    from caseflow.access import tenancy
+    from caseflow.codes.models import CODE_LISTS
 
     if list_name not in CODE_LISTS:
         raise click.ClickException(f"unknown list {list_name}: {', '.join(CODE_LISTS)}")
@@ -231,8 +235,8 @@ def users_group():
 @_fail_on_problem
 def users_create(org_code, roles, email, password, display_name):
     """Create a user."""
-    from caseflow import db
-    from caseflow.domain import accounts
+    from caseflow.core import db
+    from caseflow.accounts import rules as accounts
 
     org = accounts.get_organization_by_code(org_code)
     user = accounts.create_user(org=org, email=email, password=password, display_name=display_name,
@@ -252,7 +256,7 @@ def _fail_on_seal_error(fn):
     """A refusal of the sealing rules (bad key, log that does not match …) is a clear error, exit 1."""
     import functools
 
-    from caseflow.domain.audit_seals import SealError
+    from caseflow.audit.seals import SealError
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -278,7 +282,7 @@ def _passphrase(var):
 def _trusted_keys(public_keys):
     from flask import current_app
 
-    from caseflow.domain import audit_seals
+    from caseflow.audit import seals as audit_seals
 
     return audit_seals.TrustedKeys.of(public_keys or current_app.config["AUDIT_PUBLIC_KEYS"])
 
@@ -304,8 +308,8 @@ def audit_verify(incremental, public_keys, seal_log, no_record):
     """
     from flask import current_app
 
-    from caseflow import db
-    from caseflow.domain import audit_reports
+    from caseflow.core import db
+    from caseflow.audit import reports as audit_reports
 
     trusted = _trusted_keys(public_keys)
     s = db.session()
@@ -363,7 +367,7 @@ def audit_keygen(path, passphrase_env):
     """
     import base64
 
-    from caseflow.domain import audit_seals
+    from caseflow.audit import seals as audit_seals
 
     raw = audit_seals.generate_key_file(path, _passphrase(passphrase_env))
     how = f"encrypted with the passphrase in ${passphrase_env}" if passphrase_env else "NOT encrypted"
@@ -396,8 +400,9 @@ def audit_seal(key_path, log_path, passphrase_env, public_keys, incremental, max
     """
     from flask import current_app
 
-    from caseflow import db
-    from caseflow.domain import audit_reports, audit_seals
+    from caseflow.core import db
+    from caseflow.audit import reports as audit_reports
+    from caseflow.audit import seals as audit_seals
 
     key = audit_seals.load_private_key(key_path, _passphrase(passphrase_env))
     if audit_seals.key_file_too_open(key_path):
@@ -459,10 +464,11 @@ def followup_digest(org_code, days, lead_email, municipality_code):
     """Print the daily follow-up digest (no personal data: case numbers, organisations, dates)."""
     from sqlalchemy import select
 
-    from caseflow import db
-    from caseflow.domain import accounts, followup
-    from caseflow.errors import validation_problem
-    from caseflow.models import User
+    from caseflow.core import db
+    from caseflow.accounts import rules as accounts
+    from caseflow.plans import followup
+    from caseflow.core.errors import validation_problem
+    from caseflow.accounts.models import User
 
     org = accounts.get_organization_by_code(org_code) if org_code else None
     lead = None
@@ -470,7 +476,7 @@ def followup_digest(org_code, days, lead_email, municipality_code):
         lead = db.session().scalar(select(User).where(User.email == lead_email.strip().lower()))
         if lead is None:
             raise validation_problem({"lead": [f"利用者 {lead_email} は登録されていません。"]})
-    from caseflow.domain import tenancy
+    from caseflow.access import tenancy
 
     municipality = tenancy.get_by_code(municipality_code) if municipality_code else None
     for line in followup.digest(org=org, days=days, lead=lead, municipality_id=municipality.id if municipality else None):

@@ -7,7 +7,8 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from caseflow.models import Base
+import caseflow.models  # noqa: F401  (every model registered on Base.metadata)
+from caseflow.core.db import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -32,12 +32,12 @@ def template_db(tmp_path_factory):
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "template.sqlite3")
     app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
     with app.app_context():
-        from caseflow import migrate
+        from caseflow.core import migrate
 
         if PG_URL:
             _drop_everything(url)
         migrate.upgrade()
-        from caseflow import db
+        from caseflow.core import db
 
         if PG_URL:  # what the migrations seeded; restored after each truncation
             with db.engine().connect() as conn:
@@ -101,7 +101,7 @@ def app(db_url, monkeypatch):
     monkeypatch.setenv("CASEFLOW_DATABASE_URL", db_url)
     application = create_app({**TEST_CONFIG, "DATABASE_URL": db_url})
     yield application
-    from caseflow import db
+    from caseflow.core import db
 
     with application.app_context():
         db.engine().dispose()
@@ -160,8 +160,9 @@ class World:
         self.municipalities = {}
 
     def municipality(self, code: str, name: str | None = None, *, districts=()):
-        from caseflow import db
-        from caseflow.domain import codes, tenancy
+        from caseflow.core import db
+        from caseflow.codes import rules as codes
+        from caseflow.access import tenancy
 
         with self.app.app_context():
             m = tenancy.create_municipality(code=code, name=name or f"{code}市")
@@ -172,8 +173,9 @@ class World:
         return m.id
 
     def org(self, code: str, kind: str = "department", name: str | None = None, *, municipality: str = "kamakura"):
-        from caseflow import db
-        from caseflow.domain import accounts, tenancy
+        from caseflow.core import db
+        from caseflow.accounts import rules as accounts
+        from caseflow.access import tenancy
 
         with self.app.app_context():
             org = accounts.create_organization(code=code, name=name or f"組織{code}", kind=kind,
@@ -184,16 +186,18 @@ class World:
 
     def secretariat(self, municipality: str, org_code: str):
         """Name the municipality's secretariat organisation (the operator's act)."""
-        from caseflow import db
-        from caseflow.domain import accounts, tenancy
+        from caseflow.core import db
+        from caseflow.accounts import rules as accounts
+        from caseflow.access import tenancy
 
         with self.app.app_context():
             tenancy.set_secretariat(tenancy.get_by_code(municipality), accounts.get_organization_by_code(org_code))
             db.session().commit()
 
     def membership(self, municipality: str, org_code: str):
-        from caseflow import db
-        from caseflow.domain import accounts, tenancy
+        from caseflow.core import db
+        from caseflow.accounts import rules as accounts
+        from caseflow.access import tenancy
 
         with self.app.app_context():
             ms = tenancy.grant_membership(tenancy.get_by_code(municipality), accounts.get_organization_by_code(org_code),
@@ -202,8 +206,8 @@ class World:
             return ms.id
 
     def user(self, email: str, org_code: str, *roles: str, name: str = "テスト 利用者"):
-        from caseflow import db
-        from caseflow.domain import accounts
+        from caseflow.core import db
+        from caseflow.accounts import rules as accounts
 
         if org_code not in self.orgs:
             self.org(org_code)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 from werkzeug.serving import make_server
 
-from caseflow import authz
+from caseflow.access import authz
 
 from conftest import PASSWORD
 from helpers import make_plan, move, open_case, today_jst

@@ -26,7 +26,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event, func, select
 
-from caseflow import create_app, db
+from caseflow import create_app
+from caseflow.core import db
 from caseflow.cli import main
 
 from conftest import PASSWORD, TEST_CONFIG
@@ -52,7 +53,7 @@ def _problem(r, status, type_=None):
 
 
 def _events(app, action: str, after: int = 0) -> list:
-    from caseflow.models import AuditEvent
+    from caseflow.access.trail_models import AuditEvent
 
     with app.app_context():
         return [{"resource_id": e.resource_id, "detail": json.loads(e.detail), "outcome": e.outcome}
@@ -62,7 +63,7 @@ def _events(app, action: str, after: int = 0) -> list:
 
 
 def _head(app) -> int:
-    from caseflow.models import AuditEvent
+    from caseflow.access.trail_models import AuditEvent
 
     with app.app_context():
         return db.session().scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
@@ -70,7 +71,7 @@ def _head(app) -> int:
 
 # --- login timing -----------------------------------------------------------------------------------
 
-PRODUCTION_HASHING = {"PASSWORD_TIME_COST": 3, "PASSWORD_MEMORY_COST": 64 * 1024}  # caseflow.config defaults
+PRODUCTION_HASHING = {"PASSWORD_TIME_COST": 3, "PASSWORD_MEMORY_COST": 64 * 1024}  # caseflow.core.config defaults
 
 
 @pytest.fixture
@@ -78,12 +79,12 @@ def timing_app(db_url, basic):
     """The app with the production Argon2 parameters, and a user whose hash was made with them. The lockout is
     raised out of the way (it is tested in test_security): here every wrong password must be checked."""
     app = create_app({**TEST_CONFIG, **PRODUCTION_HASHING, "DATABASE_URL": db_url, "LOGIN_MAX_FAILURES": 10_000})
-    from caseflow import security
-    from caseflow.models import User
+    from caseflow.access import sessions
+    from caseflow.accounts.models import User
 
     with app.app_context():
         user = db.session().scalar(select(User).where(User.email == "coord@example.jp"))
-        user.password_hash = security.hash_password(PASSWORD)
+        user.password_hash = sessions.hash_password(PASSWORD)
         db.session().commit()
     yield app
     with app.app_context():
@@ -353,7 +354,7 @@ def test_every_write_route_refuses_a_request_without_a_body(app, basic):
     required -- 422 naming `json` -- on every POST/PUT/PATCH route except the optional-body actions above."""
     seeded = seed_records(basic)
     ids = seeded["ids"]
-    from caseflow.models import Household, Person
+    from caseflow.cases.models import Household, Person
 
     def counts():
         with app.app_context():
@@ -398,7 +399,9 @@ FORMAT_CHARACTERS = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a",
 def test_format_characters_are_refused_in_names(app, basic):
     admin = basic.client("admin@example.jp")
     coord = basic.client("coord@example.jp")
-    from caseflow.models import Organization, Person, User
+    from caseflow.accounts.models import User
+    from caseflow.cases.models import Person
+    from caseflow.organizations.models import Organization
 
     def count(model):
         with app.app_context():
@@ -440,7 +443,8 @@ def test_the_cli_refuses_format_and_control_characters_in_names(app, basic, db_u
     r = CliRunner().invoke(main, ["users", "create", "--org", "kmm-npo", "--role", "npo_staff", "--email",
                                   "zw@example.jp", "--password", PASSWORD, "--name", f"中村{ch}修"], env=env)
     assert r.exit_code != 0 and "display_name" in r.output, r.output
-    from caseflow.models import Organization, User
+    from caseflow.accounts.models import User
+    from caseflow.organizations.models import Organization
 
     with app.app_context():
         s = db.session()

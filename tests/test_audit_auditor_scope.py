@@ -9,7 +9,7 @@ import re
 import uuid
 from datetime import UTC
 
-from caseflow import authz
+from caseflow.access import authz
 
 # Where an auditor legitimately goes: the trail itself, their own login, the organisation directory,
 # statistics, and the liveness probe.
@@ -82,14 +82,15 @@ def test_what_the_audit_area_shows_is_metadata_only(app, basic):
     from datetime import datetime
     from types import SimpleNamespace
 
-    from caseflow import audit, db
-    from caseflow.audit import Disclosure
+    from caseflow.access import trail
+    from caseflow.core import db
+    from caseflow.access.trail import Disclosure
 
     person, case_id = uuid.uuid4(), uuid.uuid4()
     actor = SimpleNamespace(id=basic.users["npo@example.jp"], org_id=basic.orgs["kmm-npo"],
                             municipality_id=basic.municipalities["kamakura"])
     with app.app_context():
-        audit.record(db.session(), action="cases.read", resource_type="cases", resource_id=case_id, actor=actor,
+        trail.record(db.session(), action="cases.read", resource_type="cases", resource_id=case_id, actor=actor,
                      legal_basis="own_collection", disclosures=[Disclosure(person, "own_collection", ["identity"])],
                      occurred_at=datetime(2026, 6, 1, 1, 0, tzinfo=UTC))
         db.session().commit()

@@ -17,8 +17,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Uuid, create_engine, literal, select, text, union_all
 
-from caseflow import audit, db
-from caseflow.audit import Disclosure
+from caseflow.access import trail
+from caseflow.core import db
+from caseflow.access.trail import Disclosure
 from caseflow.cli import main
 
 JST = timezone(timedelta(hours=9))
@@ -40,7 +41,7 @@ def seed(app, *events):
     with app.app_context():
         s = db.session()
         for ev in events:
-            audit.record(s, **{"resource_type": "cases", **ev})
+            trail.record(s, **{"resource_type": "cases", **ev})
         s.commit()
 
 
@@ -144,10 +145,10 @@ def test_search_rejects_bad_filters(auditor):
 
 def test_searching_is_itself_audited(basic, auditor, people):
     auditor.get(f"/api/v1/audit-events?person_id={people.p1}")
-    mine = auditor.get(f"/api/v1/audit-events?actor_user_id={basic.users['auditor@example.jp']}&action=audit.*")
+    mine = auditor.get(f"/api/v1/audit-events?actor_user_id={basic.users['auditor@example.jp']}&action=trail.*")
     actions = [e["action"] for e in mine.get_json()["items"]]
-    assert "audit.search" in actions
-    ev = next(e for e in mine.get_json()["items"] if e["action"] == "audit.search")
+    assert "trail.search" in actions
+    ev = next(e for e in mine.get_json()["items"] if e["action"] == "trail.search")
     assert ev["detail"] == {"filters": ["person_id"]}  # names of the filters, not their values
 
 
@@ -191,7 +192,7 @@ def test_person_report_groups_disclosures_by_organisation_and_basis(app, basic, 
     narrowed = auditor.get(f"/api/v1/audit-events/persons/{p.p1}/report?since=2026-06-02T00:00:00%2B09:00")
     assert narrowed.get_json()["total_disclosures"] == 2
     # Who asked is on record, against the person's id.
-    trail = auditor.get(f"/api/v1/audit-events?action=audit.person_report&resource_id={p.p1}").get_json()
+    trail = auditor.get(f"/api/v1/audit-events?action=trail.person_report&resource_id={p.p1}").get_json()
     assert len(trail["items"]) == 2
 
 
@@ -333,8 +334,8 @@ def test_anomaly_periods_are_bounded(auditor):
 
 
 def _periods(rows):
-    """A stand-in for caseflow.domain.sharing.involvement_periods(): (case_id, org_id, from, until)."""
-    from caseflow.db import UTCDateTime
+    """A stand-in for caseflow.access.sharing.involvement_periods(): (case_id, org_id, from, until)."""
+    from caseflow.core.db import UTCDateTime
 
     return union_all(*[select(literal(c, Uuid).label("case_id"), literal(o, Uuid).label("org_id"),
                               literal(f, UTCDateTime).label("involved_from"),
@@ -365,7 +366,7 @@ def _uninvolved_world(app, people):
 
 
 def test_access_after_involvement_ended(app, basic, people):
-    from caseflow.domain import audit_reports
+    from caseflow.audit import reports as audit_reports
 
     periods = _uninvolved_world(app, people)
     with app.app_context():
@@ -380,15 +381,15 @@ def test_access_after_involvement_ended(app, basic, people):
 
 def test_uninvolved_endpoint_waits_for_the_case_module(app, basic, auditor, people, monkeypatch):
     url = f"/api/v1/audit-events/anomalies/uninvolved?{PERIOD}"
-    monkeypatch.setitem(sys.modules, "caseflow.domain.sharing", types.ModuleType("caseflow.domain.sharing"))
+    monkeypatch.setitem(sys.modules, "caseflow.access.sharing", types.ModuleType("caseflow.access.sharing"))
     r = auditor.get(url)
     assert r.status_code == 501 and r.mimetype == "application/problem+json"
     assert r.get_json()["title"] == "まだ利用できません"
 
     periods = _uninvolved_world(app, people)
-    fake = types.ModuleType("caseflow.domain.sharing")
+    fake = types.ModuleType("caseflow.access.sharing")
     fake.involvement_periods = lambda: periods
-    monkeypatch.setitem(sys.modules, "caseflow.domain.sharing", fake)
+    monkeypatch.setitem(sys.modules, "caseflow.access.sharing", fake)
     r = auditor.get(url)
     assert r.status_code == 200, r.get_json()
     assert [i["action"] for i in r.get_json()["items"]] == ["cases.read", "progress.read"]
@@ -407,7 +408,7 @@ def test_review_workflow(app, basic, auditor, people):
     assert review["event_seq"] == seq and review["comment"] == comment
     assert review["reviewer_user_id"] == str(basic.users["auditor@example.jp"])
     # The review is on the trail, with a hash of its comment (an edited review shows) and no text.
-    trail = auditor.get(f"/api/v1/audit-events?action=audit.review&resource_id={seq}").get_json()["items"]
+    trail = auditor.get(f"/api/v1/audit-events?action=trail.review&resource_id={seq}").get_json()["items"]
     assert len(trail) == 1
     assert trail[0]["detail"] == {"review_id": review["id"], "flagged_event": True,
                                   "comment_sha256": hashlib.sha256(comment.encode()).hexdigest()}
@@ -470,7 +471,7 @@ def test_csv_export_streams_with_a_bom_and_decodes(app, basic, auditor, people):
     assert JAPANESE in rows[0]["detail"] and "基本情報" in rows[0]["disclosures"]
     assert [int(r["seq"]) for r in rows] == sorted(int(r["seq"]) for r in rows)
     assert rows[0]["flagged"] == "false" and len(rows[0]["hash"]) == 64
-    trail = auditor.get("/api/v1/audit-events?action=audit.export").get_json()["items"]
+    trail = auditor.get("/api/v1/audit-events?action=trail.export").get_json()["items"]
     assert trail and trail[-1]["detail"]["format"] == "csv"
 
 
@@ -523,7 +524,7 @@ def test_period_pdf_report(app, basic, auditor, people, tmp_path):
                      "監査担当", "ページ"):
         assert expected in squeezed, expected
     assert str(p.p1) not in out  # person ids are not in the summary
-    trail = auditor.get("/api/v1/audit-events?action=audit.report_pdf").get_json()["items"]
+    trail = auditor.get("/api/v1/audit-events?action=trail.report_pdf").get_json()["items"]
     assert len(trail) == 1 and trail[0]["detail"]["since"].startswith("2026-04-30T15:00:00")
 
 

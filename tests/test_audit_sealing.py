@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from caseflow import audit
+from caseflow.access import trail
 from caseflow.cli import main
-from caseflow.models import AuditEvent
+from caseflow.access.trail_models import AuditEvent
 
 PASSPHRASE_ENV = "CASEFLOW_TEST_SEAL_PASSPHRASE"
 _OWNER_TRIGGERS = ("audit_events_no_update", "audit_events_no_delete", "audit_subjects_no_delete",
@@ -35,12 +35,12 @@ def cli(db_url, *args, **env):
 
 def add_events(app, n):
     """n events written the way the application writes them."""
-    from caseflow import db
+    from caseflow.core import db
 
     with app.app_context():
         s = db.session()
         for i in range(n):
-            audit.record(s, action="tests.read", resource_type="tests", resource_id=i, detail={"i": i})
+            trail.record(s, action="tests.read", resource_type="tests", resource_id=i, detail={"i": i})
         s.commit()
     return head(app)
 
@@ -91,10 +91,10 @@ def as_owner(db_url, fn):
 def rehash_from(conn, k):
     """Recompute prev_hash and hash of every event from k on, and the chain head, with caseflow's own hash."""
     s = Session(bind=conn)
-    prev = s.get(AuditEvent, k - 1).hash if k > 1 else audit.GENESIS_HASH
+    prev = s.get(AuditEvent, k - 1).hash if k > 1 else trail.GENESIS_HASH
     last = conn.execute(text("SELECT seq FROM audit_chain_head")).scalar()
     for ev in s.query(AuditEvent).filter(AuditEvent.seq >= k).order_by(AuditEvent.seq):
-        h = audit.event_hash(ev, prev)
+        h = trail.event_hash(ev, prev)
         conn.execute(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE seq = :s"),
                      {"p": prev, "h": h, "s": ev.seq})
         prev, last = h, ev.seq
@@ -127,10 +127,10 @@ def forge_truncate(db_url, keep, *, drop_checkpoints=True):
 
 def plain_walk_accepts(app) -> bool:
     """The forgery is perfect: the hash chain alone (no checkpoints, no seals) finds nothing."""
-    from caseflow import db
+    from caseflow.core import db
 
     with app.app_context():
-        ok = audit.verify(db.session()).ok
+        ok = trail.verify(db.session()).ok
         db.engine().dispose()
     return ok
 

@@ -93,8 +93,8 @@ def test_bearer_token_lifecycle(basic):
 def test_expired_token_is_refused(basic, app):
     c = basic.client("coord@example.jp")
     issued = c.post("/api/v1/auth/tokens", json={"name": "short"}).get_json()
-    from caseflow import db
-    from caseflow.models import ApiToken
+    from caseflow.core import db
+    from caseflow.accounts.models import ApiToken
 
     with app.app_context():
         tok = db.session().get(ApiToken, __import__("uuid").UUID(issued["id"]))

@@ -89,7 +89,7 @@ def test_backup_restore_round_trip(app, basic, db_url, restore_url, tmp_path):
     r = client.post(f"/api/v1/cases/{seeded['ids']['case_id']}/progress", headers={"X-CSRF-Token": login.get_json()["csrf_token"]},
                     json={"kind": "phone", "occurred_on": "2026-04-10", "body": "復元後の記録"})
     assert r.status_code == 201, r.get_json()
-    from caseflow import db
+    from caseflow.core import db
 
     with restored_app.app_context():
         db.engine().dispose()

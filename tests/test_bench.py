@@ -26,9 +26,14 @@ def seeded(app):
 
 
 def test_seed_fills_a_consistent_city(seeded):
-    from caseflow import audit, db
-    from caseflow.models import (AgendaItem, Case, CaseInvolvement, Consent, HouseholdMember, Meeting, Organization,
-                                 Person, Referral, User)
+    from caseflow.access import trail
+    from caseflow.core import db
+    from caseflow.accounts.models import User
+    from caseflow.cases.models import Case, CaseInvolvement, HouseholdMember, Person
+    from caseflow.consents.models import Consent
+    from caseflow.meetings.models import AgendaItem, Meeting
+    from caseflow.organizations.models import Organization
+    from caseflow.referrals.models import Referral
 
     app, lines = seeded
     assert any("rows/s" in line for line in lines)
@@ -50,7 +55,7 @@ def test_seed_fills_a_consistent_city(seeded):
         assert sum(n for _o, n in top) > CASES * 0.55
         numbers = list(s.scalars(select(Case.case_number)))
         assert len(set(numbers)) == CASES and all(n.startswith("R") for n in numbers)
-        result = audit.verify(s)
+        result = trail.verify(s)
         assert result.ok and result.checked >= 600
 
 
@@ -84,8 +89,8 @@ FILTERS = [{}, {"stage": ["assessment", "support"]}, {"issue": ["poverty"]}, {"i
 
 
 def _viewers(s):
-    from caseflow.domain.sharing import Viewer
-    from caseflow.models import User
+    from caseflow.access.sharing import Viewer
+    from caseflow.accounts.models import User
 
     users = list(s.scalars(select(User).where(User.email.in_(list(PERSONAS.values())))))
     users += list(s.scalars(select(User).where(User.email.not_in(list(PERSONAS.values())))
@@ -94,12 +99,12 @@ def _viewers(s):
 
 
 def test_both_visibility_forms_list_the_same_cases(seeded, monkeypatch):
-    from caseflow import db
-    from caseflow.db import utcnow
+    from caseflow.core import db
+    from caseflow.core.db import utcnow
     from caseflow.demo import world
-    from caseflow.domain import cases as case_domain
-    from caseflow.models import Case
-    from caseflow.text import fold_kana
+    from caseflow.cases import rules as case_domain
+    from caseflow.cases.models import Case
+    from caseflow.core.text import fold_kana
 
     app, _ = seeded
     names = [fold_kana(k) for _n, k in world.SURNAMES[:12]] + ["た", "ろう", "ヤマダ　タロウ"]
@@ -129,11 +134,11 @@ def test_both_visibility_forms_list_the_same_cases(seeded, monkeypatch):
 
 
 def test_single_case_visibility_matches_the_visible_set(seeded):
-    from caseflow import db
-    from caseflow.domain import cases as case_domain
-    from caseflow.domain.sharing import visible_case_ids
-    from caseflow.errors import Problem
-    from caseflow.models import Case
+    from caseflow.core import db
+    from caseflow.cases import rules as case_domain
+    from caseflow.access.sharing import visible_case_ids
+    from caseflow.core.errors import Problem
+    from caseflow.cases.models import Case
 
     app, _ = seeded
     with app.app_context():

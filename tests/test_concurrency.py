@@ -143,8 +143,8 @@ def test_simultaneous_progress_records_are_all_kept(basic, crowd, db_url, app):
     assert sorted((s["id"], s["body"]) for s in stored) == sorted(acknowledged)
     from sqlalchemy import func, select
 
-    from caseflow import db
-    from caseflow.models import AuditEvent
+    from caseflow.core import db
+    from caseflow.access.trail_models import AuditEvent
 
     with app.app_context():
         n_events = db.session().scalar(select(func.count()).select_from(AuditEvent)

@@ -1,8 +1,8 @@
 """Consent records and emergency access through the API (issue 5)."""
 from datetime import datetime, timedelta, timezone
 
-from caseflow import db
-from caseflow.models import Referral
+from caseflow.core import db
+from caseflow.referrals.models import Referral
 from helpers import YAMADA, open_case
 
 

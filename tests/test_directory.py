@@ -51,8 +51,8 @@ def test_an_organisation_creates_and_edits_its_own_entry(dir_world):
     entry = r.get_json()
     assert entry["fields"] == ["isolation"] and entry["languages"] == [] and entry["phone"] is None
     assert entry["capacity"] == "accepting" and entry["takes_consultations"] is True and entry["joint_support"] is False
-    from caseflow import db
-    from caseflow.models import AuditEvent
+    from caseflow.core import db
+    from caseflow.access.trail_models import AuditEvent
 
     with basic.app.app_context():
         actions = db.session().scalars(select(AuditEvent.action).where(AuditEvent.resource_type == "directory",
@@ -78,8 +78,8 @@ def test_edit_rights(dir_world):
     auditor = basic.client("auditor@example.jp")
     assert put(auditor, basic.orgs["kmk-audit"], ENTRY).status_code == 403
     assert put(npo, "00000000-0000-4000-8000-000000000000", ENTRY).status_code == 404
-    from caseflow import db
-    from caseflow.models import AuditEvent
+    from caseflow.core import db
+    from caseflow.access.trail_models import AuditEvent
 
     with basic.app.app_context():
         denied = db.session().execute(select(AuditEvent.action, AuditEvent.resource_id).where(
@@ -184,9 +184,10 @@ def test_search_paginates_and_validates(dir_world):
 
 def test_demo_world_directory(app):
     """`caseflow demo` loads the 20 groups of the Kumamoto leaflet and the city sections with their entries."""
-    from caseflow import db
+    from caseflow.core import db
     from caseflow.demo import loader, world
-    from caseflow.models import DirectoryEntry, Organization
+    from caseflow.organizations.models import Organization
+    from caseflow.referrals.models import DirectoryEntry
 
     out = []
     with app.app_context():

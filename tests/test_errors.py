@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from caseflow import authz
+from caseflow.access import authz
 
 FAKE_ID = "00000000-0000-4000-8000-000000000000"
 

@@ -12,7 +12,7 @@ from helpers import make_plan, move, open_anonymous_case, open_case, today_jst
 
 def _db(app, *statements):
     """Age records the way time would (tests cannot wait 30 days)."""
-    from caseflow import db
+    from caseflow.core import db
 
     with app.app_context():
         s = db.session()
@@ -22,15 +22,15 @@ def _db(app, *statements):
 
 
 def _overdue(app, task_id, days):
-    from caseflow.models import PlanTask
+    from caseflow.plans.models import PlanTask
 
     _db(app, update(PlanTask).where(PlanTask.id == uuid.UUID(task_id))
         .values(due_on=today_jst() - timedelta(days=days)))
 
 
 def _quiet(app, case_id, days):
-    from caseflow.db import utcnow
-    from caseflow.models import Case
+    from caseflow.core.db import utcnow
+    from caseflow.cases.models import Case
 
     _db(app, update(Case).where(Case.id == uuid.UUID(case_id))
         .values(last_activity_at=utcnow() - timedelta(days=days), version=Case.version + 1))
@@ -158,7 +158,7 @@ def test_deactivated_worker_leaves_the_case_without_an_active_owner(basic, app):
 
 
 def test_worker_moved_to_another_organisation(basic, app):
-    from caseflow.models import User
+    from caseflow.accounts.models import User
 
     basic.org("kmk-koreisha", "department")
     basic.user("mover@example.jp", "kmk-chiiki", "coordinator")

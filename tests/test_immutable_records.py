@@ -1,5 +1,5 @@
 """Immutable means immutable: the database itself refuses to change the records the domain never edits
-(caseflow.dbguards, migration 0011), on SQLite and PostgreSQL.
+(caseflow.core.dbguards, migration 0011), on SQLite and PostgreSQL.
 
 Every guarded table gets a real row through the HTTP API; then raw SQL (SQLAlchemy Core on a connection of
 its own, no application code) tries UPDATE and DELETE -- and INSERT where an approved meeting locks its
@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from caseflow import dbguards
+from caseflow.core import dbguards
 from caseflow.cli import main
-from caseflow.models import Base
+from caseflow.core.db import Base
 
 from conftest import ENGINE_NAME
 from reliability_support import ORG_A_NPO, now, seed_records
@@ -235,7 +235,7 @@ def test_minutes_stay_editable_until_approved(recorded, raw, basic):
 def test_a_write_past_the_domain_check_answers_409_not_500(recorded, basic, monkeypatch):
     """Defence in depth: were the domain's own lock check missing (a bug, or a write racing the approval),
     the database refuses and the client gets a problem document, not a 500."""
-    from caseflow.domain import meetings
+    from caseflow.meetings import rules as meetings
 
     monkeypatch.setattr(meetings, "_require_held", lambda meeting, what: None)
     ids = recorded["ids"]

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from caseflow import db
-from caseflow.models import AuditEvent, Consent, RoleRequest, User
+from caseflow.core import db
+from caseflow.access.trail_models import AuditEvent
+from caseflow.accounts.models import RoleRequest, User
+from caseflow.consents.models import Consent
 from conftest import PASSWORD
 from helpers import HANAKO, YAMADA, open_case, personal_values
 
@@ -107,7 +109,7 @@ def test_a_pending_referral_cannot_record_consent_for_itself(app, cities):
 
 
 def test_a_meeting_seat_cannot_record_consent(app, cities):
-    from caseflow.models import AgendaItem, Meeting, MeetingMember
+    from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
 
     coord = cities.client("coord.kmk@example.jp")
     case = open_case(coord)

@@ -84,8 +84,8 @@ def transition(client, meeting_id, to):
 
 def audit_events(app, action, outcome="allowed"):
     """The events of one action (refused attempts are recorded too: outcome="denied")."""
-    from caseflow import db
-    from caseflow.models import AuditEvent
+    from caseflow.core import db
+    from caseflow.access.trail_models import AuditEvent
 
     with app.app_context():
         return [{"actor": e.actor_user_id, "basis": e.legal_basis, "disclosures": json.loads(e.disclosures),
@@ -443,9 +443,9 @@ def test_agenda_editing_rules(mtg):
 # --- minutes, decisions, locking, corrections -------------------------------------------------
 
 def _plan_task(app, task_id):
-    """The plan task a decision became (caseflow.domain.plans.add_task)."""
-    from caseflow import db
-    from caseflow.models.plan import PlanTask
+    """The plan task a decision became (caseflow.plans.rules.add_task)."""
+    from caseflow.core import db
+    from caseflow.plans.models import PlanTask
 
     with app.app_context():
         task = db.session().get(PlanTask, task_id)

@@ -1,4 +1,4 @@
-"""Unit tests for the PDF renderer (caseflow.pdf) and Japanese date helpers (caseflow.jpdate).
+"""Unit tests for the PDF renderer (caseflow.core.pdf) and Japanese date helpers (caseflow.core.jpdate).
 
 The rendered PDF is inspected with poppler-utils (pdftotext, pdffonts, pdfinfo,
 pdftoppm) so the assertions are about what a reader actually sees, not about
@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from caseflow import jpdate, pdf
-from caseflow.jpdate import (
+from caseflow.core import jpdate
+from caseflow.core import pdf
+from caseflow.core.jpdate import (
     fiscal_year,
     format_fiscal_year,
     format_jp_date,
@@ -25,7 +26,7 @@ from caseflow.jpdate import (
     reiwa_fiscal_year,
     to_wareki,
 )
-from caseflow.pdf import (
+from caseflow.core.pdf import (
     BarChart,
     FontsMissingError,
     Heading,

@@ -36,8 +36,8 @@ def _setup(basic, anonymous=False):
 
 
 def _audit_events(app, action):
-    from caseflow import db
-    from caseflow.models import AuditEvent
+    from caseflow.core import db
+    from caseflow.access.trail_models import AuditEvent
 
     with app.app_context():
         rows = db.session().scalars(select(AuditEvent).where(AuditEvent.action == action)
@@ -375,10 +375,12 @@ def test_cancelled_only_role_ends_the_involvement(basic):
 
 def test_add_task_contract_for_meeting_decisions(basic, app):
     """The function another module (meeting decisions) calls: plan on demand, involvement once, validation."""
-    from caseflow import db
-    from caseflow.domain import plans
-    from caseflow.errors import Problem
-    from caseflow.models import Case, CaseInvolvement, PlanTask, SupportPlan, User
+    from caseflow.core import db
+    from caseflow.plans import rules as plans
+    from caseflow.core.errors import Problem
+    from caseflow.accounts.models import User
+    from caseflow.cases.models import Case, CaseInvolvement
+    from caseflow.plans.models import PlanTask, SupportPlan
 
     coord, case = _setup(basic)
     source = f"meeting_decision:{uuid.uuid4()}"
@@ -413,8 +415,8 @@ def test_add_task_contract_for_meeting_decisions(basic, app):
 
 def test_a_visible_but_not_working_organisation_reads_the_outline_only(basic, app):
     """An organisation with a pending referral sees the case (to decide on it), not as a contributor."""
-    from caseflow import db
-    from caseflow.models import Referral
+    from caseflow.core import db
+    from caseflow.referrals.models import Referral
 
     basic.org("kmk-koreisha", "department", "鎌倉市 高齢者いきいき課")
     basic.user("korei@example.jp", "kmk-koreisha", "staff")

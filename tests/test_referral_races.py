@@ -122,8 +122,8 @@ def test_simultaneous_accept_decline_and_withdraw(contenders, app, db_url):
         assert [(e["from_state"], e["to_state"]) for e in final["events"]] == [(None, "pending"),
                                                                                ("pending", final["state"])]
         with app.app_context():
-            from caseflow import db
-            from caseflow.models import CaseInvolvement
+            from caseflow.core import db
+            from caseflow.cases.models import CaseInvolvement
 
             n = db.session().scalar(select(func.count()).select_from(CaseInvolvement)
                                     .where(CaseInvolvement.source_id == uuid.UUID(rid)))
@@ -161,8 +161,8 @@ def test_simultaneous_duplicate_referrals(contenders, app, db_url):
             if x.status_code == 409:
                 assert x.json()["type"].endswith("duplicate-referral")
         with app.app_context():
-            from caseflow import db
-            from caseflow.models import Referral
+            from caseflow.core import db
+            from caseflow.referrals.models import Referral
 
             pending = db.session().scalars(select(Referral.id).where(
                 Referral.case_id == uuid.UUID(case["id"]), Referral.state == "pending")).all()

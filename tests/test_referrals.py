@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from caseflow.domain.cases import today_tokyo
+from caseflow.cases.rules import today_tokyo
 from helpers import HANAKO, YAMADA, move, open_case, personal_values
 
 ACTIONS = ("accept", "decline", "withdraw", "complete")
@@ -85,8 +85,8 @@ def test_the_database_refuses_duplicate_pending_referrals(setup, app):
     """The partial unique index holds even when the application check is bypassed."""
     from sqlalchemy.exc import IntegrityError
 
-    from caseflow import db
-    from caseflow.models import Referral
+    from caseflow.core import db
+    from caseflow.referrals.models import Referral
 
     basic, coord, npo, case = setup
     first = refer(coord, case["id"], basic.orgs["kmm-npo"])
@@ -194,8 +194,9 @@ def test_accept_makes_the_organisation_involved_and_complete_ends_it(setup, app)
         ("accepted", "completed", "依頼された見守り支援を終えた")]
     assert all(e["actor_user"]["display_name"] for e in done["events"])
     with app.app_context():
-        from caseflow import db
-        from caseflow.models import AuditEvent, CaseInvolvement
+        from caseflow.core import db
+        from caseflow.access.trail_models import AuditEvent
+        from caseflow.cases.models import CaseInvolvement
 
         rows = db.session().scalars(select(CaseInvolvement).where(CaseInvolvement.source_id == uuid.UUID(ref["id"]))).all()
         assert len(rows) == 1 and rows[0].relation == "referral" and rows[0].until is not None
@@ -280,8 +281,8 @@ def test_only_the_receiver_answers_and_only_the_sender_withdraws(setup):
     assert act(npo2, ref["id"], "accept").status_code == 200
     assert coord.get(f"/api/v1/referrals/{ref['id']}").get_json()["state"] == "accepted"
     # refused attempts are in the audit trail
-    from caseflow import db
-    from caseflow.models import AuditEvent
+    from caseflow.core import db
+    from caseflow.access.trail_models import AuditEvent
 
     with basic.app.app_context():
         denied = db.session().execute(select(AuditEvent.action, AuditEvent.actor_user_id).where(
@@ -335,8 +336,8 @@ def test_receiver_without_a_basis_sees_only_the_de_identified_view(setup, app):
     assert inbox[0]["case"]["primary_person"]["name"] == YAMADA["name"]
     # the disclosure is audited with its basis
     with app.app_context():
-        from caseflow import db
-        from caseflow.models import AuditEvent, AuditSubject
+        from caseflow.core import db
+        from caseflow.access.trail_models import AuditEvent, AuditSubject
 
         rows = db.session().execute(
             select(AuditEvent.action, AuditSubject.basis, AuditSubject.categories)
@@ -361,8 +362,8 @@ def test_inbox_orders_pending_and_overdue_first_and_counts(setup, app):
     e = refer(coord, cases[4]["id"], org, urgency="critical", reply_due=(today + timedelta(days=5)).isoformat())
     assert act(npo, d["id"], "accept").status_code == 200
     with app.app_context():  # time passes: c's reply date is now three days ago
-        from caseflow import db
-        from caseflow.models import Referral
+        from caseflow.core import db
+        from caseflow.referrals.models import Referral
 
         db.session().execute(update(Referral).where(Referral.id == uuid.UUID(c["id"])).values(reply_due=today - timedelta(days=3)))
         db.session().commit()

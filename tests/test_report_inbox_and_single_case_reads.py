@@ -9,10 +9,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
-from caseflow import db
-from caseflow.db import utcnow
-from caseflow.models import (AgendaItem, Case, CaseInvolvement, CaseStageChange, EmergencyAccess, Meeting,
-                             MeetingMember, Referral)
+from caseflow.core import db
+from caseflow.core.db import utcnow
+from caseflow.cases.models import Case, CaseInvolvement, CaseStageChange
+from caseflow.consents.models import EmergencyAccess
+from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
+from caseflow.referrals.models import Referral
 from helpers import open_case, today_jst
 
 TOKYO = timezone(timedelta(hours=9))
@@ -178,7 +180,7 @@ def _rows(app, ids) -> list[dict]:
 
 def test_inbox_and_outbox_order_is_the_same_on_every_page(app, basic, many_referrals):
     coord, npo, ids = many_referrals
-    from caseflow.domain.cases import today_tokyo
+    from caseflow.cases.rules import today_tokyo
 
     rows = _rows(app, ids)
     want = _expected_order(rows, today_tokyo())

@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from caseflow import db
-from caseflow.models import (AgendaItem, Case, CaseIssue, CaseStageChange, Meeting, MeetingMember, Person,
-                             Referral)
+from caseflow.core import db
+from caseflow.cases.models import Case, CaseIssue, CaseStageChange, Person
+from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
+from caseflow.referrals.models import Referral
 
 FY = 2025  # 2025-04-01 .. 2026-03-31
 TOKYO = timezone(timedelta(hours=9))
@@ -181,7 +182,7 @@ def test_period_validation(basic):
 def test_receivers_with_the_same_name_are_counted_apart(app, basic, dataset):
     """Two organisations may carry the same name (two NPOs called the same in different towns): the report
     labels them with their codes instead of merging their counts under one name."""
-    from caseflow.models import Referral
+    from caseflow.referrals.models import Referral
 
     twin = basic.org("kmm-npo-2", "npo", name="NPO法人 テスト支援会")
     with app.app_context():

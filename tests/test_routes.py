@@ -2,7 +2,7 @@
 import re
 
 
-from caseflow import authz
+from caseflow.access import authz
 
 PUBLIC_BY_DESIGN = {
     "auth.login",            # you cannot be authorised before you log in
@@ -80,8 +80,8 @@ def test_the_decision_is_cached_per_request(app, basic):
 
     enforcer.enforce = counting
     with app.test_request_context():
-        from caseflow import db
-        from caseflow.models import User
+        from caseflow.core import db
+        from caseflow.accounts.models import User
 
         user = db.session().get(User, basic.users["coord@example.jp"])
         for _ in range(50):

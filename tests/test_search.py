@@ -100,9 +100,10 @@ def test_every_plan_returns_the_same_rows_in_the_same_order(city, monkeypatch):
 
 
 def test_gram_rows_follow_the_name(city):
-    from caseflow import db
-    from caseflow.models import Person, PersonSearchGram
-    from caseflow.text import search_grams
+    from caseflow.core import db
+    from caseflow.cases.models import Person
+    from caseflow.cases.search_models import PersonSearchGram
+    from caseflow.core.text import search_grams
 
     basic, coord, cases = city
     case_id = next(i for i, n in cases.items() if n == "佐藤 太一")
@@ -141,7 +142,7 @@ def _migration():
 
 
 def test_the_migration_computes_the_applications_grams():
-    from caseflow import text
+    from caseflow.core import text
 
     migration = _migration()
     assert migration.GRAM_END == text.GRAM_END
@@ -154,7 +155,7 @@ def test_migration_backfills_the_grams_of_existing_persons(city, db_url):
     from click.testing import CliRunner
 
     from caseflow.cli import main
-    from caseflow.text import search_grams
+    from caseflow.core.text import search_grams
 
     def run(*args):
         r = CliRunner().invoke(main, list(args), env={"CASEFLOW_DATABASE_URL": db_url})
@@ -163,7 +164,7 @@ def test_migration_backfills_the_grams_of_existing_persons(city, db_url):
 
     basic, coord, _cases = city
     with basic.app.app_context():
-        from caseflow import db
+        from caseflow.core import db
 
         db.engine().dispose()
     run("db", "downgrade", "0008")

@@ -21,8 +21,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from caseflow import authz, create_app, db
-from caseflow.config import DEV_SECRET_KEY, ConfigError
+from caseflow import create_app
+from caseflow.access import authz
+from caseflow.core import db
+from caseflow.core.config import DEV_SECRET_KEY, ConfigError
 
 from conftest import PASSWORD, TEST_CONFIG
 from helpers import HANAKO, YAMADA, personal_values, today_jst
@@ -72,10 +74,10 @@ def test_production_hashing_parameters_are_argon2id_at_rfc9106_strength(db_url, 
     for var in ("CASEFLOW_PASSWORD_TIME_COST", "CASEFLOW_PASSWORD_MEMORY_COST"):
         monkeypatch.delenv(var, raising=False)
     app = create_app({"DATABASE_URL": db_url})
-    from caseflow import security
+    from caseflow.access import sessions
 
     with app.app_context():
-        encoded = security.hash_password("a-long-enough-passphrase")
+        encoded = sessions.hash_password("a-long-enough-passphrase")
     p = _argon2_params(encoded)
     assert p["m"] >= 64 * 1024 and p["t"] >= 3 and p["p"] >= 1
     assert p["salt"] >= 16 and p["hash"] >= 32
@@ -90,7 +92,7 @@ def test_stored_credentials_are_hashes_only(app, basic):
     assert r.status_code == 201, r.get_json()
     assert secret not in r.get_data(as_text=True)
     token = basic.client("coord@example.jp").post("/api/v1/auth/tokens", json={"name": "t"}).get_json()["token"]
-    from caseflow.models import ApiToken, User
+    from caseflow.accounts.models import ApiToken, User
     with app.app_context():
         user = db.session().scalar(select(User).where(User.email == "new.staff@example.jp"))
         assert user.password_hash.startswith("$argon2id$") and secret not in user.password_hash
@@ -103,7 +105,7 @@ def test_login_upgrades_a_hash_made_with_weaker_parameters(app, basic, db_url):
     stronger = create_app({**TEST_CONFIG, "DATABASE_URL": db_url, "PASSWORD_MEMORY_COST": 2048, "PASSWORD_TIME_COST": 2})
     r = stronger.test_client().post("/api/v1/auth/login", json={"email": "coord@example.jp", "password": PASSWORD})
     assert r.status_code == 200
-    from caseflow.models import User
+    from caseflow.accounts.models import User
     with app.app_context():
         encoded = db.session().scalar(select(User.password_hash).where(User.email == "coord@example.jp"))
     p = _argon2_params(encoded)
@@ -166,7 +168,7 @@ def test_lockout_is_audited_expires_and_a_success_resets_the_count(app, basic):
     reasons = [e["detail"]["reason"] for e in basic.client("auditor@example.jp").get(
         "/api/v1/audit-events?action=auth.login&outcome=denied&limit=200").get_json()["items"]]
     assert reasons.count("bad_password") == 13 and reasons.count("locked") == 1
-    from caseflow.models import User
+    from caseflow.accounts.models import User
     with app.app_context():  # the lock runs out
         user = db.session().scalar(select(User).where(User.email == "npo@example.jp"))
         user.locked_until = db.utcnow() - timedelta(seconds=1)
@@ -235,7 +237,7 @@ def test_a_forged_or_expired_session_cookie_is_refused(app, basic):
     forged = basic.client()
     forged.http.set_cookie("caseflow_session", cookie[:-4] + ("AAAA" if not cookie.endswith("AAAA") else "BBBB"))
     _problem(forged.get("/api/v1/auth/me"), 401)
-    from caseflow.models import LoginSession
+    from caseflow.accounts.models import LoginSession
     with app.app_context():
         for ls in db.session().scalars(select(LoginSession)):
             ls.expires_at = db.utcnow() - timedelta(seconds=1)
@@ -267,7 +269,7 @@ def test_every_cookie_authenticated_write_needs_the_sessions_csrf_token(app, bas
         checked += 1
     assert checked >= 40
     # Refused before any view ran: nothing was written, not even an audit event (apart from the logins).
-    from caseflow.models import AuditEvent
+    from caseflow.access.trail_models import AuditEvent
     with app.app_context():
         actions = db.session().scalars(select(AuditEvent.action).where(AuditEvent.seq > audit_before)).all()
     assert set(actions) <= {"auth.login"}, set(actions)
@@ -276,7 +278,7 @@ def test_every_cookie_authenticated_write_needs_the_sessions_csrf_token(app, bas
 def _audit_count(app) -> int:
     from sqlalchemy import func
 
-    from caseflow.models import AuditEvent
+    from caseflow.access.trail_models import AuditEvent
     with app.app_context():
         return db.session().scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
 
@@ -306,7 +308,7 @@ def test_token_expiry_revocation_and_owner_deactivation(app, basic):
     _problem(anon.get("/api/v1/auth/me", headers=bearer(a)), 401)
     _problem(anon.post("/api/v1/cases", json={"intake_channel": "chat", "anonymous_label": "x"}, headers=bearer(a)), 401)
     # expired one second ago: refused
-    from caseflow.models import ApiToken
+    from caseflow.accounts.models import ApiToken
     with app.app_context():
         tok = db.session().get(ApiToken, uuid.UUID(b["id"]))
         tok.expires_at = db.utcnow() - timedelta(seconds=1)
@@ -561,18 +563,12 @@ def _idor_bodies(ids, b_org):
 
 def _snapshot(app, ids):
     """What org A's records look like, to prove the other organisation's calls changed nothing."""
-    from caseflow.models import (
-        ApiToken,
-        Case,
-        Consent,
-        EmergencyAccess,
-        Household,
-        Meeting,
-        Person,
-        PlanTask,
-        ProgressRecord,
-        Referral,
-    )
+    from caseflow.accounts.models import ApiToken
+    from caseflow.cases.models import Case, Household, Person, ProgressRecord
+    from caseflow.consents.models import Consent, EmergencyAccess
+    from caseflow.meetings.models import Meeting
+    from caseflow.plans.models import PlanTask
+    from caseflow.referrals.models import Referral
     with app.app_context():
         s = db.session()
         get = lambda m, k: s.get(m, uuid.UUID(ids[k]))

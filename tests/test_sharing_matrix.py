@@ -10,10 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from caseflow import db
-from caseflow.db import utcnow
-from caseflow.models import (AgendaItem, CaseInvolvement, Consent, ConsentCategory, ConsentRecipient,
-                             EmergencyAccess, Meeting, MeetingAttendee, MeetingMember, Pledge, Referral)
+from caseflow.core import db
+from caseflow.core.db import utcnow
+from caseflow.cases.models import CaseInvolvement
+from caseflow.consents.models import Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
+from caseflow.meetings.models import AgendaItem, Meeting, MeetingAttendee, MeetingMember, Pledge
+from caseflow.referrals.models import Referral
 from helpers import HANAKO, YAMADA, open_case
 
 CATEGORY_PROBES = {  # category -> (person field, expected value)
@@ -120,8 +122,8 @@ def _setup(app, basic, relation: str, consent: str, viewer_home: str = "kamakura
 
 
 def _move_viewer_org(app, basic, home: str, membership: str) -> None:
-    from caseflow.domain import tenancy
-    from caseflow.models import Organization
+    from caseflow.access import tenancy
+    from caseflow.organizations.models import Organization
 
     basic.municipality(home, districts=[(f"{home}-chuo", "中央区")])
     with app.app_context():
@@ -132,7 +134,7 @@ def _move_viewer_org(app, basic, home: str, membership: str) -> None:
         ms_id = basic.membership("kamakura", "kmm-npo")
         if membership == "ended":
             with app.app_context():
-                from caseflow.models import MunicipalityMembership
+                from caseflow.organizations.models import MunicipalityMembership
 
                 tenancy.end_membership(db.session().get(MunicipalityMembership, ms_id))
                 db.session().commit()

@@ -18,10 +18,13 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from caseflow import create_app, db
-from caseflow.db import utcnow
-from caseflow.models import (AgendaItem, CaseInvolvement, EmergencyAccess, Meeting, MeetingAttendee, MeetingMember,
-                             Pledge, Referral)
+from caseflow import create_app
+from caseflow.core import db
+from caseflow.core.db import utcnow
+from caseflow.cases.models import CaseInvolvement
+from caseflow.consents.models import EmergencyAccess
+from caseflow.meetings.models import AgendaItem, Meeting, MeetingAttendee, MeetingMember, Pledge
+from caseflow.referrals.models import Referral
 from conftest import TEST_CONFIG, ApiClient, World, fresh_database
 
 N_ORGS = 3

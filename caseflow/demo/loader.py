@@ -11,10 +11,14 @@ from typing import Callable
 from flask import current_app
 from sqlalchemy import select, text
 
-from caseflow import db
+from caseflow.core import db
 from caseflow.demo import story, world
-from caseflow.domain import accounts, tenancy
-from caseflow.models import Base, DirectoryEntry, Municipality, MunicipalityMembership, Organization, User
+from caseflow.accounts import rules as accounts
+from caseflow.access import tenancy
+from caseflow.accounts.models import User
+from caseflow.core.db import Base
+from caseflow.organizations.models import Municipality, MunicipalityMembership, Organization
+from caseflow.referrals.models import DirectoryEntry
 
 
 class DemoRefused(RuntimeError):
@@ -51,7 +55,7 @@ def _delete_everything() -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     if dialect == "postgresql":
         # The guarded tables refuse DELETE and TRUNCATE by trigger (the audit trail, and every record the
-        # domain never edits: caseflow.dbguards); a reset is an operator action on a demo database, and a
+        # domain never edits: caseflow.core.dbguards); a reset is an operator action on a demo database, and a
         # superuser's replica role switches the triggers off for this transaction only.
         s.execute(text("SET LOCAL session_replication_role = replica"))
         s.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
@@ -74,7 +78,7 @@ def _delete_everything() -> None:
 
 
 def _load_districts(echo) -> None:
-    from caseflow.domain import codes
+    from caseflow.codes import rules as codes
 
     added = codes.ensure("district", world.DISTRICTS_KAMAKURA, scope="kamakura") + \
         codes.ensure("district", world.DISTRICTS_KUMAMOTO, scope="kumamoto")

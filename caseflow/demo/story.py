@@ -14,15 +14,21 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
-from caseflow import audit, db
-from caseflow.audit import Disclosure
-from caseflow.db import utcnow
+from caseflow.access import trail
+from caseflow.core import db
+from caseflow.access.trail import Disclosure
+from caseflow.core.db import utcnow
 from caseflow.demo import world
-from caseflow.domain import cases as case_domain
-from caseflow.domain import consents, meetings, plans, referrals
-from caseflow.domain.sharing import Viewer
-from caseflow.jpdate import TOKYO
-from caseflow.models import Case, CaseStageChange, Organization, User
+from caseflow.cases import rules as case_domain
+from caseflow.consents import rules as consents
+from caseflow.meetings import rules as meetings
+from caseflow.plans import rules as plans
+from caseflow.referrals import rules as referrals
+from caseflow.access.sharing import Viewer
+from caseflow.core.jpdate import TOKYO
+from caseflow.accounts.models import User
+from caseflow.cases.models import Case, CaseStageChange
+from caseflow.organizations.models import Organization
 
 SEED = 20260401
 FIRST_DAY = date(2025, 4, 1)  # start of fiscal year 2025 (令和7年度)
@@ -152,7 +158,7 @@ class Story:
 
     def _move(self, case: Case, stage: str, actor: User, city: str) -> None:
         """Walk the case along its path, each stage change dated as it is written: the stage history is
-        immutable (caseflow.dbguards), so it is never back-dated afterwards."""
+        immutable (caseflow.core.dbguards), so it is never back-dated afterwards."""
         steps = PATHS[stage]
         times = self._history_times(case, len(steps) + 1)
         intake = next(o for o in self.s.new if isinstance(o, CaseStageChange) and o.case_id == case.id)
@@ -216,7 +222,7 @@ class Story:
         self.echo(f"  referrals: {n}")
 
     def build_consents(self, built: list[tuple[Case, str]]) -> None:
-        from caseflow.models import Referral
+        from caseflow.referrals.models import Referral
 
         made = 0
         now = utcnow()
@@ -246,7 +252,7 @@ class Story:
 
     def build_emergency(self) -> None:
         """One break-glass access in each city, by the receiver of a pending referral."""
-        from caseflow.models import Referral
+        from caseflow.referrals.models import Referral
 
         opened = 0
         for city_orgs in ({o.id for o in self.orgs.values() if o.code.startswith(p)} for p in ("kmk-", "kmm-")):
@@ -317,7 +323,7 @@ class Story:
     # --- audit patterns ------------------------------------------------------------------------
     def build_audit_patterns(self) -> None:
         """Past events for each city's anomaly reports: a bulk read, after-hours reads, denied attempts."""
-        from caseflow.models import Person
+        from caseflow.cases.models import Person
 
         s = self.s
         cities = (("kamakura", "coordinator.kamakura", "staff.kmk-seikatsu-fukushi", "npo.kmk-shakyo"),
@@ -328,16 +334,16 @@ class Story:
                                    .order_by(Person.created_at).limit(40)).all()
             base = datetime.combine(self.today - timedelta(days=5), time(14, 0), TOKYO)
             for i, pid in enumerate(person_ids[:35]):  # 35 persons in 7 minutes
-                audit.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=coord,
+                trail.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=coord,
                              disclosures=[Disclosure(pid, "own_collection", ["identity"])],
                              occurred_at=base + timedelta(seconds=12 * i))
             late = datetime.combine(self.today - timedelta(days=3), time(23, 40), TOKYO)
             for i, pid in enumerate(person_ids[35:38]):
-                audit.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=staff,
+                trail.record(s, action="persons.read", resource_type="persons", resource_id=pid, actor=staff,
                              disclosures=[Disclosure(pid, "own_collection", ["identity", "contact"])],
                              occurred_at=late + timedelta(minutes=3 * i))
             for i in range(4):
-                audit.record(s, action="cases.read", resource_type="cases", resource_id=uuid.uuid4(), actor=npo,
+                trail.record(s, action="cases.read", resource_type="cases", resource_id=uuid.uuid4(), actor=npo,
                              outcome="denied", occurred_at=base + timedelta(hours=1, minutes=i))
         self.echo("  audit patterns (each city): a bulk read, after-hours reads, repeated denied attempts")
 

@@ -840,7 +840,7 @@ MEMBERSHIPS: list[dict] = [
 # Self-check
 # ---------------------------------------------------------------------------
 
-# Must match caseflow.models.org.ORG_KINDS and caseflow.models.user.ROLES (not imported here:
+# Must match caseflow.organizations.models.ORG_KINDS and caseflow.accounts.models.ROLES (not imported here:
 # this module uses the standard library only).
 _VALID_KINDS = ("department", "shakyo", "npo", "association", "welfare_corporation", "care_center", "other")
 _VALID_ROLES = ("coordinator", "staff", "npo_staff", "supervisor", "auditor", "admin", "secretariat")

@@ -2,7 +2,7 @@
 
 * case_involvements (org_id, case_id) WHERE until IS NULL: an organisation's open involvements,
   index-only -- the first branch of the visible-case set, and the bounded count that decides how a
-  case list is planned (caseflow.domain.sharing.has_large_caseload).
+  case list is planned (caseflow.access.sharing.has_large_caseload).
 * persons (search_key, id): the kana-insensitive name search is a substring match (LIKE '%…%'), which
   no B-tree can seek; with the id in the index the scan reads the narrow index, not the persons table.
 

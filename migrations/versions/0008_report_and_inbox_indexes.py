@@ -2,14 +2,14 @@
 
 * case_stage_changes (case_id, at, to_stage): the KPI report's "stage at the end of the period" -- the
   last change of each case before the end and its stage -- reads this narrow index only, never the
-  table (caseflow.domain.reports).
+  table (caseflow.reports.rules).
 * case_stage_changes (to_stage, at, case_id, closure_reason): the closures of a period are a range of
   this index (read without the table), not a scan of every stage change.
 * referrals (to_org_id, updated_at DESC, id) and (from_org_id, updated_at DESC, id): the answered
   referrals (declined, withdrawn, completed) of an inbox / outbox in the list's order, newest change
   first, so a page stops after its rows instead of sorting the organisation's whole history; and
   (to_org_id, state, updated_at DESC, id), (from_org_id, state, updated_at DESC, id): the accepted ones
-  in the same order (caseflow.domain.referrals._boxed_statement).
+  in the same order (caseflow.referrals.rules._boxed_statement).
 
 All are also declared on their models (CaseStageChange, Referral), so that autogenerate keeps them.
 

@@ -2,8 +2,8 @@
 
 The name search is a substring match on persons.search_key (LIKE '%…%'), which no B-tree can seek: every
 search read the (search_key, id) index of all persons. This table holds each person's trigrams
-(caseflow.text.search_grams); a search looks its key's grams up by the primary key. The application writes
-the rows with the key (caseflow.domain.people.set_search_key); this migration fills them in for the
+(caseflow.core.text.search_grams); a search looks its key's grams up by the primary key. The application writes
+the rows with the key (caseflow.cases.people.set_search_key); this migration fills them in for the
 persons that already exist, in batches, with progress on stdout.
 
 Revision ID: 0009
@@ -24,7 +24,7 @@ depends_on = None
 
 BATCH = 5000  # persons per statement batch
 
-# Migrations must not import the application; these are caseflow.text.GRAM_END and search_grams as of this
+# Migrations must not import the application; these are caseflow.core.text.GRAM_END and search_grams as of this
 # revision (tests/test_search.py checks that they still agree -- if the application's grams change,
 # a new migration must rebuild the table).
 GRAM_END = "\x03"

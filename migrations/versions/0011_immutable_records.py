@@ -4,7 +4,7 @@ Stage history, referral events, consents (revoked once, never otherwise changed)
 categories, pledges, audit reviews, assessment versions, role agreements, minutes corrections, meeting
 decisions, and an approved meeting with its agenda and minutes: the database refuses UPDATE and DELETE on
 them (and TRUNCATE on PostgreSQL), as it does for the audit trail since 0001. The triggers come from
-caseflow.dbguards, which documents the pitfalls (SQLite triggers list columns; Alembic batch mode drops a
+caseflow.core.dbguards, which documents the pitfalls (SQLite triggers list columns; Alembic batch mode drops a
 SQLite table's triggers: a later migration that alters one of these tables calls dbguards.install again).
 
 Revision ID: 0011
@@ -13,7 +13,7 @@ Create Date: 2026-12-01
 """
 from alembic import op
 
-from caseflow import dbguards
+from caseflow.core import dbguards
 
 revision = '0011'
 down_revision = '0010'

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from caseflow.accounts.models import ROLES
+from caseflow.organizations.models import ORG_KINDS
+from caseflow.core.schemas import PageArgs, Text, Timestamp, page_of
+
+
+class LoginSchema(Schema):
+    email = Text(required=True, max_length=254)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
+
+
+class MunicipalityRefSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+
+
+class MunicipalitySchema(MunicipalityRefSchema):
+    secretariat_org_id = fields.UUID(allow_none=True)
+    active = fields.Boolean()
+    created_at = Timestamp()
+
+
+class OrganizationRefSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+
+
+class OrganizationSchema(OrganizationRefSchema):
+    parent_id = fields.UUID(allow_none=True)
+    municipality_id = fields.UUID(metadata={"description": "the organisation's home municipality"})
+    active = fields.Boolean()
+    created_at = Timestamp()
+
+
+class MembershipSchema(Schema):
+    id = fields.UUID()
+    municipality_id = fields.UUID()
+    org = fields.Nested(OrganizationRefSchema)
+    reason = fields.String(allow_none=True)
+    granted_by_user_id = fields.UUID(allow_none=True)
+    granted_at = Timestamp()
+    ended_at = Timestamp(allow_none=True)
+    ended_by_user_id = fields.UUID(allow_none=True)
+
+
+class MembershipCreateSchema(Schema):
+    org_id = fields.UUID(required=True)
+    reason = Text(max_length=500, allow_none=True)
+
+
+class MembershipQuerySchema(PageArgs):
+    include_ended = fields.Boolean(load_default=False)
+
+
+class OrganizationCreateSchema(Schema):
+    code = Text(required=True, max_length=64)
+    name = Text(required=True, min_length=1, max_length=200)
+    kind = fields.String(required=True, validate=validate.OneOf(list(ORG_KINDS)))
+    parent_code = Text(max_length=64, allow_none=True)
+
+
+class OrganizationUpdateSchema(Schema):
+    name = Text(min_length=1, max_length=200)
+    active = fields.Boolean()
+
+
+class OrganizationQuerySchema(PageArgs):
+    kind = fields.String(validate=validate.OneOf(list(ORG_KINDS)))
+    q = Text(max_length=100)
+
+
+class UserSchema(Schema):
+    id = fields.UUID()
+    email = fields.String()
+    display_name = fields.String()
+    roles = fields.List(fields.String())
+    active = fields.Boolean()
+    org = fields.Nested(OrganizationRefSchema)
+    created_at = Timestamp()
+
+
+class MeSchema(UserSchema):
+    municipality = fields.Nested(MunicipalityRefSchema, metadata={
+        "description": "the municipality this request acts in (X-Caseflow-Municipality, default: home)"})
+    municipalities = fields.List(fields.Nested(MunicipalityRefSchema), metadata={
+        "description": "where you may act: your organisation's home first, then its memberships"})
+    auth_method = fields.String(metadata={"description": "session or token"})
+    csrf_token = fields.String(allow_none=True, metadata={"description": "send as X-CSRF-Token on cookie-authenticated writes"})
+    permissions = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class UserCreateSchema(Schema):
+    org_code = Text(required=True, max_length=64)
+    email = Text(required=True, max_length=254)
+    display_name = Text(required=True, min_length=1, max_length=100)
+    password = fields.String(required=True, validate=validate.Length(max=1024), load_only=True)
+    roles = fields.List(fields.String(validate=validate.OneOf(list(ROLES))), required=True,
+                        validate=validate.Length(min=1, max=len(ROLES)))
+
+
+class UserUpdateSchema(Schema):
+    display_name = Text(min_length=1, max_length=100)
+    roles = fields.List(fields.String(validate=validate.OneOf(list(ROLES))), validate=validate.Length(min=1, max=len(ROLES)))
+    active = fields.Boolean()
+    password = fields.String(validate=validate.Length(max=1024), load_only=True)
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
+    new_password = fields.String(required=True, validate=validate.Length(max=1024), load_only=True)
+
+
+class RoleRequestSchema(Schema):
+    id = fields.UUID()
+    user_id = fields.UUID()
+    role = fields.String()
+    state = fields.String()
+    requested_by_user_id = fields.UUID()
+    requested_at = Timestamp()
+    decided_by_user_id = fields.UUID(allow_none=True)
+    decided_at = Timestamp(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class RoleDecisionSchema(Schema):
+    note = Text(max_length=500, allow_none=True)
+
+
+class UserQuerySchema(PageArgs):
+    org_code = Text(max_length=64)
+    active = fields.Boolean()
+
+
+class TokenCreateSchema(Schema):
+    name = Text(required=True, min_length=1, max_length=100)
+    days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=365))
+
+
+class TokenSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    prefix = fields.String()
+    created_at = Timestamp()
+    expires_at = Timestamp()
+    revoked_at = Timestamp(allow_none=True)
+    last_used_at = Timestamp(allow_none=True)
+
+
+class TokenIssuedSchema(TokenSchema):
+    token = fields.String(metadata={"description": "shown once; store it safely"})
+
+
+OrganizationPage = page_of(OrganizationSchema)
+UserPage = page_of(UserSchema)
+RoleRequestPage = page_of(RoleRequestSchema)
+MembershipPage = page_of(MembershipSchema)

@@ -1,0 +1,53 @@
+"""The HTTP API under /api/v1: every feature's blueprints, registered in one place, and the liveness probe.
+Views validate with their feature's schemas, call its rules and serialise; they hold no business rules."""
+from __future__ import annotations
+
+from flask_smorest import Api
+from sqlalchemy import text
+
+from caseflow.access.authz import public
+from caseflow.accounts import api as accounts_api
+from caseflow.accounts import auth_api
+from caseflow.audit import api as audit_api
+from caseflow.cases import api as cases_api
+from caseflow.cases import people_api, transfers_api
+from caseflow.codes import api as codes_api
+from caseflow.consents import api as consents_api
+from caseflow.core import db
+from caseflow.core.blueprint import Blueprint
+from caseflow.meetings import api as meetings_api
+from caseflow.organizations import api as organizations_api
+from caseflow.organizations import directory_api, municipalities_api
+from caseflow.plans import api as plans_api
+from caseflow.referrals import api as referrals_api
+from caseflow.reports import api as reports_api
+
+api = Api()
+health_blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness")
+
+
+@health_blp.route("/health")
+@public
+@health_blp.response(200)
+def health():
+    """Liveness and database reachability (no data)."""
+    db.session().execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+BLUEPRINTS = (
+    health_blp, auth_api.blp, municipalities_api.blp, organizations_api.blp, accounts_api.blp, accounts_api.roles_blp,
+    codes_api.blp, people_api.households_blp, people_api.persons_blp, cases_api.blp, consents_api.blp,
+    consents_api.emergency_blp, audit_api.blp, directory_api.blp, referrals_api.blp, transfers_api.blp,
+    meetings_api.blp, plans_api.blp, plans_api.tasks_blp, plans_api.followup_blp, reports_api.blp,
+)
+
+
+def init_app(app) -> None:
+    api.init_app(app, spec_kwargs={
+        "info": {"description": "caseflow API. Errors are application/problem+json (RFC 9457)."},
+    })
+    api.spec.components.security_scheme("cookie", {"type": "apiKey", "in": "cookie", "name": "caseflow_session"})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)

@@ -1,0 +1,97 @@
+"""Managed lists: validation of codes against the database, labels for display, and seeding."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from caseflow.access import trail
+from caseflow.core import db
+from caseflow.core.errors import Problem, validation_problem
+from caseflow.codes.models import ManagedCode
+from caseflow.organizations.models import Municipality
+
+# Lists kept per municipality (ManagedCode.scope = the municipality's code); the others are the deployment's.
+MUNICIPAL_LISTS = ("district",)
+
+# The lists every deployment starts with (the demo adds districts of its municipalities).
+CONSENT_PURPOSES = [("support_coordination", "支援のための関係機関との情報共有"),
+                    ("support_meeting", "支援会議・ケース会議での検討"),
+                    ("statistics", "統計・事業評価（個人を特定しない形）")]
+PROGRESS_KINDS = [("interview", "面談"), ("visit", "訪問"), ("phone", "電話"), ("meeting", "会議"),
+                  ("accompany", "同行支援"), ("other", "その他")]
+
+
+def in_list(list_name: str, municipality_id=None):
+    """SQL: the entries of a list; for a municipal list, those of the municipality only."""
+    cond = [ManagedCode.list_name == list_name]
+    if list_name in MUNICIPAL_LISTS:
+        cond.append(ManagedCode.scope == select(Municipality.code).where(Municipality.id == municipality_id)
+                    .scalar_subquery())
+    return cond
+
+
+def active_codes(list_name: str, municipality_id=None) -> dict[str, str]:
+    rows = db.session().execute(
+        select(ManagedCode.code, ManagedCode.label)
+        .where(*in_list(list_name, municipality_id), ManagedCode.active.is_(True))
+        .order_by(ManagedCode.sort_order, ManagedCode.code))
+    return dict(rows.all())
+
+
+def labels(list_name: str) -> dict[str, str]:
+    """All labels, inactive ones included, so old records still read well."""
+    return dict(db.session().execute(
+        select(ManagedCode.code, ManagedCode.label).where(ManagedCode.list_name == list_name)).all())
+
+
+def check(list_name: str, field: str, values: list[str] | str | None, municipality_id=None) -> None:
+    """422 naming `field` when a value is not an active code of the list (of `municipality_id`, for a
+    municipal list such as districts)."""
+    if values is None:
+        return
+    if list_name in MUNICIPAL_LISTS and municipality_id is None:
+        raise ValueError(f"the {list_name} list is kept per municipality: pass municipality_id")
+    values = [values] if isinstance(values, str) else list(values)
+    known = active_codes(list_name, municipality_id)
+    bad = [v for v in values if v not in known]
+    if bad:
+        raise validation_problem({field: [f"未登録のコードです: {', '.join(bad)}"]})
+
+
+def add(list_name: str, code: str, label: str, *, municipality: Municipality | None = None, actor=None) -> ManagedCode:
+    """Add one entry at the end of a list (a municipal list needs its municipality); 409 when the code exists."""
+    s = db.session()
+    if list_name in MUNICIPAL_LISTS and municipality is None:
+        raise validation_problem({"municipality": ["地区などの自治体別リストには自治体の指定が必要です。"]})
+    if s.get(ManagedCode, (list_name, code)):
+        raise Problem(409, detail="このコードはすでに登録されています。", errors={"code": ["すでに使われています。"]})
+    order = (s.scalar(select(ManagedCode.sort_order).where(ManagedCode.list_name == list_name)
+                      .order_by(ManagedCode.sort_order.desc()).limit(1)) or 0) + 1
+    entry = ManagedCode(list_name=list_name, code=code, label=label, sort_order=order, active=True,
+                        scope=municipality.code if list_name in MUNICIPAL_LISTS else None)
+    s.add(entry)
+    trail.record(s, action="codes.create", resource_type="codes", resource_id=f"{list_name}:{code}", actor=actor,
+                 municipality_id=municipality.id if municipality is not None else None)
+    return entry
+
+
+def ensure(list_name: str, entries: list[tuple[str, str]], scope: str | None = None) -> int:
+    """Add missing entries (idempotent); returns how many were added."""
+    s = db.session()
+    have = set(s.scalars(select(ManagedCode.code).where(ManagedCode.list_name == list_name)))
+    added = 0
+    for order, (code, label) in enumerate(entries):
+        if code not in have:
+            s.add(ManagedCode(list_name=list_name, code=code, label=label, sort_order=order, scope=scope))
+            added += 1
+    return added
+
+
+def seed_standard_lists() -> None:
+    """Issue categories, channels, closure reasons, purposes and progress kinds from the domain brief."""
+    from caseflow.demo import world
+
+    ensure("issue_category", world.ISSUE_CATEGORIES)
+    ensure("intake_channel", world.INTAKE_CHANNELS)
+    ensure("closure_reason", world.CLOSURE_REASONS)
+    ensure("consent_purpose", CONSENT_PURPOSES)
+    ensure("progress_kind", PROGRESS_KINDS)

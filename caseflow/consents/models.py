@@ -1,0 +1,88 @@
+"""Consent records and emergency (break-glass) access: the recorded legal bases for disclosure."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
+
+CATEGORIES = ("identity", "contact", "sensitive", "case_notes")
+CONSENT_METHODS = ("written", "oral", "electronic")  # 書面 / 口頭 / 電子
+
+
+class Consent(Base):
+    """本人同意. Never edited in place: a change is a new record that supersedes the old one."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    # where it was recorded: a recipient named by kind ("every municipal department") means the
+    # organisations of that kind acting in this municipality, never another's
+    municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))
+    given_by: Mapped[str] = mapped_column(String(16), default="self")  # self | representative
+    representative_relationship: Mapped[str | None] = mapped_column(String(50))
+    purpose: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(16))
+    obtained_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    obtained_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    obtained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    form_reference: Mapped[str | None] = mapped_column(String(200))  # where the signed form is kept
+    obtained_place: Mapped[str | None] = mapped_column(String(200))  # where the worker met the person
+    # the recording organisation named itself (or its kind) as a recipient: evidence required, flagged
+    self_recipient: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("consents.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    revoked_by_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recipients: Mapped[list[ConsentRecipient]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    category_rows: Mapped[list[ConsentCategory]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted(c.category for c in self.category_rows)
+
+
+class ConsentRecipient(Base):
+    """A named organisation, or every organisation of a kind (e.g. all municipal departments)."""
+
+    __tablename__ = "consent_recipients"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    consent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consents.id"), index=True)
+    org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+    org_kind: Mapped[str | None] = mapped_column(String(32))
+
+
+class ConsentCategory(Base):
+    __tablename__ = "consent_categories"
+
+    consent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consents.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class EmergencyAccess(Base):
+    """Break-glass access (個人情報保護法27条1項2号): one user, one person, time-boxed, always reviewed."""
+
+    __tablename__ = "emergency_accesses"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"))
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
+    justification: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_emergency_accesses_user_person", "user_id", "person_id"),
+                      Index("ix_emergency_accesses_case", "case_id"))

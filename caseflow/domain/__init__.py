@@ -1,1 +1,0 @@
-"""Domain logic in plain modules: the HTTP layer and the CLI both call these."""

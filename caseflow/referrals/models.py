@@ -1,0 +1,100 @@
+"""Referrals between agencies (初期対応／他機関紹介) and the organisation directory.
+
+A case may have several referrals open at once, but at most one *pending* referral to the same
+organisation: a partial unique index enforces it in the database, so two simultaneous requests
+cannot both create one (caseflow.referrals.rules turns the violation into a 409).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
+
+REFERRAL_STATES = ("pending", "accepted", "declined", "withdrawn", "completed")
+CAPACITY_STATES = ("accepting", "full", "paused")  # 受入可 / 満員 / 受入停止
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    from_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    to_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    created_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)             # why this agency (shown de-identified)
+    requested_support: Mapped[str] = mapped_column(Text)  # the request text (shown de-identified)
+    urgency: Mapped[str] = mapped_column(String(16), default="normal")
+    reply_due: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state_reason: Mapped[str | None] = mapped_column(Text)  # decline / withdraw reason
+    responded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_referrals_to_state_due", "to_org_id", "state", "reply_due"),
+        Index("ix_referrals_from_state", "from_org_id", "state"),
+        # The answered and the accepted part of an inbox / outbox in list order, newest change first
+        # (migration 0008; caseflow.referrals.rules._boxed_statement).
+        Index("ix_referrals_to_updated", "to_org_id", text("updated_at DESC"), "id"),
+        Index("ix_referrals_from_updated", "from_org_id", text("updated_at DESC"), "id"),
+        Index("ix_referrals_to_state_updated", "to_org_id", "state", text("updated_at DESC"), "id"),
+        Index("ix_referrals_from_state_updated", "from_org_id", "state", text("updated_at DESC"), "id"),
+        # One pending referral per (case, receiving organisation); SQLite and PostgreSQL both
+        # support partial indexes.
+        Index("uq_referrals_pending_case_to_org", "case_id", "to_org_id", unique=True,
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+    )
+
+
+class ReferralEvent(Base):
+    """Every state change of a referral: who, when, why."""
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    actor_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DirectoryEntry(Base):
+    """What an organisation offers (the platform's directory); one per organisation."""
+
+    __tablename__ = "directory_entries"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    fields: Mapped[str] = mapped_column(String(500), default="")       # comma-separated issue codes (活動分野)
+    languages: Mapped[str] = mapped_column(String(100), default="")    # comma-separated ISO codes besides ja
+    lgbtq: Mapped[bool] = mapped_column(Boolean, default=False)
+    eligibility: Mapped[str | None] = mapped_column(String(300))
+    age_min: Mapped[int | None] = mapped_column(SmallInteger)
+    age_max: Mapped[int | None] = mapped_column(SmallInteger)
+    service_area: Mapped[str] = mapped_column(String(500), default="")  # comma-separated district codes
+    hours: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    line: Mapped[str | None] = mapped_column(String(100))
+    website: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    takes_consultations: Mapped[bool] = mapped_column(Boolean, default=True)
+    joint_support: Mapped[bool] = mapped_column(Boolean, default=False)
+    capacity: Mapped[str] = mapped_column(String(16), default="accepting")  # accepting | full | paused
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Optimistic concurrency (ETag / If-Match): two editors of one entry never overwrite each other silently.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, current_app
+from flask_login import current_user
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from caseflow.access import trail
+from caseflow.core import db
+from caseflow.core.blueprint import Blueprint
+from caseflow.access.authz import requires
+from caseflow.core.db import utcnow
+from caseflow.reports import rules as reports
+from caseflow.core.errors import Problem
+from caseflow.core.schemas import Day
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
+                description="KPI reports (aggregate counts; small counts suppressed outside the lead department)")
+
+
+class ReportArgs(Schema):
+    fiscal_year = fields.Integer(validate=validate.Range(min=2000, max=2100), metadata={"description": "年度 (April–March)"})
+    month = fields.String(validate=validate.Regexp(r"^20\d{2}-(0[1-9]|1[0-2])$"), metadata={"description": "YYYY-MM"})
+    start = Day(data_key="from")
+    end = Day(data_key="to")
+    org_id = fields.UUID(metadata={"description": "owner organisation of the cases"})
+    district = fields.String(validate=validate.Length(max=64))
+    audience = fields.String(validate=validate.OneOf(["shared", "internal"]), load_default="shared",
+                             metadata={"description": "internal (no suppression) only for the lead department"})
+
+    @validates_schema
+    def _one_period(self, data, **_):
+        given = [k for k in ("fiscal_year", "month") if k in data] + (["from/to"] if "start" in data or "end" in data else [])
+        if len(given) != 1:
+            raise ValidationError("fiscal_year、month、from/to のいずれか1つで期間を指定してください。", "period")
+        if ("start" in data) != ("end" in data):
+            raise ValidationError("from と to は両方指定してください。", "to")
+        if "start" in data and data["end"] < data["start"]:
+            raise ValidationError("to は from 以降の日付にしてください。", "to")
+        if "start" in data and (data["end"] - data["start"]).days > 366 * 5:
+            raise ValidationError("期間は5年以内にしてください。", "to")
+
+
+def _build(args):
+    period = reports.period_of(fiscal_year=args.get("fiscal_year"), month=args.get("month"), start=args.get("start"),
+                               end=args.get("end"))
+    threshold = current_app.config["REPORT_SUPPRESS_BELOW"]
+    internal = args["audience"] == "internal"
+    lead = current_user.org.code in current_app.config["REPORT_LEAD_ORGS"] and \
+        current_user.org.municipality_id == current_user.municipality_id  # the lead department of this municipality
+    if internal and not lead:
+        raise Problem(403, detail="秘匿処理なしの集計は主管課のみ出力できます。", type_="forbidden")
+    exact = reports.compute(period, municipality_id=current_user.municipality_id, org_id=args.get("org_id"),
+                            district=args.get("district"))
+    data = exact if internal else reports.suppress(exact, threshold)
+    trail.record(db.session(), action="reports.kpi", resource_type="reports", actor=current_user,
+                 detail={"period": period.label, "audience": args["audience"],
+                         "org": str(args["org_id"]) if args.get("org_id") else None, "district": args.get("district")})
+    return data, threshold, not internal
+
+
+@blp.route("/kpi")
+@requires("reports", "read")
+@blp.arguments(ReportArgs, location="query")
+@blp.response(200)
+def kpi(args):
+    """KPI report as JSON; suppressed cells are null (see `suppressed_below`)."""
+    data, threshold, suppressed = _build(args)
+    return {**data, "suppressed_below": threshold if suppressed else None, "audience": args["audience"]}
+
+
+@blp.route("/kpi.csv")
+@requires("reports", "read")
+@blp.arguments(ReportArgs, location="query")
+@blp.response(200, content_type="text/csv")
+def kpi_csv(args):
+    """The same report as CSV (UTF-8 with BOM, so Excel opens Japanese correctly)."""
+    data, threshold, _ = _build(args)
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.writer(buf)
+    writer.writerow(["区分", "項目", "件数・値"])
+    writer.writerows(reports.rows_for_export(data, threshold))
+    return Response(buf.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="kpi-report.csv"'})
+
+
+@blp.route("/kpi.pdf")
+@requires("reports", "read")
+@blp.arguments(ReportArgs, location="query")
+@blp.response(200, content_type="application/pdf")
+def kpi_pdf(args):
+    """The same report as a PDF with a monthly chart (reportlab, Japanese fonts embedded)."""
+    data, threshold, suppressed = _build(args)
+    pdf = reports.render_pdf_report(data, threshold, recipient=f"{current_user.display_name}（{current_user.org.name}）",
+                                    generated_at=utcnow(), suppressed=suppressed)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="kpi-report.pdf"'})

@@ -1,1 +1,0 @@
-"""marshmallow schemas: validation at the edge and the OpenAPI document, from one source."""
