@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from caseflow import create_app  # noqa: E402
+from caseflow.organizations import rules as org_rules
 
 PASSWORD = "benchmark-password-0123456789"
 TARGET_SECONDS = 2.0
@@ -71,8 +72,8 @@ def build_world(app, n_cases: int) -> str:
     with app.app_context():
         migrate.upgrade("heads")
         codes.ensure("district", [("ofuna", "大船"), ("koshigoe", "腰越")], scope="bench")
-        chiiki = accounts.create_organization(code="bench-chiiki", name="鎌倉市 地域共生課", kind="department")
-        npo = accounts.create_organization(code="bench-npo", name="NPO法人 ベンチ支援会", kind="npo")
+        chiiki = org_rules.create_organization(code="bench-chiiki", name="鎌倉市 地域共生課", kind="department")
+        npo = org_rules.create_organization(code="bench-npo", name="NPO法人 ベンチ支援会", kind="npo")
         for email, org, role, name in (("coord@bench.example.jp", chiiki, "coordinator", "相談 員"),
                                        ("chair@bench.example.jp", chiiki, "supervisor", "高橋 恵子"),
                                        ("member@bench.example.jp", npo, "npo_staff", "中村 修")):

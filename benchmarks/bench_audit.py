@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
+from caseflow.organizations import rules as org_rules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -35,7 +36,7 @@ def _auditor_client(app):
     with app.app_context():
         s = db.session()
         if s.query(User).filter_by(email=EMAIL).first() is None:
-            org = s.query(Organization).filter_by(code="bench-audit").first() or accounts.create_organization(
+            org = s.query(Organization).filter_by(code="bench-audit").first() or org_rules.create_organization(
                 code="bench-audit", name="ベンチマーク 監査担当", kind="department")
             accounts.create_user(org=org, email=EMAIL, password=PASSWORD, display_name="監査 ベンチ",
                                  roles=["auditor"])
@@ -50,8 +51,8 @@ def _samples(app, rng: random.Random, n: int) -> dict:
     from sqlalchemy import func, select
 
     from caseflow.core import db
-    from caseflow.access.trail_models import AuditEvent as E
-    from caseflow.access.trail_models import AuditSubject as S
+    from caseflow.access.trail import AuditEvent as E
+    from caseflow.access.trail import AuditSubject as S
 
     out = {"users": [], "orgs": [], "persons": [], "cases": [], "times": [], "seqs": []}
     with app.app_context():

@@ -105,7 +105,7 @@ def samples(app, rng: random.Random) -> Samples:
     from caseflow.demo import world
     from caseflow.access.sharing import Viewer, visible_case_ids
     from caseflow.core.jpdate import fiscal_year
-    from caseflow.access.trail_models import AuditEvent, AuditSubject
+    from caseflow.access.trail import AuditEvent, AuditSubject
     from caseflow.accounts.models import User
     from caseflow.cases.models import Case
     from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember

@@ -7,17 +7,14 @@ from sqlalchemy import text
 
 from caseflow.access.authz import public
 from caseflow.accounts import api as accounts_api
-from caseflow.accounts import auth_api
 from caseflow.audit import api as audit_api
 from caseflow.cases import api as cases_api
-from caseflow.cases import people_api, transfers_api
 from caseflow.codes import api as codes_api
 from caseflow.consents import api as consents_api
 from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
 from caseflow.meetings import api as meetings_api
 from caseflow.organizations import api as organizations_api
-from caseflow.organizations import directory_api, municipalities_api
 from caseflow.plans import api as plans_api
 from caseflow.referrals import api as referrals_api
 from caseflow.reports import api as reports_api
@@ -36,9 +33,10 @@ def health():
 
 
 BLUEPRINTS = (
-    health_blp, auth_api.blp, municipalities_api.blp, organizations_api.blp, accounts_api.blp, accounts_api.roles_blp,
-    codes_api.blp, people_api.households_blp, people_api.persons_blp, cases_api.blp, consents_api.blp,
-    consents_api.emergency_blp, audit_api.blp, directory_api.blp, referrals_api.blp, transfers_api.blp,
+    health_blp, accounts_api.auth_blp, organizations_api.municipalities_blp, organizations_api.blp, accounts_api.blp,
+    accounts_api.roles_blp, codes_api.blp, cases_api.households_blp, cases_api.persons_blp, cases_api.blp,
+    consents_api.blp, consents_api.emergency_blp, audit_api.blp, organizations_api.directory_blp, referrals_api.blp,
+    cases_api.transfers_blp,
     meetings_api.blp, plans_api.blp, plans_api.tasks_blp, plans_api.followup_blp, reports_api.blp,
 )
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from caseflow.organizations import rules as org_rules
 
 BENCH_DOMAIN = "bench.caseflow.example"
 BENCH_PASSWORD = "bench-walnut-harbor-2718"
@@ -168,13 +169,12 @@ class Dataset:
         from caseflow.core import db
         from caseflow.codes import rules as codes
 
-        from caseflow.access import tenancy
         from caseflow.organizations.models import Municipality
         from sqlalchemy import select
 
         # One city, one tenant: every generated record belongs to ベンチ市 (code bench).
         m = db.session().scalar(select(Municipality).where(Municipality.code == BENCH_MUNICIPALITY))
-        m = m or tenancy.create_municipality(code=BENCH_MUNICIPALITY, name="ベンチ市")
+        m = m or org_rules.create_municipality(code=BENCH_MUNICIPALITY, name="ベンチ市")
         self.municipality_id = m.id
         codes.seed_standard_lists()
         codes.ensure("district", self.world.DISTRICTS_KUMAMOTO, scope=BENCH_MUNICIPALITY)
@@ -748,7 +748,7 @@ class Dataset:
         from sqlalchemy import text
 
         from caseflow.access.trail import canonical_json, event_hash
-        from caseflow.access.trail_models import AuditEvent, AuditSubject
+        from caseflow.access.trail import AuditEvent, AuditSubject
 
         rng = self.rng
         start = self.now - timedelta(days=730)

@@ -95,11 +95,9 @@ def orgs_group():
 def orgs_create(code, name, kind, municipality_code, parent_code):
     """Register an organisation (in the deployment's only municipality unless --municipality names one)."""
     from caseflow.core import db
-    from caseflow.accounts import rules as accounts
-    from caseflow.access import tenancy
 
-    municipality = tenancy.default_for_new_organization(municipality_code, echo=click.echo)
-    org = accounts.create_organization(code=code, name=name, kind=kind, parent_code=parent_code,
+    municipality = org_rules.default_for_new_organization(municipality_code, echo=click.echo)
+    org = org_rules.create_organization(code=code, name=name, kind=kind, parent_code=parent_code,
                                        municipality=municipality)
     db.session().commit()
     click.echo(f"created organisation {org.code} ({org.id}) in {municipality.code}")
@@ -120,9 +118,8 @@ def municipalities_group():
 def municipalities_create(code, name):
     """Create a municipality."""
     from caseflow.core import db
-    from caseflow.access import tenancy
 
-    m = tenancy.create_municipality(code=code, name=name)
+    m = org_rules.create_municipality(code=code, name=name)
     db.session().commit()
     click.echo(f"created municipality {m.code} ({m.id})")
 
@@ -151,9 +148,8 @@ def municipalities_list():
 def municipalities_rename(code, new_code, name):
     """Change a municipality's code or name (its district lists follow)."""
     from caseflow.core import db
-    from caseflow.access import tenancy
 
-    m = tenancy.rename_municipality(tenancy.get_by_code(code), code=new_code, name=name)
+    m = org_rules.rename_municipality(org_rules.get_by_code(code), code=new_code, name=name)
     db.session().commit()
     click.echo(f"municipality {m.code}: {m.name}")
 
@@ -166,10 +162,8 @@ def municipalities_rename(code, new_code, name):
 def municipalities_secretariat(code, org_code):
     """Name the municipality's secretariat organisation (its `secretariat` users administer the municipality)."""
     from caseflow.core import db
-    from caseflow.accounts import rules as accounts
-    from caseflow.access import tenancy
 
-    m = tenancy.set_secretariat(tenancy.get_by_code(code), accounts.get_organization_by_code(org_code))
+    m = org_rules.set_secretariat(org_rules.get_by_code(code), org_rules.get_organization_by_code(org_code))
     db.session().commit()
     click.echo(f"secretariat of {m.code}: {org_code}")
 
@@ -183,10 +177,8 @@ def municipalities_secretariat(code, org_code):
 def municipalities_grant(code, org_code, reason):
     """Let an organisation of another municipality take part in this one."""
     from caseflow.core import db
-    from caseflow.accounts import rules as accounts
-    from caseflow.access import tenancy
 
-    ms = tenancy.grant_membership(tenancy.get_by_code(code), accounts.get_organization_by_code(org_code), reason=reason)
+    ms = org_rules.grant_membership(org_rules.get_by_code(code), org_rules.get_organization_by_code(org_code), reason=reason)
     db.session().commit()
     click.echo(f"{org_code} is a member of {code} ({ms.id})")
 
@@ -209,12 +201,11 @@ def codes_add(list_name, code, label, municipality_code):
     """Add an entry to a managed list."""
     from caseflow.core import db
     from caseflow.codes import rules as codes
-    from caseflow.access import tenancy
     from caseflow.codes.models import CODE_LISTS
 
     if list_name not in CODE_LISTS:
         raise click.ClickException(f"unknown list {list_name}: {', '.join(CODE_LISTS)}")
-    m = tenancy.get_by_code(municipality_code) if municipality_code else None
+    m = org_rules.get_by_code(municipality_code) if municipality_code else None
     codes.add(list_name, code, label, municipality=m)
     db.session().commit()
     click.echo(f"added {list_name}:{code}")
@@ -238,7 +229,7 @@ def users_create(org_code, roles, email, password, display_name):
     from caseflow.core import db
     from caseflow.accounts import rules as accounts
 
-    org = accounts.get_organization_by_code(org_code)
+    org = org_rules.get_organization_by_code(org_code)
     user = accounts.create_user(org=org, email=email, password=password, display_name=display_name,
                                 roles=list(roles))
     db.session().commit()
@@ -465,20 +456,18 @@ def followup_digest(org_code, days, lead_email, municipality_code):
     from sqlalchemy import select
 
     from caseflow.core import db
-    from caseflow.accounts import rules as accounts
     from caseflow.plans import followup
     from caseflow.core.errors import validation_problem
     from caseflow.accounts.models import User
 
-    org = accounts.get_organization_by_code(org_code) if org_code else None
+    org = org_rules.get_organization_by_code(org_code) if org_code else None
     lead = None
     if lead_email:
         lead = db.session().scalar(select(User).where(User.email == lead_email.strip().lower()))
         if lead is None:
             raise validation_problem({"lead": [f"利用者 {lead_email} は登録されていません。"]})
-    from caseflow.access import tenancy
 
-    municipality = tenancy.get_by_code(municipality_code) if municipality_code else None
+    municipality = org_rules.get_by_code(municipality_code) if municipality_code else None
     for line in followup.digest(org=org, days=days, lead=lead, municipality_id=municipality.id if municipality else None):
         click.echo(line)
 
@@ -506,5 +495,6 @@ def demo(reset, password, households):
 # --- benchmarks -------------------------------------------------------------------------------
 
 from caseflow.bench import bench_group  # noqa: E402  (benchmark data: `caseflow bench seed`)
+from caseflow.organizations import rules as org_rules
 
 main.add_command(bench_group)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from caseflow import create_app
+from caseflow.organizations import rules as org_rules
 
 PG_URL = os.environ.get("CASEFLOW_TEST_DATABASE_URL")
 ENGINE_NAME = "postgresql" if PG_URL else "sqlite"
@@ -162,10 +163,9 @@ class World:
     def municipality(self, code: str, name: str | None = None, *, districts=()):
         from caseflow.core import db
         from caseflow.codes import rules as codes
-        from caseflow.access import tenancy
 
         with self.app.app_context():
-            m = tenancy.create_municipality(code=code, name=name or f"{code}市")
+            m = org_rules.create_municipality(code=code, name=name or f"{code}市")
             if districts:
                 codes.ensure("district", list(districts), scope=code)
             db.session().commit()
@@ -174,12 +174,10 @@ class World:
 
     def org(self, code: str, kind: str = "department", name: str | None = None, *, municipality: str = "kamakura"):
         from caseflow.core import db
-        from caseflow.accounts import rules as accounts
-        from caseflow.access import tenancy
 
         with self.app.app_context():
-            org = accounts.create_organization(code=code, name=name or f"組織{code}", kind=kind,
-                                               municipality=tenancy.get_by_code(municipality))
+            org = org_rules.create_organization(code=code, name=name or f"組織{code}", kind=kind,
+                                               municipality=org_rules.get_by_code(municipality))
             db.session().commit()
             self.orgs[code] = org.id
         return org.id
@@ -187,20 +185,16 @@ class World:
     def secretariat(self, municipality: str, org_code: str):
         """Name the municipality's secretariat organisation (the operator's act)."""
         from caseflow.core import db
-        from caseflow.accounts import rules as accounts
-        from caseflow.access import tenancy
 
         with self.app.app_context():
-            tenancy.set_secretariat(tenancy.get_by_code(municipality), accounts.get_organization_by_code(org_code))
+            org_rules.set_secretariat(org_rules.get_by_code(municipality), org_rules.get_organization_by_code(org_code))
             db.session().commit()
 
     def membership(self, municipality: str, org_code: str):
         from caseflow.core import db
-        from caseflow.accounts import rules as accounts
-        from caseflow.access import tenancy
 
         with self.app.app_context():
-            ms = tenancy.grant_membership(tenancy.get_by_code(municipality), accounts.get_organization_by_code(org_code),
+            ms = org_rules.grant_membership(org_rules.get_by_code(municipality), org_rules.get_organization_by_code(org_code),
                                           reason="テスト")
             db.session().commit()
             return ms.id
@@ -212,7 +206,7 @@ class World:
         if org_code not in self.orgs:
             self.org(org_code)
         with self.app.app_context():
-            org = accounts.get_organization_by_code(org_code)
+            org = org_rules.get_organization_by_code(org_code)
             user = accounts.create_user(org=org, email=email, password=PASSWORD, display_name=name,
                                         roles=list(roles))
             db.session().commit()

@@ -53,7 +53,7 @@ def _problem(r, status, type_=None):
 
 
 def _events(app, action: str, after: int = 0) -> list:
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
 
     with app.app_context():
         return [{"resource_id": e.resource_id, "detail": json.loads(e.detail), "outcome": e.outcome}
@@ -63,7 +63,7 @@ def _events(app, action: str, after: int = 0) -> list:
 
 
 def _head(app) -> int:
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
 
     with app.app_context():
         return db.session().scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from caseflow.access import trail
 from caseflow.cli import main
-from caseflow.access.trail_models import AuditEvent
+from caseflow.access.trail import AuditEvent
 
 PASSPHRASE_ENV = "CASEFLOW_TEST_SEAL_PASSPHRASE"
 _OWNER_TRIGGERS = ("audit_events_no_update", "audit_events_no_delete", "audit_subjects_no_delete",

@@ -144,7 +144,7 @@ def test_simultaneous_progress_records_are_all_kept(basic, crowd, db_url, app):
     from sqlalchemy import func, select
 
     from caseflow.core import db
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
 
     with app.app_context():
         n_events = db.session().scalar(select(func.count()).select_from(AuditEvent)

@@ -127,7 +127,7 @@ def test_acknowledged_writes_survive_sigkill(basic, db_url, app, tmp_path):
     # Nothing half-written: every case (acknowledged or not) has its first stage and its audit event, written in
     # the same transaction; the acknowledged ones are each stored once.
     from caseflow.core import db
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
     from caseflow.cases.models import Case, CaseStageChange, ProgressRecord
 
     with app.app_context():

@@ -52,7 +52,7 @@ def test_an_organisation_creates_and_edits_its_own_entry(dir_world):
     assert entry["fields"] == ["isolation"] and entry["languages"] == [] and entry["phone"] is None
     assert entry["capacity"] == "accepting" and entry["takes_consultations"] is True and entry["joint_support"] is False
     from caseflow.core import db
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
 
     with basic.app.app_context():
         actions = db.session().scalars(select(AuditEvent.action).where(AuditEvent.resource_type == "directory",
@@ -79,7 +79,7 @@ def test_edit_rights(dir_world):
     assert put(auditor, basic.orgs["kmk-audit"], ENTRY).status_code == 403
     assert put(npo, "00000000-0000-4000-8000-000000000000", ENTRY).status_code == 404
     from caseflow.core import db
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
 
     with basic.app.app_context():
         denied = db.session().execute(select(AuditEvent.action, AuditEvent.resource_id).where(
@@ -187,7 +187,7 @@ def test_demo_world_directory(app):
     from caseflow.core import db
     from caseflow.demo import loader, world
     from caseflow.organizations.models import Organization
-    from caseflow.referrals.models import DirectoryEntry
+    from caseflow.organizations.models import DirectoryEntry
 
     out = []
     with app.app_context():

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from caseflow.core import db
-from caseflow.access.trail_models import AuditEvent
+from caseflow.access.trail import AuditEvent
 from caseflow.accounts.models import RoleRequest, User
 from caseflow.consents.models import Consent
 from conftest import PASSWORD

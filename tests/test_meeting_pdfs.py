@@ -137,7 +137,7 @@ def test_agenda_pdf_with_pledge_shows_agenda_names_only(world, tmp_path):
 
 def test_pdf_generation_is_an_audited_disclosure(world, tmp_path):
     from caseflow.core import db
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
 
     mid = world.meeting["id"]
     fetch_pdf(world.client("pledged@example.jp"), f"/api/v1/meetings/{mid}/agenda.pdf", tmp_path, "a.pdf")
@@ -172,7 +172,7 @@ def test_minutes_pdf_redacted_per_viewer(world, tmp_path):
     assert "誓約が未提出" not in flat and "情報共有期間外" not in flat
     with world.app.app_context():
         from caseflow.core import db
-        from caseflow.access.trail_models import AuditEvent
+        from caseflow.access.trail import AuditEvent
 
         actions = db.session().scalars(select(AuditEvent.action).where(AuditEvent.action == "meetings.minutes.pdf"))
         assert len(list(actions)) == 2

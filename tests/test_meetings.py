@@ -85,7 +85,7 @@ def transition(client, meeting_id, to):
 def audit_events(app, action, outcome="allowed"):
     """The events of one action (refused attempts are recorded too: outcome="denied")."""
     from caseflow.core import db
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
 
     with app.app_context():
         return [{"actor": e.actor_user_id, "basis": e.legal_basis, "disclosures": json.loads(e.disclosures),

@@ -37,7 +37,7 @@ def _setup(basic, anonymous=False):
 
 def _audit_events(app, action):
     from caseflow.core import db
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
 
     with app.app_context():
         rows = db.session().scalars(select(AuditEvent).where(AuditEvent.action == action)

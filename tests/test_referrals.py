@@ -195,7 +195,7 @@ def test_accept_makes_the_organisation_involved_and_complete_ends_it(setup, app)
     assert all(e["actor_user"]["display_name"] for e in done["events"])
     with app.app_context():
         from caseflow.core import db
-        from caseflow.access.trail_models import AuditEvent
+        from caseflow.access.trail import AuditEvent
         from caseflow.cases.models import CaseInvolvement
 
         rows = db.session().scalars(select(CaseInvolvement).where(CaseInvolvement.source_id == uuid.UUID(ref["id"]))).all()
@@ -282,7 +282,7 @@ def test_only_the_receiver_answers_and_only_the_sender_withdraws(setup):
     assert coord.get(f"/api/v1/referrals/{ref['id']}").get_json()["state"] == "accepted"
     # refused attempts are in the audit trail
     from caseflow.core import db
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
 
     with basic.app.app_context():
         denied = db.session().execute(select(AuditEvent.action, AuditEvent.actor_user_id).where(
@@ -337,7 +337,7 @@ def test_receiver_without_a_basis_sees_only_the_de_identified_view(setup, app):
     # the disclosure is audited with its basis
     with app.app_context():
         from caseflow.core import db
-        from caseflow.access.trail_models import AuditEvent, AuditSubject
+        from caseflow.access.trail import AuditEvent, AuditSubject
 
         rows = db.session().execute(
             select(AuditEvent.action, AuditSubject.basis, AuditSubject.categories)

@@ -102,7 +102,7 @@ def test_every_plan_returns_the_same_rows_in_the_same_order(city, monkeypatch):
 def test_gram_rows_follow_the_name(city):
     from caseflow.core import db
     from caseflow.cases.models import Person
-    from caseflow.cases.search_models import PersonSearchGram
+    from caseflow.cases.models import PersonSearchGram
     from caseflow.core.text import search_grams
 
     basic, coord, cases = city

@@ -269,7 +269,7 @@ def test_every_cookie_authenticated_write_needs_the_sessions_csrf_token(app, bas
         checked += 1
     assert checked >= 40
     # Refused before any view ran: nothing was written, not even an audit event (apart from the logins).
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
     with app.app_context():
         actions = db.session().scalars(select(AuditEvent.action).where(AuditEvent.seq > audit_before)).all()
     assert set(actions) <= {"auth.login"}, set(actions)
@@ -278,7 +278,7 @@ def test_every_cookie_authenticated_write_needs_the_sessions_csrf_token(app, bas
 def _audit_count(app) -> int:
     from sqlalchemy import func
 
-    from caseflow.access.trail_models import AuditEvent
+    from caseflow.access.trail import AuditEvent
     with app.app_context():
         return db.session().scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
 

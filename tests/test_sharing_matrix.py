@@ -16,6 +16,7 @@ from caseflow.cases.models import CaseInvolvement
 from caseflow.consents.models import Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.meetings.models import AgendaItem, Meeting, MeetingAttendee, MeetingMember, Pledge
 from caseflow.referrals.models import Referral
+from caseflow.organizations import rules as org_rules
 from helpers import HANAKO, YAMADA, open_case
 
 CATEGORY_PROBES = {  # category -> (person field, expected value)
@@ -122,7 +123,6 @@ def _setup(app, basic, relation: str, consent: str, viewer_home: str = "kamakura
 
 
 def _move_viewer_org(app, basic, home: str, membership: str) -> None:
-    from caseflow.access import tenancy
     from caseflow.organizations.models import Organization
 
     basic.municipality(home, districts=[(f"{home}-chuo", "中央区")])
@@ -136,7 +136,7 @@ def _move_viewer_org(app, basic, home: str, membership: str) -> None:
             with app.app_context():
                 from caseflow.organizations.models import MunicipalityMembership
 
-                tenancy.end_membership(db.session().get(MunicipalityMembership, ms_id))
+                org_rules.end_membership(db.session().get(MunicipalityMembership, ms_id))
                 db.session().commit()
 
 

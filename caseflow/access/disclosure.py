@@ -10,13 +10,13 @@ from datetime import date
 
 from sqlalchemy import select
 
+from caseflow.access.refs import org_refs
 from caseflow.core import db
 from caseflow.access.trail import Disclosure
 from caseflow.access.sharing import PersonBases, Viewer, bases_for_persons, case_notes_basis, relations_to_cases
 from caseflow.accounts.models import User
 from caseflow.cases.models import Case, Household, HouseholdMember, Person
 from caseflow.consents.models import CATEGORIES
-from caseflow.organizations.models import Organization
 from caseflow.cases.models import RELATIONSHIP_LABELS
 
 IDENTITY_FIELDS = ("name", "name_kana", "birth_date", "gender")
@@ -86,14 +86,6 @@ def present_person(person: Person, bases: PersonBases, log: DisclosureLog, case_
     return out
 
 
-def _org_refs(org_ids) -> dict:
-    """id -> (id, code, name) rows: only what a reference shows, without building ORM objects."""
-    ids = {i for i in org_ids if i}
-    if not ids:
-        return {}
-    return {o.id: o for o in db.session().execute(
-        select(Organization.id, Organization.code, Organization.name).where(Organization.id.in_(ids)))}
-
 
 def present_case_page(viewer: Viewer, cases: list[Case]) -> tuple[list[dict], DisclosureLog]:
     """List items: case facts for every case; the primary person's name only where identity is allowed."""
@@ -106,7 +98,7 @@ def present_case_page(viewer: Viewer, cases: list[Case]) -> tuple[list[dict], Di
         .where(Person.id.in_(person_ids)))} if person_ids else {}
     bases = bases_for_persons(viewer, {p.id: p.collected_by_org_id for p in persons.values()})
     relations = relations_to_cases(viewer, [c.id for c in cases])
-    orgs = _org_refs(c.owner_org_id for c in cases)
+    orgs = org_refs(c.owner_org_id for c in cases)
     items = []
     for case in cases:
         item = _case_facts(case, orgs, relations.get(case.id, set()))
@@ -136,7 +128,7 @@ def _case_facts(case: Case, orgs: dict, relations: set[str]) -> dict:
     return {
         "id": case.id, "case_number": case.case_number, "stage": case.stage, "issues": case.issues,
         "district": case.district_code, "urgency": case.urgency, "intake_channel": case.intake_channel,
-        "owner_org": {"id": owner.id, "code": owner.code, "name": owner.name} if owner else None,
+        "owner_org": owner,
         "opened_on": case.opened_on, "updated_at": case.updated_at, "version": case.version,
         "relation": sorted(relations), "anonymous_label": case.anonymous_label, "age_band": None,
     }
@@ -150,7 +142,7 @@ def present_case_detail(viewer: Viewer, case: Case,
     log = DisclosureLog()
     if relations is None:
         relations = relations_to_cases(viewer, [case.id]).get(case.id, set())
-    orgs = _org_refs([case.owner_org_id])
+    orgs = org_refs([case.owner_org_id])
     out = _case_facts(case, orgs, relations)
     members: list[HouseholdMember] = []
     household = s.get(Household, case.household_id) if case.household_id else None

@@ -32,7 +32,7 @@ from caseflow.core.db import utcnow
 from caseflow.access import tenancy
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.accounts.models import PRIVILEGED_ROLES, ROLES, LoginSession, RoleRequest, User, UserRole
-from caseflow.organizations.models import ORG_KINDS, Municipality, Organization
+from caseflow.organizations.models import Municipality, Organization
 from caseflow.access.sessions import check_password_policy, hash_password
 from caseflow.core.text import unsafe_characters
 
@@ -44,79 +44,6 @@ FORBIDDEN = "この操作を行う権限がありません。"
 
 
 # --- organisations ---------------------------------------------------------------------------
-
-def create_organization(*, code: str, name: str, kind: str, municipality: Municipality,
-                        parent_code: str | None = None, actor=None) -> Organization:
-    s = db.session()
-    errors = {}
-    if not CODE_RE.match(code or ""):
-        errors["code"] = ["英小文字・数字・ハイフンで2〜64文字にしてください。"]
-    if kind not in ORG_KINDS:
-        errors["kind"] = [f"次のいずれかを指定してください: {', '.join(ORG_KINDS)}"]
-    name = unicodedata.normalize("NFKC", name or "").strip()
-    if not name:
-        errors["name"] = ["名称は必須です。"]
-    elif unsafe_characters(name):
-        errors["name"] = [unsafe_characters(name)]
-    parent = None
-    if parent_code:
-        parent = s.scalar(select(Organization).where(Organization.code == parent_code,
-                                                     Organization.municipality_id == municipality.id))
-        if parent is None:
-            errors["parent"] = ["指定された上位組織が見つかりません。"]
-    if errors:
-        raise validation_problem(errors)
-    if s.scalar(select(Organization.id).where(Organization.code == code)):
-        raise Problem(409, detail="このコードの組織はすでに登録されています。", type_="duplicate",
-                      errors={"code": ["すでに使われています。"]})
-    org = Organization(code=code, name=name, kind=kind, parent=parent, municipality_id=municipality.id)
-    s.add(org)
-    s.flush()
-    trail.record(s, action="organizations.create", resource_type="organizations", resource_id=org.id,
-                 actor=actor, municipality_id=municipality.id, detail={"code": code, "kind": kind})
-    return org
-
-
-def get_organization_by_code(code: str, field: str = "org") -> Organization:
-    org = db.session().scalar(select(Organization).where(Organization.code == code))
-    if org is None:
-        raise validation_problem({field: [f"組織コード {code} は登録されていません。"]})
-    return org
-
-
-def organizations_query(actor) -> Select:
-    """The organisations of the municipality the actor acts in (home or member), by code."""
-    return (select(Organization).where(tenancy.org_is_member(actor.municipality_id))
-            .order_by(Organization.code, Organization.id))
-
-
-def get_visible_organization(actor, org_id: uuid.UUID) -> Organization:
-    org = db.session().scalar(organizations_query(actor).where(Organization.id == org_id))
-    if org is None:
-        raise Problem(404, detail=NOT_FOUND)
-    return org
-
-
-def create_organization_by(actor, *, code: str, name: str, kind: str, parent_code: str | None) -> Organization:
-    """The API form: a secretariat creates an organisation at home in the municipality it administers."""
-    administered = tenancy.administered_municipality_id(actor)
-    if administered is None:
-        raise Problem(403, detail="組織の登録は自治体のプラットフォーム事務局のみ行えます。", type_="forbidden")
-    return create_organization(code=code, name=name, kind=kind, parent_code=parent_code, actor=actor,
-                               municipality=db.session().get(Municipality, administered))
-
-
-def update_organization(org: Organization, changes: dict, *, actor) -> Organization:
-    """Rename or (de)activate: the secretariat of the organisation's home municipality."""
-    if org.municipality_id != tenancy.administered_municipality_id(actor):
-        raise Problem(403, detail="組織の変更は、その組織が本拠とする自治体の事務局のみ行えます。", type_="forbidden")
-    if changes.get("active") is False and org.id == actor.org_id:
-        raise Problem(409, detail="自組織を無効にすることはできません。")
-    for key, value in changes.items():
-        setattr(org, key, value)
-    trail.record(db.session(), action="organizations.update", resource_type="organizations", resource_id=org.id,
-                 actor=actor, detail={"changed": sorted(changes)})
-    return org
 
 
 # --- who administers whom ----------------------------------------------------------------------

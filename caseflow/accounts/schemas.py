@@ -3,76 +3,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from caseflow.accounts.models import ROLES
-from caseflow.organizations.models import ORG_KINDS
+from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
 from caseflow.core.schemas import PageArgs, Text, Timestamp, page_of
 
 
 class LoginSchema(Schema):
     email = Text(required=True, max_length=254)
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
-
-
-class MunicipalityRefSchema(Schema):
-    id = fields.UUID()
-    code = fields.String()
-    name = fields.String()
-
-
-class MunicipalitySchema(MunicipalityRefSchema):
-    secretariat_org_id = fields.UUID(allow_none=True)
-    active = fields.Boolean()
-    created_at = Timestamp()
-
-
-class OrganizationRefSchema(Schema):
-    id = fields.UUID()
-    code = fields.String()
-    name = fields.String()
-    kind = fields.String()
-
-
-class OrganizationSchema(OrganizationRefSchema):
-    parent_id = fields.UUID(allow_none=True)
-    municipality_id = fields.UUID(metadata={"description": "the organisation's home municipality"})
-    active = fields.Boolean()
-    created_at = Timestamp()
-
-
-class MembershipSchema(Schema):
-    id = fields.UUID()
-    municipality_id = fields.UUID()
-    org = fields.Nested(OrganizationRefSchema)
-    reason = fields.String(allow_none=True)
-    granted_by_user_id = fields.UUID(allow_none=True)
-    granted_at = Timestamp()
-    ended_at = Timestamp(allow_none=True)
-    ended_by_user_id = fields.UUID(allow_none=True)
-
-
-class MembershipCreateSchema(Schema):
-    org_id = fields.UUID(required=True)
-    reason = Text(max_length=500, allow_none=True)
-
-
-class MembershipQuerySchema(PageArgs):
-    include_ended = fields.Boolean(load_default=False)
-
-
-class OrganizationCreateSchema(Schema):
-    code = Text(required=True, max_length=64)
-    name = Text(required=True, min_length=1, max_length=200)
-    kind = fields.String(required=True, validate=validate.OneOf(list(ORG_KINDS)))
-    parent_code = Text(max_length=64, allow_none=True)
-
-
-class OrganizationUpdateSchema(Schema):
-    name = Text(min_length=1, max_length=200)
-    active = fields.Boolean()
-
-
-class OrganizationQuerySchema(PageArgs):
-    kind = fields.String(validate=validate.OneOf(list(ORG_KINDS)))
-    q = Text(max_length=100)
 
 
 class UserSchema(Schema):
@@ -156,7 +93,5 @@ class TokenIssuedSchema(TokenSchema):
     token = fields.String(metadata={"description": "shown once; store it safely"})
 
 
-OrganizationPage = page_of(OrganizationSchema)
 UserPage = page_of(UserSchema)
 RoleRequestPage = page_of(RoleRequestSchema)
-MembershipPage = page_of(MembershipSchema)

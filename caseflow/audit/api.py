@@ -20,7 +20,7 @@ from caseflow.access.authz import requires
 from caseflow.core.db import utcnow
 from caseflow.audit import reports
 from caseflow.core.errors import Problem
-from caseflow.access.trail_models import AuditEvent
+from caseflow.access.trail import AuditEvent
 from caseflow.organizations.models import Municipality
 from caseflow.core.schemas import Day, LIMIT_MAX, Text, Timestamp
 

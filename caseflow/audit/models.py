@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
-from caseflow.access.trail_models import AuditEvent
+from caseflow.access.trail import AuditEvent
 
 _SEQ = BigInteger().with_variant(Integer, "sqlite")
 

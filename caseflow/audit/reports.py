@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, aliased
 from caseflow.access import trail
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.access.trail_models import AuditChainHead, AuditEvent, AuditSubject
+from caseflow.access.trail import AuditChainHead, AuditEvent, AuditSubject
 from caseflow.accounts.models import User
 from caseflow.audit.models import AuditReview, AuditVerification
 from caseflow.organizations.models import Organization

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-
 from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
+from sqlalchemy.orm import backref
+
 
 STAGES = ("intake", "referral", "assessment", "support", "closed")
 URGENCIES = ("low", "normal", "high", "critical")
@@ -254,3 +254,21 @@ class CaseTransfer(Base):
         Index("uq_case_transfers_pending", "case_id", unique=True,
               sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
     )
+
+
+# Code point order for the prefix ranges of 2-character keys (caseflow.core.text.gram_prefix_range); SQLite's
+# default BINARY collation already compares that way.
+GRAM_TYPE = String(3).with_variant(String(3, collation="C"), "postgresql")
+
+
+class PersonSearchGram(Base):
+    __tablename__ = "person_search_grams"
+    __table_args__ = {"sqlite_with_rowid": False}  # the primary key is the table: stored once
+
+    gram: Mapped[str] = mapped_column(GRAM_TYPE, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("persons.id", ondelete="CASCADE"),
+                                                 primary_key=True, index=True)
+
+    # Person.search_grams: kept in step with Person.search_key by caseflow.cases.people.set_search_key.
+    person: Mapped[Person] = relationship(backref=backref("search_grams", cascade="all, delete-orphan",
+                                                         passive_deletes=True))

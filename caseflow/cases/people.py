@@ -12,7 +12,7 @@ from caseflow.core import db
 from caseflow.codes import rules as codes
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.cases.models import Household, HouseholdMember, Person
-from caseflow.cases.search_models import PersonSearchGram
+from caseflow.cases.models import PersonSearchGram
 from caseflow.cases.models import SENSITIVE_KEYS
 from caseflow.core.text import search_grams, search_key
 

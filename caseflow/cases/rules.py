@@ -23,7 +23,7 @@ from caseflow.core.errors import Problem, validation_problem
 from caseflow.core.jpdate import fiscal_year, reiwa_fiscal_year, to_tokyo
 from caseflow.accounts.models import User
 from caseflow.cases.models import Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, Household, HouseholdMember, Person, ProgressRecord
-from caseflow.cases.search_models import PersonSearchGram
+from caseflow.cases.models import PersonSearchGram
 from caseflow.consents.models import Consent, EmergencyAccess
 from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
 from caseflow.core.text import gram_prefix_range, like_pattern, query_grams, search_key

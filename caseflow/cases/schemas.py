@@ -7,9 +7,9 @@ from caseflow.consents.models import CATEGORIES
 from caseflow.organizations.models import ORG_KINDS
 from caseflow.cases.models import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, URGENCIES
 from caseflow.consents.models import CONSENT_METHODS
-from caseflow.core.schemas import Day, LIMIT_MAX, PageArgs, Text, Timestamp, page_of
+from caseflow.core.schemas import CODE, Day, LIMIT_MAX, PageArgs, Text, Timestamp, page_of
+from caseflow.core.refs import OrganizationRefSchema
 
-CODE = dict(validate=validate.Length(min=1, max=64))
 
 
 class SensitiveSchema(Schema):
@@ -112,10 +112,6 @@ class CaseQuerySchema(PageArgs):
     q = Text(max_length=100, metadata={"description": "case number, or name / reading (kana-insensitive)"})
 
 
-class OrgRefSchema(Schema):
-    id = fields.UUID()
-    code = fields.String()
-    name = fields.String()
 
 
 class PersonOutSchema(Schema):
@@ -161,7 +157,7 @@ class CaseItemSchema(Schema):
     district = fields.String(allow_none=True)
     urgency = fields.String()
     intake_channel = fields.String()
-    owner_org = fields.Nested(OrgRefSchema, allow_none=True)
+    owner_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     opened_on = Day()
     updated_at = Timestamp()
     version = fields.Integer()
@@ -211,7 +207,7 @@ class ProgressInSchema(Schema):
 
 class ProgressOutSchema(Schema):
     id = fields.UUID()
-    org = fields.Nested(OrgRefSchema)
+    org = fields.Nested(OrganizationRefSchema)
     kind = fields.String()
     occurred_on = Day()
     body = fields.String(allow_none=True)

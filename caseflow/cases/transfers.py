@@ -30,6 +30,7 @@ from caseflow.cases.models import Case, CaseInvolvement, CaseTransfer, Person
 from caseflow.consents.models import EmergencyAccess
 from caseflow.organizations.models import Municipality, Organization
 from caseflow.referrals.models import Referral, ReferralEvent
+from caseflow.organizations import rules as org_rules
 
 NOT_FOUND = "指定されたリソースは存在しないか、閲覧できません。"
 STATE_LABELS = {"pending": "受入待ち", "accepted": "受入済み", "declined": "辞退", "withdrawn": "取り下げ"}
@@ -43,7 +44,7 @@ def request_transfer(case: Case, data: dict, *, actor) -> CaseTransfer:
     require_owner(case, actor)
     if case.stage == "closed":
         raise Problem(409, detail="終結したケースは移管できません。", type_="case-closed", current_stage=case.stage)
-    target = tenancy.get_by_code(data["to_municipality"], field="to_municipality")
+    target = org_rules.get_by_code(data["to_municipality"], field="to_municipality")
     errors = {}
     if target.id == case.municipality_id or not target.active:
         errors["to_municipality"] = ["ほかの（有効な）自治体を指定してください。"]

@@ -8,6 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from caseflow.core.text import unsafe_characters
 
 LIMIT_MAX = 200
+# A code of a managed list (caseflow.codes): checked against the list by the rules, bounded here.
+CODE = dict(validate=validate.Length(min=1, max=64))
 
 
 class Text(fields.String):

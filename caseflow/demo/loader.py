@@ -14,11 +14,11 @@ from sqlalchemy import select, text
 from caseflow.core import db
 from caseflow.demo import story, world
 from caseflow.accounts import rules as accounts
-from caseflow.access import tenancy
 from caseflow.accounts.models import User
 from caseflow.core.db import Base
 from caseflow.organizations.models import Municipality, MunicipalityMembership, Organization
-from caseflow.referrals.models import DirectoryEntry
+from caseflow.organizations.models import DirectoryEntry
+from caseflow.organizations import rules as org_rules
 
 
 class DemoRefused(RuntimeError):
@@ -92,7 +92,7 @@ def _load_municipalities(echo) -> dict[str, Municipality]:
     added = 0
     for spec in world.MUNICIPALITIES:
         if spec["code"] not in existing:
-            existing[spec["code"]] = tenancy.create_municipality(code=spec["code"], name=spec["name"])
+            existing[spec["code"]] = org_rules.create_municipality(code=spec["code"], name=spec["name"])
             added += 1
     echo(f"municipalities: {added} added, {len(existing)} in total")
     return existing
@@ -104,13 +104,13 @@ def _load_secretariats(municipalities: dict[str, Municipality], orgs: dict[str, 
     for spec in world.MUNICIPALITIES:
         m = municipalities[spec["code"]]
         if m.secretariat_org_id != orgs[spec["secretariat"]].id:
-            tenancy.set_secretariat(m, orgs[spec["secretariat"]])
+            org_rules.set_secretariat(m, orgs[spec["secretariat"]])
     live = {(ms.municipality_id, ms.org_id) for ms in s.scalars(
         select(MunicipalityMembership).where(MunicipalityMembership.ended_at.is_(None)))}
     for spec in world.MEMBERSHIPS:
         m, org = municipalities[spec["municipality"]], orgs[spec["org"]]
         if (m.id, org.id) not in live:
-            tenancy.grant_membership(m, org, reason=spec["reason"])
+            org_rules.grant_membership(m, org, reason=spec["reason"])
     echo(f"secretariats: {len(world.MUNICIPALITIES)}; memberships: {len(world.MEMBERSHIPS)}")
 
 
@@ -125,7 +125,7 @@ def _load_organizations(municipalities: dict[str, Municipality], echo) -> dict[s
         for spec in list(pending):
             if spec.get("parent") and spec["parent"] not in existing:
                 continue
-            org = accounts.create_organization(code=spec["code"], name=spec["name"], kind=spec["kind"],
+            org = org_rules.create_organization(code=spec["code"], name=spec["name"], kind=spec["kind"],
                                                parent_code=spec.get("parent"),
                                                municipality=municipalities[spec["city"]])
             existing[org.code] = org

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from caseflow.access import trail
+from caseflow.access.refs import org_ref, user_ref
 from caseflow.core import db
 from caseflow.codes import rules as codes
 from caseflow.access import tenancy
@@ -519,9 +520,6 @@ def _orgs(ids) -> dict[uuid.UUID, Organization]:
     return {o.id: o for o in db.session().scalars(select(Organization).where(Organization.id.in_(ids)))}
 
 
-def _org_ref(org: Organization | None) -> dict | None:
-    return None if org is None else {"id": org.id, "code": org.code, "name": org.name, "kind": org.kind}
-
 
 def _users(ids) -> dict[uuid.UUID, User]:
     ids = {i for i in ids if i}
@@ -529,9 +527,6 @@ def _users(ids) -> dict[uuid.UUID, User]:
         return {}
     return {u.id: u for u in db.session().scalars(select(User).where(User.id.in_(ids)))}
 
-
-def _user_ref(user: User | None) -> dict | None:
-    return None if user is None else {"id": user.id, "display_name": user.display_name, "org_id": user.org_id}
 
 
 def window_open(meeting: Meeting, now: datetime | None = None) -> bool:
@@ -554,7 +549,7 @@ def present_meetings(meetings: list[Meeting], viewer_user) -> list[dict]:
     return [{
         "id": m.id, "kind": m.kind, "kind_label": kind_label(m.kind), "title": m.title, "starts_at": m.starts_at,
         "place": m.place, "online_url": m.online_url, "status": m.status, "status_label": STATUS_LABELS[m.status],
-        "organizer_org": _org_ref(orgs.get(m.organizer_org_id)), "chair": _user_ref(chairs.get(m.chair_user_id)),
+        "organizer_org": org_ref(orgs.get(m.organizer_org_id)), "chair": user_ref(chairs.get(m.chair_user_id)),
         "agenda_items": counts[m.id][0], "cases_discussed": counts[m.id][1], "window_open": window_open(m, now),
         "can_manage": m.organizer_org_id == viewer_user.org_id,
     } for m in meetings]
@@ -571,9 +566,9 @@ def present_meeting(meeting: Meeting, viewer_user) -> dict:
     mine = pledge_of(meeting, viewer_user.id)
     out.update({
         "shares_without_consent": shares_without_consent(meeting.kind), "fiscal_year": meeting.fiscal_year,
-        "members": [_org_ref(o) for o in sorted(members.values(), key=lambda o: (o.id != meeting.organizer_org_id,
+        "members": [org_ref(o) for o in sorted(members.values(), key=lambda o: (o.id != meeting.organizer_org_id,
                                                                                    o.code))],
-        "attendees": [{"id": u.id, "display_name": u.display_name, "org": _org_ref(att_orgs.get(u.org_id)),
+        "attendees": [{"id": u.id, "display_name": u.display_name, "org": org_ref(att_orgs.get(u.org_id)),
                        "is_chair": u.id == meeting.chair_user_id, "pledged": u.id in pledged}
                       for u in sorted(attendees.values(), key=lambda u: (u.id != meeting.chair_user_id,
                                                                          att_orgs[u.org_id].code, u.display_name,
@@ -581,7 +576,7 @@ def present_meeting(meeting: Meeting, viewer_user) -> dict:
         "window_start": meeting.window_start, "window_end": meeting.window_end,
         "sharing_days_after": meeting.sharing_days_after, "pledge_scope": meeting.pledge_scope,
         "held_at": meeting.held_at, "minutes_approved_at": meeting.minutes_approved_at,
-        "minutes_approved_by": _user_ref(approver), "created_at": meeting.created_at, "version": meeting.version,
+        "minutes_approved_by": user_ref(approver), "created_at": meeting.created_at, "version": meeting.version,
         "my_pledge": {"signed": mine is not None, "signed_at": mine.signed_at if mine else None,
                       "scope": ("meeting" if mine.meeting_id else "fiscal_year") if mine else None},
         "allowed_transitions": list(TRANSITIONS[meeting.status]),
@@ -670,7 +665,7 @@ class _CaseContext:
 def _item_base(item: AgendaItem, ctx: _CaseContext, orgs: dict, log: DisclosureLog) -> tuple[dict, bool]:
     """Common fields of an agenda item; returns it and whether case_notes-level text may be shown."""
     out = {"id": item.id, "position": item.position, "kind": "case" if item.case_id else "topic",
-           "topic": item.topic, "presenting_org": _org_ref(orgs.get(item.presenting_org_id)),
+           "topic": item.topic, "presenting_org": org_ref(orgs.get(item.presenting_org_id)),
            "minutes_allotted": item.minutes_allotted, "case": None, "persons": []}
     if item.case_id is None:
         return out, True  # general topics are the members' business
@@ -715,7 +710,7 @@ def _decisions(meeting_ids: list[uuid.UUID], case_id: uuid.UUID | None = None) -
 def _present_decision(d: MeetingDecision, orgs: dict, show: bool, case_number: str | None) -> dict:
     return {"id": d.id, "meeting_id": d.meeting_id, "agenda_item_id": d.agenda_item_id, "case_id": d.case_id,
             "case_number": case_number, "title": d.title if show else None, "title_withheld": not show,
-            "owner_org": _org_ref(orgs.get(d.owner_org_id)), "due_on": d.due_on, "task_id": d.task_id,
+            "owner_org": org_ref(orgs.get(d.owner_org_id)), "due_on": d.due_on, "task_id": d.task_id,
             "created_at": d.created_at}
 
 
@@ -770,12 +765,12 @@ def minutes_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, D
             "text": (fixes[-1].body if fixes else entry.body if entry else None) if notes else None,
             "original_text": (entry.body if entry else None) if notes else None,
             "text_withheld": has_text and not notes,
-            "recorded_by": _user_ref(users.get(entry.recorded_by_user_id)) if entry else None,
+            "recorded_by": user_ref(users.get(entry.recorded_by_user_id)) if entry else None,
             "recorded_at": entry.updated_at if entry else None,
             "entry_version": entry.version if entry else None,
             "corrections": [{"id": c.id, "body": c.body if notes else None, "reason": c.reason if notes else None,
                              "withheld": not notes, "previous_id": c.previous_id,
-                             "created_by": _user_ref(users.get(c.created_by_user_id)), "created_at": c.created_at}
+                             "created_by": user_ref(users.get(c.created_by_user_id)), "created_at": c.created_at}
                             for c in fixes],
             "decisions": [_present_decision(d, orgs, notes, ctx.cases[d.case_id].case_number)
                           for d in decisions.get(item.id, [])],
@@ -785,7 +780,7 @@ def minutes_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, D
     return {"meeting": present_meeting(meeting, viewer_user), "pledged": pledge_of(meeting, viewer_user.id) is not None,
             "window_open": window_open(meeting), "status": meeting.status,
             "locked": meeting.status == "minutes_approved", "approved_at": meeting.minutes_approved_at,
-            "approved_by": _user_ref(approver), "items": out_items}, log
+            "approved_by": user_ref(approver), "items": out_items}, log
 
 
 def meeting_cases(viewer: Viewer, meeting: Meeting) -> list[dict]:
@@ -821,9 +816,9 @@ def case_meeting_history(viewer: Viewer, case: Case) -> tuple[list[dict], Disclo
         out.append({
             "meeting": {"id": m.id, "kind": m.kind, "kind_label": kind_label(m.kind), "title": m.title,
                         "starts_at": m.starts_at, "status": m.status, "status_label": STATUS_LABELS[m.status],
-                        "organizer_org": _org_ref(orgs.get(m.organizer_org_id))},
+                        "organizer_org": org_ref(orgs.get(m.organizer_org_id))},
             "agenda_item_id": item.id, "position": item.position,
-            "presenting_org": _org_ref(orgs.get(item.presenting_org_id)),
+            "presenting_org": org_ref(orgs.get(item.presenting_org_id)),
             "decisions": [_present_decision(d, orgs, bool(show), case.case_number) for d in decisions.get(m.id, [])],
         })
     return out, log

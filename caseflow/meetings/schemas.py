@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from caseflow.meetings.models import MEETING_KINDS, MEETING_STATUSES, PLEDGE_SCOPES
 from caseflow.core.schemas import Day, PageArgs, PageMeta, Text, Timestamp
+from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
 
 KINDS = validate.OneOf(list(MEETING_KINDS))
 URL = validate.URL(schemes={"https", "http"}, require_tld=False)
@@ -62,23 +63,14 @@ class MeetingTransitionSchema(Schema):
                        metadata={"description": "planned → held → minutes_approved (the chair approves)"})
 
 
-class MeetingOrgRefSchema(Schema):
-    id = fields.UUID()
-    code = fields.String()
-    name = fields.String()
-    kind = fields.String()
 
 
-class MeetingUserRefSchema(Schema):
-    id = fields.UUID()
-    display_name = fields.String()
-    org_id = fields.UUID()
 
 
 class AttendeeSchema(Schema):
     id = fields.UUID()
     display_name = fields.String()
-    org = fields.Nested(MeetingOrgRefSchema, allow_none=True)
+    org = fields.Nested(OrganizationRefSchema, allow_none=True)
     is_chair = fields.Boolean()
     pledged = fields.Boolean()
 
@@ -99,8 +91,8 @@ class MeetingItemSchema(Schema):
     online_url = fields.String(allow_none=True)
     status = fields.String()
     status_label = fields.String()
-    organizer_org = fields.Nested(MeetingOrgRefSchema, allow_none=True)
-    chair = fields.Nested(MeetingUserRefSchema, allow_none=True)
+    organizer_org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    chair = fields.Nested(UserRefSchema, allow_none=True)
     agenda_items = fields.Integer()
     cases_discussed = fields.Integer()
     window_open = fields.Boolean()
@@ -110,7 +102,7 @@ class MeetingItemSchema(Schema):
 class MeetingDetailSchema(MeetingItemSchema):
     shares_without_consent = fields.Boolean(metadata={"description": "支援会議: members share without consent"})
     fiscal_year = fields.Integer()
-    members = fields.List(fields.Nested(MeetingOrgRefSchema))
+    members = fields.List(fields.Nested(OrganizationRefSchema))
     attendees = fields.List(fields.Nested(AttendeeSchema))
     window_start = Timestamp()
     window_end = Timestamp()
@@ -118,7 +110,7 @@ class MeetingDetailSchema(MeetingItemSchema):
     pledge_scope = fields.String()
     held_at = Timestamp(allow_none=True)
     minutes_approved_at = Timestamp(allow_none=True)
-    minutes_approved_by = fields.Nested(MeetingUserRefSchema, allow_none=True)
+    minutes_approved_by = fields.Nested(UserRefSchema, allow_none=True)
     created_at = Timestamp()
     version = fields.Integer()
     my_pledge = fields.Nested(MyPledgeSchema)
@@ -210,7 +202,7 @@ class AgendaItemOutSchema(Schema):
     topic = fields.String(allow_none=True)
     case = fields.Nested(AgendaCaseSchema, allow_none=True)
     persons = fields.List(fields.Nested(AgendaPersonSchema))
-    presenting_org = fields.Nested(MeetingOrgRefSchema, allow_none=True)
+    presenting_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     points = fields.String(allow_none=True)
     points_withheld = fields.Boolean()
     minutes_allotted = fields.Integer(allow_none=True)
@@ -238,7 +230,7 @@ class CorrectionOutSchema(Schema):
     reason = fields.String(allow_none=True)
     withheld = fields.Boolean()
     previous_id = fields.UUID(allow_none=True)
-    created_by = fields.Nested(MeetingUserRefSchema, allow_none=True)
+    created_by = fields.Nested(UserRefSchema, allow_none=True)
     created_at = Timestamp()
 
 
@@ -257,7 +249,7 @@ class DecisionOutSchema(Schema):
     case_number = fields.String(allow_none=True)
     title = fields.String(allow_none=True, metadata={"description": "case_notes-level"})
     title_withheld = fields.Boolean()
-    owner_org = fields.Nested(MeetingOrgRefSchema, allow_none=True)
+    owner_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     due_on = Day(allow_none=True)
     task_id = fields.UUID(allow_none=True, metadata={"description": "the plan task it became"})
     created_at = Timestamp()
@@ -267,7 +259,7 @@ class MinutesItemSchema(AgendaItemOutSchema):
     text = fields.String(allow_none=True, metadata={"description": "current text (the latest correction, if any)"})
     original_text = fields.String(allow_none=True)
     text_withheld = fields.Boolean()
-    recorded_by = fields.Nested(MeetingUserRefSchema, allow_none=True)
+    recorded_by = fields.Nested(UserRefSchema, allow_none=True)
     recorded_at = Timestamp(allow_none=True)
     entry_version = fields.Integer(allow_none=True)
     corrections = fields.List(fields.Nested(CorrectionOutSchema))
@@ -281,7 +273,7 @@ class MinutesSchema(Schema):
     status = fields.String()
     locked = fields.Boolean()
     approved_at = Timestamp(allow_none=True)
-    approved_by = fields.Nested(MeetingUserRefSchema, allow_none=True)
+    approved_by = fields.Nested(UserRefSchema, allow_none=True)
     items = fields.List(fields.Nested(MinutesItemSchema))
 
 
@@ -307,12 +299,12 @@ class MeetingRefSchema(Schema):
     starts_at = Timestamp()
     status = fields.String()
     status_label = fields.String()
-    organizer_org = fields.Nested(MeetingOrgRefSchema, allow_none=True)
+    organizer_org = fields.Nested(OrganizationRefSchema, allow_none=True)
 
 
 class CaseMeetingSchema(Schema):
     meeting = fields.Nested(MeetingRefSchema)
     agenda_item_id = fields.UUID()
     position = fields.Integer()
-    presenting_org = fields.Nested(MeetingOrgRefSchema, allow_none=True)
+    presenting_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     decisions = fields.List(fields.Nested(DecisionOutSchema))

@@ -27,7 +27,8 @@ from caseflow.access import tenancy
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.cases.models import Case, HouseholdMember, Person
 from caseflow.organizations.models import Organization
-from caseflow.referrals.models import DirectoryEntry, Referral
+from caseflow.referrals.models import Referral
+from caseflow.organizations.models import DirectoryEntry
 from caseflow.core.text import like_pattern, nfkc
 
 LIST_COLUMNS = {"fields": 500, "languages": 100, "service_area": 500}  # stored length limits

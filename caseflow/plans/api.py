@@ -13,7 +13,8 @@ from caseflow.cases import rules as case_domain
 from caseflow.plans import followup
 from caseflow.plans import rules as plan_domain
 from caseflow.access.disclosure import DisclosureLog
-from caseflow.plans.rules import NotesAccess, access_for, notes_bases, org_refs, today_tokyo, user_refs
+from caseflow.access.refs import org_refs, user_refs
+from caseflow.plans.rules import NotesAccess, access_for, notes_bases, today_tokyo
 from caseflow.core.errors import Problem
 from caseflow.cases.models import Case
 from caseflow.core.pagination import paginate

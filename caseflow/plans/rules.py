@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from caseflow.access import trail
+from caseflow.access.refs import org_refs, user_refs
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.codes import rules as codes
@@ -563,21 +564,6 @@ class NotesAccess:
 def access_for(viewer: Viewer, case: Case, log: DisclosureLog | None = None) -> NotesAccess:
     return NotesAccess(viewer, case, notes_bases(viewer, [case])[case.id], log or DisclosureLog())
 
-
-def org_refs(org_ids) -> dict[uuid.UUID, dict]:
-    ids = {i for i in org_ids if i}
-    if not ids:
-        return {}
-    return {o.id: {"id": o.id, "code": o.code, "name": o.name}
-            for o in db.session().scalars(select(Organization).where(Organization.id.in_(ids)))}
-
-
-def user_refs(user_ids) -> dict[uuid.UUID, dict]:
-    ids = {i for i in user_ids if i}
-    if not ids:
-        return {}
-    return {u.id: {"id": u.id, "display_name": u.display_name, "active": u.active, "org_id": u.org_id}
-            for u in db.session().scalars(select(User).where(User.id.in_(ids)))}
 
 
 def _risk(code: str | None) -> dict:

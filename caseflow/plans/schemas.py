@@ -4,10 +4,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from caseflow.plans.models import GOAL_STATUSES, LIFE_DOMAINS, RISK_LEVELS, TASK_STATUSES
-from caseflow.cases.schemas import OrgRefSchema
-from caseflow.core.schemas import Day, PageArgs, PageMeta, Text, Timestamp
+from caseflow.core.schemas import CODE, Day, PageArgs, PageMeta, Text, Timestamp
+from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
 
-CODE = dict(validate=validate.Length(min=1, max=64))
 DOMAIN = validate.OneOf(list(LIFE_DOMAINS), error="未知の生活領域です: {input}（使えるもの: {choices}）")
 RISK = validate.OneOf(list(RISK_LEVELS), error="未知のリスク水準です: {input}（使えるもの: {choices}）")
 TASK_STATUS = validate.OneOf(list(TASK_STATUSES), error="未知の状態です: {input}（使えるもの: {choices}）")
@@ -119,10 +118,6 @@ class UnownedQuerySchema(PageArgs):
 
 # --- responses --------------------------------------------------------------------------------
 
-class WorkerRefSchema(Schema):
-    id = fields.UUID()
-    display_name = fields.String()
-    active = fields.Boolean()
 
 
 class AssessmentDomainOutSchema(Schema):
@@ -136,7 +131,7 @@ class AssessmentDomainOutSchema(Schema):
 
 class ContributionOutSchema(Schema):
     id = fields.UUID()
-    org = fields.Nested(OrgRefSchema, allow_none=True)
+    org = fields.Nested(OrganizationRefSchema, allow_none=True)
     domain = fields.String(allow_none=True)
     domain_label = fields.String(allow_none=True)
     risk_level = fields.String(allow_none=True)
@@ -155,7 +150,7 @@ class AssessmentOutSchema(Schema):
     current = fields.Boolean()
     assessed_on = Day()
     created_at = Timestamp()
-    author_org = fields.Nested(OrgRefSchema, allow_none=True)
+    author_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     domains = fields.List(fields.Nested(AssessmentDomainOutSchema))
     issue_codes = fields.List(fields.String())
     strengths = fields.String(allow_none=True)
@@ -178,8 +173,8 @@ class TaskOutSchema(Schema):
     case_number = fields.String()
     plan_id = fields.UUID()
     goal_id = fields.UUID(allow_none=True)
-    owner_org = fields.Nested(OrgRefSchema, allow_none=True)
-    worker = fields.Nested(WorkerRefSchema, allow_none=True)
+    owner_org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    worker = fields.Nested(UserRefSchema, allow_none=True)
     title = fields.String(allow_none=True)
     title_withheld = fields.Boolean()
     description = fields.String(allow_none=True)
@@ -215,7 +210,7 @@ class GoalOutSchema(Schema):
 
 
 class RoleOutSchema(Schema):
-    org = fields.Nested(OrgRefSchema)
+    org = fields.Nested(OrganizationRefSchema)
     tasks = fields.Dict(keys=fields.String(), values=fields.Integer(),
                         metadata={"description": "live and done tasks of the organisation by status"})
     agreed = fields.Boolean(metadata={"description": "agreed after its latest task was assigned"})
@@ -237,7 +232,7 @@ class PlanOutSchema(Schema):
     review_on = Day(allow_none=True)
     policy = fields.String(allow_none=True)
     policy_withheld = fields.Boolean()
-    created_by_org = fields.Nested(OrgRefSchema, allow_none=True)
+    created_by_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     created_at = Timestamp()
     updated_at = Timestamp()
     goals = fields.List(fields.Nested(GoalOutSchema))
@@ -251,7 +246,7 @@ class PlanOutSchema(Schema):
 class AgreementOutSchema(Schema):
     id = fields.UUID()
     plan_id = fields.UUID()
-    org = fields.Nested(OrgRefSchema)
+    org = fields.Nested(OrganizationRefSchema)
     task_count = fields.Integer()
     agreed_at = Timestamp()
 
@@ -264,8 +259,8 @@ class FollowupCaseSchema(Schema):
     stage = fields.String()
     district = fields.String(allow_none=True)
     urgency = fields.String()
-    owner_org = fields.Nested(OrgRefSchema, allow_none=True)
-    lead_worker = fields.Nested(WorkerRefSchema, allow_none=True,
+    owner_org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    lead_worker = fields.Nested(UserRefSchema, allow_none=True,
                                 metadata={"description": "shown to the owner organisation"})
 
 

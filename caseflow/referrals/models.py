@@ -9,13 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, Uuid, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
 
 REFERRAL_STATES = ("pending", "accepted", "declined", "withdrawn", "completed")
-CAPACITY_STATES = ("accepting", "full", "paused")  # 受入可 / 満員 / 受入停止
 
 
 class Referral(Base):
@@ -70,31 +69,3 @@ class ReferralEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DirectoryEntry(Base):
-    """What an organisation offers (the platform's directory); one per organisation."""
-
-    __tablename__ = "directory_entries"
-
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
-    fields: Mapped[str] = mapped_column(String(500), default="")       # comma-separated issue codes (活動分野)
-    languages: Mapped[str] = mapped_column(String(100), default="")    # comma-separated ISO codes besides ja
-    lgbtq: Mapped[bool] = mapped_column(Boolean, default=False)
-    eligibility: Mapped[str | None] = mapped_column(String(300))
-    age_min: Mapped[int | None] = mapped_column(SmallInteger)
-    age_max: Mapped[int | None] = mapped_column(SmallInteger)
-    service_area: Mapped[str] = mapped_column(String(500), default="")  # comma-separated district codes
-    hours: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    email: Mapped[str | None] = mapped_column(String(254))
-    line: Mapped[str | None] = mapped_column(String(100))
-    website: Mapped[str | None] = mapped_column(String(300))
-    description: Mapped[str | None] = mapped_column(Text)
-    takes_consultations: Mapped[bool] = mapped_column(Boolean, default=True)
-    joint_support: Mapped[bool] = mapped_column(Boolean, default=False)
-    capacity: Mapped[str] = mapped_column(String(16), default="accepting")  # accepting | full | paused
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    # Optimistic concurrency (ETag / If-Match): two editors of one entry never overwrite each other silently.
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-
-    __mapper_args__ = {"version_id_col": version}

@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from caseflow.access import trail
+from caseflow.access.refs import org_ref, user_ref
 from caseflow.core import db
 from caseflow.access import tenancy
 from caseflow.core.db import utcnow
@@ -419,24 +420,17 @@ def present(viewer: Viewer, refs: list[Referral], *, detail: bool, today: date) 
             "reason": r.reason, "requested_support": r.requested_support, "reply_due": r.reply_due,
             "overdue": r.state == "pending" and r.reply_due is not None and r.reply_due < today,
             "state_reason": r.state_reason,
-            "from_org": _org_ref(orgs.get(r.from_org_id)), "to_org": _org_ref(orgs.get(r.to_org_id)),
-            "created_by": _user_ref(users.get(r.created_by_user_id)),
-            "responded_by": _user_ref(users.get(r.responded_by_user_id)), "responded_at": r.responded_at,
+            "from_org": org_ref(orgs.get(r.from_org_id)), "to_org": org_ref(orgs.get(r.to_org_id)),
+            "created_by": user_ref(users.get(r.created_by_user_id)),
+            "responded_by": user_ref(users.get(r.responded_by_user_id)), "responded_at": r.responded_at,
             "created_at": r.created_at, "updated_at": r.updated_at, "version": r.version,
             "allowed_actions": allowed_actions(r, viewer.org_id), "case": case_out,
         }
         if detail:
             item["events"] = [{"id": e.id, "from_state": e.from_state, "to_state": e.to_state, "reason": e.reason,
-                               "at": e.at, "actor_user": _user_ref(users.get(e.actor_user_id)),
-                               "actor_org": _org_ref(orgs.get(e.actor_org_id))} for e in events[r.id]]
+                               "at": e.at, "actor_user": user_ref(users.get(e.actor_user_id)),
+                               "actor_org": org_ref(orgs.get(e.actor_org_id))} for e in events[r.id]]
         out.append(item)
     return out, log
 
 
-def _org_ref(org: Organization | None) -> dict | None:
-    return {"id": org.id, "code": org.code, "name": org.name, "kind": org.kind} if org else None
-
-
-def _user_ref(user: User | None) -> dict | None:
-    # Staff names are the platform's working data, not the supported person's personal data.
-    return {"id": user.id, "display_name": user.display_name} if user else None

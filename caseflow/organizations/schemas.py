@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+from caseflow.organizations.models import ORG_KINDS
+from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp, page_of
+from caseflow.organizations.models import CAPACITY_STATES
+from caseflow.core.refs import OrganizationRefSchema, MunicipalityRefSchema
+
+
+
+
+class MunicipalitySchema(MunicipalityRefSchema):
+    secretariat_org_id = fields.UUID(allow_none=True)
+    active = fields.Boolean()
+    created_at = Timestamp()
+
+
+
+
+class OrganizationSchema(OrganizationRefSchema):
+    parent_id = fields.UUID(allow_none=True)
+    municipality_id = fields.UUID(metadata={"description": "the organisation's home municipality"})
+    active = fields.Boolean()
+    created_at = Timestamp()
+
+
+class MembershipSchema(Schema):
+    id = fields.UUID()
+    municipality_id = fields.UUID()
+    org = fields.Nested(OrganizationRefSchema)
+    reason = fields.String(allow_none=True)
+    granted_by_user_id = fields.UUID(allow_none=True)
+    granted_at = Timestamp()
+    ended_at = Timestamp(allow_none=True)
+    ended_by_user_id = fields.UUID(allow_none=True)
+
+
+class MembershipCreateSchema(Schema):
+    org_id = fields.UUID(required=True)
+    reason = Text(max_length=500, allow_none=True)
+
+
+class MembershipQuerySchema(PageArgs):
+    include_ended = fields.Boolean(load_default=False)
+
+
+class OrganizationCreateSchema(Schema):
+    code = Text(required=True, max_length=64)
+    name = Text(required=True, min_length=1, max_length=200)
+    kind = fields.String(required=True, validate=validate.OneOf(list(ORG_KINDS)))
+    parent_code = Text(max_length=64, allow_none=True)
+
+
+class OrganizationUpdateSchema(Schema):
+    name = Text(min_length=1, max_length=200)
+    active = fields.Boolean()
+
+
+class OrganizationQuerySchema(PageArgs):
+    kind = fields.String(validate=validate.OneOf(list(ORG_KINDS)))
+    q = Text(max_length=100)
+
+
+def _language() -> fields.String:
+    return fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$",
+                                                  error="ISO 639 の言語コード（例: en, zh, vi）で指定してください。"))
+
+
+
+
+class DirectoryEntrySchema(Schema):
+    """What an organisation offers (活動分野, 外国語対応, LGBTQ+, 対象, 対応地域, 受付時間, 連絡先, 受入状況)."""
+
+    org_id = fields.UUID()
+    org = fields.Nested(OrganizationRefSchema)
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields",
+                          metadata={"description": "活動分野: issue_category codes"})
+    languages = fields.List(fields.String(), metadata={"description": "外国語対応: ISO codes besides ja"})
+    lgbtq = fields.Boolean(metadata={"description": "性的マイノリティに関する専門性・対応あり"})
+    eligibility = fields.String(allow_none=True, metadata={"description": "対象 (e.g. 24歳以下の人とそのまわりの人)"})
+    age_min = fields.Integer(allow_none=True)
+    age_max = fields.Integer(allow_none=True)
+    service_area = fields.List(fields.String(), metadata={"description": "district codes"})
+    hours = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    line = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    takes_consultations = fields.Boolean(metadata={"description": "個別相談を受け付けるか"})
+    joint_support = fields.Boolean(metadata={"description": "協同支援の可否"})
+    capacity = fields.String(metadata={"description": "accepting (受入可) | full (満員) | paused (受入停止)"})
+    updated_at = Timestamp()
+    version = fields.Integer()
+
+
+class DirectoryEntryInSchema(Schema):
+    """The whole entry (PUT replaces it; omitted fields take their defaults)."""
+
+    fields_ = fields.List(fields.String(**CODE), data_key="fields", attribute="fields",
+                          validate=validate.Length(max=30), metadata={"description": "issue_category codes"})
+    languages = fields.List(_language(), validate=validate.Length(max=20))
+    lgbtq = fields.Boolean()
+    eligibility = Text(max_length=300, allow_none=True)
+    age_min = fields.Integer(validate=validate.Range(min=0, max=120), allow_none=True)
+    age_max = fields.Integer(validate=validate.Range(min=0, max=120), allow_none=True)
+    service_area = fields.List(fields.String(**CODE), validate=validate.Length(max=100),
+                               metadata={"description": "district codes"})
+    hours = Text(max_length=200, allow_none=True)
+    phone = Text(max_length=40, allow_none=True, validate=[validate.Regexp(
+        r"^[0-9+\-() ]*$", error="電話番号は数字・ハイフン・括弧で入力してください。")])
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    line = Text(max_length=100, allow_none=True)
+    website = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=300), allow_none=True)
+    description = Text(max_length=4000, allow_none=True)
+    takes_consultations = fields.Boolean()
+    joint_support = fields.Boolean()
+    capacity = fields.String(validate=validate.OneOf(CAPACITY_STATES))
+
+
+class DirectoryQuerySchema(PageArgs):
+    field = fields.List(fields.String(**CODE), metadata={"description": "活動分野 (any of)"})
+    language = fields.List(_language(), metadata={"description": "対応言語 (any of)"})
+    district = fields.List(fields.String(**CODE), metadata={"description": "対応地域 (any of)"})
+    kind = fields.List(fields.String(validate=validate.OneOf(list(ORG_KINDS))))
+    capacity = fields.List(fields.String(validate=validate.OneOf(CAPACITY_STATES)))
+    lgbtq = fields.Boolean()
+    takes_consultations = fields.Boolean()
+    joint_support = fields.Boolean()
+    age = fields.Integer(validate=validate.Range(min=0, max=120),
+                         metadata={"description": "organisations whose age range includes this age"})
+    q = Text(max_length=100, metadata={"description": "name, code, description or eligibility contains"})
+
+
+OrganizationPage = page_of(OrganizationSchema)
+
+
+MembershipPage = page_of(MembershipSchema)
+
+
+DirectoryPageSchema = page_of(DirectoryEntrySchema)
