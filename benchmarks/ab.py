@@ -48,6 +48,7 @@ def main(argv=None) -> int:
     from caseflow.core import db
     from caseflow.bench import PERSONAS
     from caseflow.cases import rules as nca
+    from caseflow.cases import search as ncs
     from caseflow.access import sharing as nsh
     from caseflow.accounts.models import User
     from caseflow.cases.models import Case, Person
@@ -64,7 +65,7 @@ def main(argv=None) -> int:
         new_v = {k: nsh.Viewer.of(u) for k, u in users.items()}
         old_v = {k: osh.Viewer.of(u) for k, u in users.items()}
         households = [persons for _case, persons in case_persons(sm.npo_case_ids[:100])]
-        page = list(s.scalars(nca.case_list_query(new_v["npo"], {}).limit(50)))
+        page = list(s.scalars(ncs.case_list_query(new_v["npo"], {}).limit(50)))
         page_persons = dict(s.execute(select(Person.id, Person.collected_by_org_id).where(
             Person.id.in_([c.primary_person_id for c in page if c.primary_person_id]))).all())
         page_ids = [c.id for c in page]

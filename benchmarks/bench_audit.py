@@ -160,14 +160,14 @@ def bench_reports(client, headers, samples) -> list[tuple]:
 
 def bench_verify(app) -> list[tuple]:
     from caseflow.core import db
-    from caseflow.audit import reports as audit_reports
+    from caseflow.audit import verification as audit_verification
 
     out = []
     with app.app_context():
-        key = audit_reports.checkpoint_key(app.config)
+        key = audit_verification.checkpoint_key(app.config)
         for incremental in (False, True):
             s = db.session()
-            run = audit_reports.run_verification(s, key, incremental=incremental)
+            run = audit_verification.run_verification(s, key, incremental=incremental)
             s.commit()
             assert run.ok, run.problem
             out.append((run.mode, run.checked, run.seconds, run.events_per_second))

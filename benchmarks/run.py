@@ -116,6 +116,7 @@ def decision_timings(app, sm, n: int) -> dict:
     from caseflow.core import db
     from caseflow.bench import PERSONAS
     from caseflow.cases import rules as case_domain
+    from caseflow.cases import search as case_search
     from caseflow.access.sharing import Viewer, bases_for_persons, case_notes_basis, relations_to_cases
     from caseflow.accounts.models import User
     from caseflow.cases.models import Person
@@ -125,7 +126,7 @@ def decision_timings(app, sm, n: int) -> dict:
         user = s.scalar(select(User).where(User.email == PERSONAS["npo"]))
         v = Viewer.of(user)
         details = case_persons(sm.npo_case_ids[:100])  # (case id, {person id: collector})
-        page = s.execute(case_domain.case_list_query(v, {}).limit(50)).scalars().all()
+        page = s.execute(case_search.case_list_query(v, {}).limit(50)).scalars().all()
         page_ids = [c.id for c in page]
         page_persons = dict(s.execute(select(Person.id, Person.collected_by_org_id).where(
             Person.id.in_([c.primary_person_id for c in page if c.primary_person_id]))).all())

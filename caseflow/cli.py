@@ -300,11 +300,11 @@ def audit_verify(incremental, public_keys, seal_log, no_record):
     from flask import current_app
 
     from caseflow.core import db
-    from caseflow.audit import reports as audit_reports
+    from caseflow.audit import verification as audit_verification
 
     trusted = _trusted_keys(public_keys)
     s = db.session()
-    run = audit_reports.run_verification(s, audit_reports.checkpoint_key(current_app.config),
+    run = audit_verification.run_verification(s, audit_verification.checkpoint_key(current_app.config),
                                          incremental=incremental, trusted_keys=trusted, seal_log=seal_log,
                                          record=not no_record)
     s.commit()
@@ -392,7 +392,7 @@ def audit_seal(key_path, log_path, passphrase_env, public_keys, incremental, max
     from flask import current_app
 
     from caseflow.core import db
-    from caseflow.audit import reports as audit_reports
+    from caseflow.audit import verification as audit_verification
     from caseflow.audit import seals as audit_seals
 
     key = audit_seals.load_private_key(key_path, _passphrase(passphrase_env))
@@ -405,7 +405,7 @@ def audit_seal(key_path, log_path, passphrase_env, public_keys, incremental, max
         click.echo(f"sealing: {done:,} of {total:,} events read", err=True)
 
     try:
-        run, seals = audit_seals.seal(s, hmac_key=audit_reports.checkpoint_key(current_app.config),
+        run, seals = audit_seals.seal(s, hmac_key=audit_verification.checkpoint_key(current_app.config),
                                       private_key=key, log_path=log_path, trusted=trusted, incremental=incremental,
                                       max_events=max_events, progress=progress,
                                       say=lambda msg: click.echo(f"sealing: {msg}", err=True))

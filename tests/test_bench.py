@@ -103,6 +103,7 @@ def test_both_visibility_forms_list_the_same_cases(seeded, monkeypatch):
     from caseflow.core.db import utcnow
     from caseflow.demo import world
     from caseflow.cases import rules as case_domain
+    from caseflow.cases import search as case_search
     from caseflow.cases.models import Case
     from caseflow.core.text import fold_kana
 
@@ -121,12 +122,12 @@ def test_both_visibility_forms_list_the_same_cases(seeded, monkeypatch):
                                                     ("walk", "0", "0")):
                     monkeypatch.setenv("CASEFLOW_LARGE_CASELOAD", threshold)
                     monkeypatch.setenv("CASEFLOW_LARGE_NAME_MATCH", name_match)
-                    stmt = case_domain.case_list_query(v, filters, now)
+                    stmt = case_search.case_list_query(v, filters, now)
                     pages[form] = [c.id for c in s.scalars(stmt)]
                 assert pages["probe"] == pages["set"] == pages["walk"], (v, filters)
                 if "q" in filters:  # the prefilter keeps exactly the cases of the plain rule
                     plain = (select(Case.id).where(Case.id.in_(case_domain.visible_case_ids(v, now)),
-                                                   case_domain._text_match(v, filters["q"], now))
+                                                   case_search._text_match(v, filters["q"], now))
                              .order_by(Case.opened_on.desc(), Case.id.desc()))
                     assert list(s.scalars(plain)) == pages["set"], (v, filters)
                 checked += len(pages["set"])

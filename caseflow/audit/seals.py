@@ -539,7 +539,7 @@ def seal(session: Session, *, hmac_key: bytes, private_key, log_path: str, trust
     are added to the session (flushed) and appended to the log; the caller commits. The signer's own
     key is trusted, so seals it made earlier need no --public-key.
     """
-    from caseflow.audit import reports as audit_reports
+    from caseflow.audit import verification as audit_verification
 
     trusted.add(public_raw(private_key))
     log_exists = Path(log_path).exists()
@@ -549,7 +549,7 @@ def seal(session: Session, *, hmac_key: bytes, private_key, log_path: str, trust
     if say:
         n = session.execute(text("SELECT seq FROM audit_chain_head WHERE id = 1")).scalar() or 0
         say(f"verifying the chain first ({'incremental' if incremental else 'full'}; the head is event {n:,})")
-    run = audit_reports.run_verification(session, hmac_key, incremental=incremental, trusted_keys=trusted,
+    run = audit_verification.run_verification(session, hmac_key, incremental=incremental, trusted_keys=trusted,
                                          seal_log=log_path if log_exists else None)
     if not run.ok:
         return run, []

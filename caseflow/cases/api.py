@@ -7,15 +7,15 @@ from caseflow.core.blueprint import Blueprint
 from caseflow.access.requests import etag, record_read, require_if_match, viewer
 from caseflow.access.authz import requires
 from caseflow.cases import rules as case_domain
+from caseflow.cases import search as case_search
 from caseflow.consents import rules as consent_domain
 from caseflow.access.disclosure import DisclosureLog, present_case_detail, present_case_page
 from caseflow.access.sharing import bases_for_persons, case_notes_basis, relations_to_cases
 from caseflow.cases.models import Person, ProgressRecord
 from caseflow.organizations.models import Organization
 from caseflow.core.pagination import paginate
-from caseflow.cases.schemas import (CaseCreateSchema, CaseDetailSchema, CasePageSchema, CaseQuerySchema,
-                                    CaseUpdateSchema, EmergencyInSchema, EmergencyOutSchema, ProgressInSchema,
-                                    ProgressOutSchema, StageChangeSchema, TransitionSchema)
+from caseflow.cases.schemas import CaseCreateSchema, CaseDetailSchema, CasePageSchema, CaseQuerySchema, CaseUpdateSchema, ProgressInSchema, ProgressOutSchema, StageChangeSchema, TransitionSchema
+from caseflow.consents.schemas import EmergencyInSchema, EmergencyOutSchema
 from caseflow.access import trail
 from caseflow.cases import people
 from caseflow.consents.rules import person_visible_to
@@ -51,7 +51,7 @@ def _detail(case, relations=None):
 def list_cases(args):
     """Cases the caller's organisation may see, newest first; `q` matches case numbers and names/readings
     (kana-, width- and space-insensitive) of persons whose identity the caller may see."""
-    page = paginate(case_domain.case_list_query(viewer(), args), args["limit"], args["offset"])
+    page = paginate(case_search.case_list_query(viewer(), args), args["limit"], args["offset"])
     items, log = present_case_page(viewer(), page["items"])
     record_read("cases.list", "cases", None, log, detail={"count": len(items)})
     return {**page, "items": items}

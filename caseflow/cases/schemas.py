@@ -3,13 +3,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
 from caseflow.cases.models import STAGES
-from caseflow.consents.models import CATEGORIES
-from caseflow.organizations.models import ORG_KINDS
 from caseflow.cases.models import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, URGENCIES
-from caseflow.consents.models import CONSENT_METHODS
-from caseflow.core.schemas import CODE, Day, LIMIT_MAX, PageArgs, Text, Timestamp, page_of
+from caseflow.core.schemas import CODE, Day, PageArgs, Text, Timestamp, page_of
 from caseflow.core.refs import OrganizationRefSchema
-
 
 
 class SensitiveSchema(Schema):
@@ -110,8 +106,6 @@ class CaseQuerySchema(PageArgs):
     opened_from = Day()
     opened_to = Day()
     q = Text(max_length=100, metadata={"description": "case number, or name / reading (kana-insensitive)"})
-
-
 
 
 class PersonOutSchema(Schema):
@@ -224,111 +218,3 @@ class HouseholdOutSchema(Schema):
     members = fields.List(fields.Nested(PersonOutSchema))
 
 
-class RecipientSchema(Schema):
-    org_id = fields.UUID(allow_none=True)
-    org_kind = fields.String(allow_none=True, validate=validate.OneOf(list(ORG_KINDS)))
-
-
-class ConsentInSchema(Schema):
-    person_id = fields.UUID(required=True)
-    given_by = fields.String(validate=validate.OneOf(["self", "representative"]), load_default="self")
-    representative_relationship = Text(max_length=50, allow_none=True)
-    purpose = fields.String(required=True, **CODE)
-    recipients = fields.List(fields.Nested(RecipientSchema), required=True, validate=validate.Length(min=1, max=100))
-    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
-                             validate=validate.Length(min=1, max=len(CATEGORIES)))
-    method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS))
-    obtained_at = Timestamp(required=True)
-    valid_from = Timestamp()
-    valid_until = Timestamp(allow_none=True)
-    form_reference = Text(max_length=200, allow_none=True, metadata={
-        "description": "where the signed form or record is kept (evidence)"})
-    obtained_place = Text(max_length=200, allow_none=True, metadata={
-        "description": "where the worker met the person (evidence, with the recording worker)"})
-    supersedes_id = fields.UUID()
-
-
-class ConsentOutSchema(Schema):
-    id = fields.UUID()
-    person_id = fields.UUID()
-    given_by = fields.String()
-    representative_relationship = fields.String(allow_none=True)
-    purpose = fields.String()
-    recipients = fields.Method("_recipients")
-    categories = fields.List(fields.String())
-    method = fields.String()
-    obtained_by_org_id = fields.UUID()
-    obtained_by_user_id = fields.UUID()
-    obtained_at = Timestamp()
-    valid_from = Timestamp()
-    valid_until = Timestamp(allow_none=True)
-    form_reference = fields.String(allow_none=True)
-    obtained_place = fields.String(allow_none=True)
-    self_recipient = fields.Boolean(metadata={
-        "description": "the recording organisation named itself or its kind as a recipient (flagged for audit)"})
-    supersedes_id = fields.UUID(allow_none=True)
-    revoked_at = Timestamp(allow_none=True)
-    revoked_by_org_id = fields.UUID(allow_none=True, metadata={
-        "description": "who revoked it; another organisation than the recorder may (it only restricts)"})
-    revoke_reason = fields.String(allow_none=True)
-    status = fields.Method("_status")
-
-    def _recipients(self, c):
-        return [{"org_id": str(r.org_id) if r.org_id else None, "org_kind": r.org_kind} for r in c.recipients]
-
-    def _status(self, c):
-        from caseflow.core.db import utcnow
-
-        now = utcnow()
-        if c.revoked_at:
-            return "revoked"
-        if c.valid_from > now:
-            return "not_yet_valid"
-        if c.valid_until and c.valid_until <= now:
-            return "expired"
-        return "active"
-
-
-class ConsentQuerySchema(PageArgs):
-    person_id = fields.UUID()
-    revoked_by_other_org = fields.Boolean(metadata={
-        "description": "only consents your organisation recorded that another organisation revoked"})
-
-
-class RevokeSchema(Schema):
-    reason = Text(required=True, min_length=1, max_length=2000)
-
-
-class EmergencyInSchema(Schema):
-    person_id = fields.UUID(required=True)
-    justification = Text(required=True, min_length=1, max_length=4000)
-    hours = fields.Integer(load_default=24)
-
-
-class EmergencyOutSchema(Schema):
-    id = fields.UUID()
-    user_id = fields.UUID()
-    org_id = fields.UUID()
-    person_id = fields.UUID()
-    case_id = fields.UUID()
-    justification = fields.String()
-    opened_at = Timestamp()
-    expires_at = Timestamp()
-    closed_at = Timestamp(allow_none=True)
-
-
-class CodeSchema(Schema):
-    code = fields.String()
-    label = fields.String()
-    active = fields.Boolean()
-    scope = fields.String(allow_none=True)
-
-
-class CodeInSchema(Schema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"))
-    label = Text(required=True, min_length=1, max_length=100)
-    scope = fields.String(validate=validate.Length(max=32), allow_none=True)
-
-
-class LimitArgs(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIMIT_MAX))

@@ -11,7 +11,7 @@ from caseflow.access import tenancy
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.codes.models import CODE_LISTS, ManagedCode
 from caseflow.organizations.models import Municipality
-from caseflow.cases.schemas import CodeInSchema, CodeSchema
+from caseflow.codes.schemas import CodeInSchema, CodeSchema
 
 blp = Blueprint("codes", __name__, url_prefix="/api/v1/codes",
                 description="Managed lists: issue categories, intake channels, closure reasons, districts …")

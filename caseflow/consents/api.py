@@ -13,8 +13,7 @@ from caseflow.access.disclosure import DisclosureLog
 from caseflow.core.errors import Problem
 from caseflow.consents.models import EmergencyAccess
 from caseflow.core.pagination import paginate
-from caseflow.cases.schemas import (ConsentInSchema, ConsentOutSchema, ConsentQuerySchema, EmergencyOutSchema,
-                                    RevokeSchema)
+from caseflow.consents.schemas import ConsentInSchema, ConsentOutSchema, ConsentQuerySchema, EmergencyOutSchema, RevokeSchema
 from caseflow.core.schemas import EmptySchema, PageArgs, page_of
 
 blp = Blueprint("consents", __name__, url_prefix="/api/v1/consents", description="本人同意 (consent records)")

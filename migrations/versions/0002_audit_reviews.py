@@ -66,7 +66,7 @@ def upgrade() -> None:
     op.create_index('ix_audit_events_outcome_seq', 'audit_events', ['outcome', 'seq', 'actor_org_id', 'actor_user_id'],
                     unique=False)
     op.create_index('ix_audit_events_flagged_seq', 'audit_events', ['flagged', 'seq'], unique=False)
-    # Expression indexes, written exactly as caseflow.audit.reports queries them: the action's
+    # Expression indexes, written exactly as caseflow.audit.queries builds them: the action's
     # area ("cases" of "cases.read"), the legal basis's kind ("consent" of "consent:<id>"), and
     # detail.case_id. Range or LIKE prefixes are not used: under a non-C collation they are wrong.
     for name, sql in _expression_indexes(op.get_bind().dialect.name).items():

@@ -1,0 +1,351 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from marshmallow import Schema, fields, validate
+from caseflow.core.schemas import Day, LIMIT_MAX, Text, Timestamp
+
+
+# The trail starts with the platform; bounding periods keeps dates printable (和暦 needs >= 1873).
+_PERIOD_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC), max=datetime(2100, 1, 1, tzinfo=UTC),
+                               error="2000年から2099年までの日時を指定してください。")
+
+
+_SEQ_RANGE = validate.Range(min=0, max=2**62)
+
+
+class PeriodSchema(Schema):
+    since = Timestamp(validate=_PERIOD_RANGE,
+                                 metadata={"description": "from (inclusive), e.g. 2026-04-01T00:00:00+09:00"})
+    until = Timestamp(validate=_PERIOD_RANGE, metadata={"description": "to (exclusive)"})
+
+
+class AuditQuerySchema(PeriodSchema):
+    actor_user_id = fields.UUID()
+    actor_org_id = fields.UUID()
+    person_id = fields.UUID(metadata={"description": "events that disclosed this person's data"})
+    case_id = fields.UUID(metadata={"description": "events about this case (its resource, or detail.case_id)"})
+    action = fields.String(validate=validate.Length(max=64),
+                           metadata={"description": "exact (cases.read) or every action of an area (cases.*)"})
+    resource_type = fields.String(validate=validate.Length(max=64))
+    resource_id = fields.String(validate=validate.Length(max=64))
+    legal_basis = fields.String(validate=validate.Length(max=80),
+                                metadata={"description": "exact (consent:<id>) or a kind: own_collection, consent, "
+                                                         "support_meeting, emergency, none"})
+    outcome = fields.String(validate=validate.OneOf(["allowed", "denied"]))
+    flagged = fields.Boolean()
+    reviewed = fields.Boolean(metadata={"description": "only events with (true) or without (false) a review"})
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]),
+                          metadata={"description": "asc: oldest first; desc: newest first"})
+    after_seq = fields.Integer(validate=_SEQ_RANGE,
+                               metadata={"description": "cursor: next_after_seq of the previous page"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIMIT_MAX))
+
+
+class AuditEventSchema(Schema):
+    seq = fields.Integer()
+    occurred_at = Timestamp()
+    actor_user_id = fields.UUID(allow_none=True)
+    actor_org_id = fields.UUID(allow_none=True)
+    action = fields.String()
+    resource_type = fields.String()
+    resource_id = fields.String(allow_none=True)
+    outcome = fields.String()
+    legal_basis = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    flagged = fields.Boolean()
+    disclosures = fields.Raw(metadata={"description": "[{person, basis, categories}] (ids only)"})
+    detail = fields.Raw()
+    hash = fields.String()
+    reviewed = fields.Boolean()
+    reviews = fields.Integer()
+    last_reviewed_at = Timestamp(allow_none=True)
+
+
+class AuditPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditEventSchema))
+    next_after_seq = fields.Integer(allow_none=True)
+
+
+class ReviewCreateSchema(Schema):
+    comment = Text(required=True, min_length=1, max_length=4000,
+                   metadata={"description": "what was checked and concluded (e.g. the justification was adequate)"})
+
+
+class ReviewSchema(Schema):
+    id = fields.UUID()
+    event_seq = fields.Integer()
+    reviewer_user_id = fields.UUID()
+    reviewer_org_id = fields.UUID()
+    comment = fields.String()
+    reviewed_at = Timestamp()
+
+
+class ReviewListSchema(Schema):
+    items = fields.List(fields.Nested(ReviewSchema))
+
+
+class AuditEventDetailSchema(AuditEventSchema):
+    review_list = fields.List(fields.Nested(ReviewSchema), data_key="review_items")
+
+
+class ActorSchema(Schema):
+    actor_user_id = fields.UUID(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    actor_email = fields.String(allow_none=True)
+    actor_org_id = fields.UUID(allow_none=True)
+    actor_org_code = fields.String(allow_none=True)
+    actor_org_name = fields.String(allow_none=True)
+
+
+class BasisGroupSchema(Schema):
+    basis = fields.String()
+    basis_kind = fields.String()
+    basis_label = fields.String()
+    disclosures = fields.Integer()
+    users = fields.Integer()
+    first_at = Timestamp()
+    last_at = Timestamp()
+    first_seq = fields.Integer()
+    last_seq = fields.Integer()
+    categories = fields.List(fields.String())
+    actions = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class OrgDisclosureSchema(Schema):
+    org_id = fields.UUID(allow_none=True)
+    org_code = fields.String(allow_none=True)
+    org_name = fields.String(allow_none=True)
+    org_kind = fields.String(allow_none=True)
+    disclosures = fields.Integer()
+    first_at = Timestamp()
+    last_at = Timestamp()
+    bases = fields.List(fields.Nested(BasisGroupSchema))
+
+
+class BasisKindCountSchema(Schema):
+    basis_kind = fields.String()
+    basis_label = fields.String()
+    disclosures = fields.Integer()
+
+
+class PersonReportSchema(Schema):
+    person_id = fields.UUID()
+    since = Timestamp(allow_none=True)
+    until = Timestamp(allow_none=True)
+    total_disclosures = fields.Integer()
+    organisations = fields.List(fields.Nested(OrgDisclosureSchema))
+    by_basis_kind = fields.List(fields.Nested(BasisKindCountSchema))
+
+
+class ReportBase(Schema):
+    kind = fields.String()
+    since = Timestamp()
+    until = Timestamp()
+    summary = fields.Dict(keys=fields.String(), values=fields.Integer())
+    truncated = fields.Boolean()
+
+
+class GrantUseSchema(Schema):
+    events = fields.Integer()
+    persons = fields.Integer()
+
+
+class EmergencyItemSchema(ActorSchema):
+    seq = fields.Integer()
+    occurred_at = Timestamp()
+    action = fields.String()
+    resource_type = fields.String()
+    resource_id = fields.String(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
+    outcome = fields.String()
+    reviewed = fields.Boolean()
+    reviews = fields.Integer()
+    last_reviewed_at = Timestamp(allow_none=True)
+    grant_use = fields.Nested(GrantUseSchema, allow_none=True)
+
+
+class EmergencyReportSchema(ReportBase):
+    items = fields.List(fields.Nested(EmergencyItemSchema))
+
+
+class DeniedItemSchema(ActorSchema):
+    denied = fields.Integer()
+    distinct_actions = fields.Integer()
+    first_at = Timestamp()
+    last_at = Timestamp()
+    actions = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class FailedLoginSchema(Schema):
+    user_id = fields.UUID(allow_none=True)
+    display_name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    failures = fields.Integer()
+    first_at = Timestamp()
+    last_at = Timestamp()
+
+
+class DeniedReportSchema(ReportBase):
+    min_count = fields.Integer()
+    items = fields.List(fields.Nested(DeniedItemSchema))
+    failed_logins = fields.List(fields.Nested(FailedLoginSchema))
+
+
+class BulkItemSchema(ActorSchema):
+    since = Timestamp()
+    until = Timestamp()
+    persons = fields.Integer(metadata={"description": "distinct persons over the whole incident"})
+    events = fields.Integer()
+    peak_persons = fields.Integer(metadata={"description": "most distinct persons within one window"})
+    peak_events = fields.Integer()
+    peak_window_start = Timestamp()
+    windows = fields.Integer()
+
+
+class BulkReportSchema(ReportBase):
+    threshold = fields.Dict(keys=fields.String(), values=fields.Integer())
+    items = fields.List(fields.Nested(BulkItemSchema))
+
+
+class WorkingHoursSchema(Schema):
+    start = fields.String()
+    end = fields.String()
+    timezone = fields.String()
+    weekends_off = fields.Boolean()
+    holidays = fields.List(Day())
+
+
+class AfterHoursUserSchema(ActorSchema):
+    events = fields.Integer()
+    persons = fields.Integer()
+    first_at = Timestamp()
+    last_at = Timestamp()
+
+
+class AfterHoursReportSchema(ReportBase):
+    working_hours = fields.Nested(WorkingHoursSchema)
+    personal_data_only = fields.Boolean()
+    by_user = fields.List(fields.Nested(AfterHoursUserSchema))
+    items = fields.List(fields.Nested(AuditEventSchema))
+    next_after_seq = fields.Integer(allow_none=True)
+
+
+class UninvolvedItemSchema(ActorSchema):
+    seq = fields.Integer()
+    occurred_at = Timestamp()
+    action = fields.String()
+    case_id = fields.String()
+    involved_until = Timestamp()
+    personal_data = fields.Boolean()
+
+
+class UninvolvedReportSchema(ReportBase):
+    items = fields.List(fields.Nested(UninvolvedItemSchema))
+
+
+class EmergencyQuerySchema(PeriodSchema):
+    reviewed = fields.Boolean()
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class DeniedQuerySchema(PeriodSchema):
+    min_count = fields.Integer(validate=validate.Range(min=1, max=100000))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class BulkQuerySchema(PeriodSchema):
+    persons = fields.Integer(validate=validate.Range(min=1, max=100000),
+                             metadata={"description": "more than this many distinct persons …"})
+    minutes = fields.Integer(validate=validate.Range(min=1, max=1440), metadata={"description": "… within this window"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class AfterHoursQuerySchema(PeriodSchema):
+    work_start = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"), metadata={"description": "HH:MM, Japan time"})
+    work_end = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"))
+    weekends_off = fields.Boolean()
+    holidays = fields.List(Day(), metadata={"description": "closed days (repeat the parameter)"})
+    scope = fields.String(load_default="personal_data", validate=validate.OneOf(["personal_data", "all"]))
+    after_seq = fields.Integer(validate=_SEQ_RANGE)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIMIT_MAX))
+
+
+class UninvolvedQuerySchema(PeriodSchema):
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class VerificationRunSchema(Schema):
+    id = fields.Integer()
+    mode = fields.String()
+    ok = fields.Boolean()
+    started_at = Timestamp()
+    finished_at = Timestamp()
+    from_seq = fields.Integer()
+    to_seq = fields.Integer()
+    to_hash = fields.String()
+    checked = fields.Integer()
+    first_bad_seq = fields.Integer(allow_none=True)
+    problem = fields.String(allow_none=True)
+    seconds = fields.Float()
+    events_per_second = fields.Float()
+    signature_valid = fields.Boolean()
+
+
+class SealStatusSchema(Schema):
+    seal_no = fields.Integer()
+    from_seq = fields.Integer()
+    to_seq = fields.Integer()
+    sealed_at = Timestamp()
+    key_fingerprint = fields.String()
+    unsealed_events = fields.Integer()
+    signature_valid = fields.Boolean(allow_none=True,
+                                     metadata={"description": "null when no trusted public key is configured"})
+
+
+class VerificationStatusSchema(Schema):
+    head_seq = fields.Integer()
+    unverified_events = fields.Integer()
+    last = fields.Nested(VerificationRunSchema, allow_none=True)
+    last_full = fields.Nested(VerificationRunSchema, allow_none=True)
+    checkpoint = fields.Nested(VerificationRunSchema, allow_none=True,
+                               metadata={"description": "the latest signed successful run"})
+    seal = fields.Nested(SealStatusSchema, allow_none=True,
+                         metadata={"description": "the latest seal signed with an auditor's key"})
+
+
+class ConsentFlagItemSchema(ActorSchema):
+    seq = fields.Integer()
+    occurred_at = Timestamp()
+    action = fields.String()
+    kind = fields.String(metadata={"description": "self_recipient | revoked_by_other_org"})
+    consent_id = fields.String(allow_none=True)
+    person_id = fields.String(allow_none=True)
+    categories = fields.List(fields.String())
+    purpose = fields.String(allow_none=True)
+    reviewed = fields.Boolean()
+    reviews = fields.Integer()
+
+
+class ConsentFlagReportSchema(ReportBase):
+    items = fields.List(fields.Nested(ConsentFlagItemSchema))
+
+
+class RoleChangeItemSchema(ActorSchema):
+    seq = fields.Integer()
+    occurred_at = Timestamp()
+    action = fields.String()
+    target_user_id = fields.String(allow_none=True)
+    target_name = fields.String(allow_none=True)
+    roles_before = fields.List(fields.String(), allow_none=True)
+    roles_after = fields.List(fields.String(), allow_none=True)
+    requested = fields.List(fields.String())
+    via = fields.String(allow_none=True)
+    org = fields.String(allow_none=True)
+
+
+class RoleChangeReportSchema(ReportBase):
+    items = fields.List(fields.Nested(RoleChangeItemSchema))
+
+
+class RoleChangeQuerySchema(PeriodSchema):
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
