@@ -170,7 +170,8 @@ def main() -> int:
         from caseflow.core import db
         from caseflow.core.db import utcnow
         from caseflow.meetings import pdf as meeting_pdf
-        from caseflow.meetings import rules as meetings
+        from caseflow.meetings import rules as meeting_rules
+        from caseflow.meetings import views as meeting_views
         from caseflow.access.sharing import Viewer
         from caseflow.accounts.models import User
 
@@ -178,8 +179,8 @@ def main() -> int:
             from sqlalchemy import select
 
             user = db.session().scalar(select(User).where(User.email == "member@bench.example.jp"))
-            meeting = meetings.get_visible_meeting(Viewer.of(user), uuid.UUID(meeting_id))
-            view, _log = meetings.agenda_view(Viewer.of(user), meeting, user)
+            meeting = meeting_rules.get_visible_meeting(Viewer.of(user), uuid.UUID(meeting_id))
+            view, _log = meeting_views.agenda_view(Viewer.of(user), meeting, user)
             named = sum(1 for item in view["items"] for p in item["persons"] if not p["redacted"])
             render_runs = time_runs(lambda: meeting_pdf.agenda_pdf(view, recipient="ベンチ 閲覧者",
                                                                    generated_at=utcnow()), args.runs)

@@ -235,9 +235,9 @@ def test_minutes_stay_editable_until_approved(recorded, raw, basic):
 def test_a_write_past_the_domain_check_answers_409_not_500(recorded, basic, monkeypatch):
     """Defence in depth: were the domain's own lock check missing (a bug, or a write racing the approval),
     the database refuses and the client gets a problem document, not a 500."""
-    from caseflow.meetings import rules as meetings
+    from caseflow.meetings import minutes
 
-    monkeypatch.setattr(meetings, "_require_held", lambda meeting, what: None)
+    monkeypatch.setattr(minutes, "_require_held", lambda meeting, what: None)
     ids = recorded["ids"]
     sup = basic.client(recorded["users"]["supervisor"])
     url = f"/api/v1/meetings/{ids['meeting_id']}/agenda/{ids['item_id']}/minutes"

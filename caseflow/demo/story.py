@@ -21,7 +21,10 @@ from caseflow.core.db import utcnow
 from caseflow.demo import world
 from caseflow.cases import rules as case_domain
 from caseflow.consents import rules as consents
-from caseflow.meetings import rules as meetings
+from caseflow.meetings import agenda
+from caseflow.meetings import minutes
+from caseflow.meetings import pledges
+from caseflow.meetings import rules as meeting_rules
 from caseflow.plans import rules as plans
 from caseflow.referrals import rules as referrals
 from caseflow.access.sharing import Viewer
@@ -289,7 +292,7 @@ class Story:
             member_ids = [self.orgs[c].id for c in member_codes]
             attendees = [u.id for u in self.users.values() if u.org_id in member_ids and "auditor" not in u.roles
                          and "admin" not in u.roles]
-            meeting = meetings.create_meeting(
+            meeting = meeting_rules.create_meeting(
                 {"kind": "support_meeting", "title": title, "starts_at": starts,
                  "place": "市役所 本庁舎 第2会議室" if city == "kamakura" else "熊本市役所 14階 会議室",
                  "member_org_ids": member_ids, "attendee_user_ids": attendees,
@@ -301,22 +304,22 @@ class Story:
                                    Case.primary_person_id.is_not(None)).order_by(Case.opened_on.desc()).limit(4)).all()
             items = []
             for case in candidates:
-                items.append(meetings.add_agenda_item(meeting, {"case_id": case.id, "presenting_org_id": chair.org_id,
+                items.append(agenda.add_agenda_item(meeting, {"case_id": case.id, "presenting_org_id": chair.org_id,
                                                                 "points": "支援方針の確認と役割分担", "minutes_allotted": 15},
                                                       actor=chair, viewer=viewer))
-            meetings.add_agenda_item(meeting, {"topic": "地域の居場所・社会資源の情報共有", "minutes_allotted": 10},
+            agenda.add_agenda_item(meeting, {"topic": "地域の居場所・社会資源の情報共有", "minutes_allotted": 10},
                                      actor=chair, viewer=viewer)
             for uid in attendees[: max(1, len(attendees) - 1)]:  # one attendee has not signed yet
-                meetings.sign_pledge(meeting, actor=self.s.get(User, uid))
+                pledges.sign_pledge(meeting, actor=self.s.get(User, uid))
             if held and items:
-                meetings.transition(meeting, "held", actor=chair)
+                meeting_rules.transition(meeting, "held", actor=chair)
                 for item in items:
-                    meetings.write_minutes(meeting, item, "現状を共有し、訪問の頻度を増やすことを確認した。", actor=chair,
+                    minutes.write_minutes(meeting, item, "現状を共有し、訪問の頻度を増やすことを確認した。", actor=chair,
                                            entry=None)
-                meetings.record_decision(meeting, {"agenda_item_id": items[0].id, "title": "週1回の安否確認訪問",
+                minutes.record_decision(meeting, {"agenda_item_id": items[0].id, "title": "週1回の安否確認訪問",
                                                    "owner_org_id": self.orgs[member_codes[2]].id,
                                                    "due_on": self.today + timedelta(days=14)}, actor=chair)
-                meetings.transition(meeting, "minutes_approved", actor=chair)
+                meeting_rules.transition(meeting, "minutes_approved", actor=chair)
             self.s.flush()
         self.echo("  支援会議: 2 (one held with minutes and a decision, one upcoming)")
 

@@ -11,7 +11,11 @@ from caseflow.access.authz import requires
 from caseflow.core.db import utcnow
 from caseflow.cases import rules as case_domain
 from caseflow.meetings import pdf as meeting_pdf
-from caseflow.meetings import rules as domain
+from caseflow.meetings import agenda
+from caseflow.meetings import minutes
+from caseflow.meetings import pledges
+from caseflow.meetings import rules as meeting_rules
+from caseflow.meetings import views as meeting_views
 from caseflow.access.disclosure import DisclosureLog
 from caseflow.core.pagination import paginate
 from caseflow.core.schemas import EmptySchema
@@ -31,15 +35,15 @@ PDF_DOC = {"responses": {"200": {"description": "PDF (A4, IPAex fonts embedded),
 
 
 def _meeting(meeting_id):
-    return domain.get_visible_meeting(viewer(), meeting_id)
+    return meeting_rules.get_visible_meeting(viewer(), meeting_id)
 
 
 def _detail(meeting):
-    return domain.present_meeting(meeting, current_user), 200, etag(meeting.version)
+    return meeting_views.present_meeting(meeting, current_user), 200, etag(meeting.version)
 
 
 def _agenda(meeting, status: int = 200, action: str = "meetings.agenda.read"):
-    data, log = domain.agenda_view(viewer(), meeting, current_user)
+    data, log = meeting_views.agenda_view(viewer(), meeting, current_user)
     record_read(action, "meetings", meeting.id, log, detail={"items": len(data["items"])})
     return data, status
 
@@ -50,8 +54,8 @@ def _agenda(meeting, status: int = 200, action: str = "meetings.agenda.read"):
 @blp.response(200, MeetingPageSchema)
 def list_meetings(args):
     """Meetings of your organisation (it is a member); `upcoming=true` for the coming ones, soonest first."""
-    page = paginate(domain.meeting_list_query(viewer(), args), args["limit"], args["offset"])
-    page["items"] = domain.present_meetings(page["items"], current_user)
+    page = paginate(meeting_rules.meeting_list_query(viewer(), args), args["limit"], args["offset"])
+    page["items"] = meeting_views.present_meetings(page["items"], current_user)
     return page
 
 
@@ -62,7 +66,7 @@ def list_meetings(args):
 def create_meeting(body):
     """Convene a meeting (supervisors). Your organisation organises it and is a member; the sharing window
     runs from `window_start` (default now) to `sharing_days_after` days after the meeting."""
-    meeting = domain.create_meeting(body, actor=current_user)
+    meeting = meeting_rules.create_meeting(body, actor=current_user)
     db.session().flush()
     data, _status, headers = _detail(meeting)
     return data, 201, headers
@@ -85,7 +89,7 @@ def update_meeting(body, meeting_id):
     sharing window may change."""
     meeting = _meeting(meeting_id)
     require_if_match(meeting.version)
-    domain.update_meeting(meeting, body, actor=current_user)
+    meeting_rules.update_meeting(meeting, body, actor=current_user)
     db.session().flush()
     return _detail(meeting)
 
@@ -97,7 +101,7 @@ def update_meeting(body, meeting_id):
 def transition_meeting(body, meeting_id):
     """planned → held → minutes_approved. Approval is the chair's and locks the minutes; other moves are 409."""
     meeting = _meeting(meeting_id)
-    domain.transition(meeting, body["to"], actor=current_user)
+    meeting_rules.transition(meeting, body["to"], actor=current_user)
     db.session().flush()
     return _detail(meeting)
 
@@ -108,7 +112,7 @@ def transition_meeting(body, meeting_id):
 def get_pledge(meeting_id):
     """The confidentiality pledge (守秘義務の誓約) text and whether you have signed it."""
     meeting = _meeting(meeting_id)
-    return domain.present_pledge(meeting, domain.pledge_of(meeting, current_user.id))
+    return pledges.present_pledge(meeting, pledges.pledge_of(meeting, current_user.id))
 
 
 @blp.route("/meetings/<uuid:meeting_id>/pledge", methods=["POST"])
@@ -120,8 +124,8 @@ def sign_pledge(_body, meeting_id):
     """Sign the pledge (attendees). Once per meeting, or per fiscal year when the meeting's `pledge_scope`
     says so. Without it a 支援会議's agenda shows no names."""
     meeting = _meeting(meeting_id)
-    pledge, created = domain.sign_pledge(meeting, actor=current_user)
-    return domain.present_pledge(meeting, pledge), 201 if created else 200
+    pledge, created = pledges.sign_pledge(meeting, actor=current_user)
+    return pledges.present_pledge(meeting, pledge), 201 if created else 200
 
 
 @blp.route("/meetings/<uuid:meeting_id>/agenda")
@@ -141,7 +145,7 @@ def add_agenda_item(body, meeting_id):
     """Add a case your organisation can see, or a general topic. On a 支援会議 this opens the support_meeting
     basis for the case to pledged members. Returns the whole agenda."""
     meeting = _meeting(meeting_id)
-    domain.add_agenda_item(meeting, body, actor=current_user, viewer=viewer())
+    agenda.add_agenda_item(meeting, body, actor=current_user, viewer=viewer())
     return _agenda(meeting, 201)
 
 
@@ -152,7 +156,7 @@ def add_agenda_item(body, meeting_id):
 def reorder_agenda(body, meeting_id):
     """Put the agenda in this order (every item id once)."""
     meeting = _meeting(meeting_id)
-    domain.reorder_agenda(meeting, body["item_ids"], actor=current_user)
+    agenda.reorder_agenda(meeting, body["item_ids"], actor=current_user)
     db.session().flush()
     return _agenda(meeting)
 
@@ -164,7 +168,7 @@ def reorder_agenda(body, meeting_id):
 def update_agenda_item(body, meeting_id, item_id):
     """Edit an item: presenting organisation, points, time, position (topic for general topics)."""
     meeting = _meeting(meeting_id)
-    domain.update_agenda_item(meeting, domain.get_item(meeting, item_id), body, actor=current_user)
+    agenda.update_agenda_item(meeting, agenda.get_item(meeting, item_id), body, actor=current_user)
     db.session().flush()
     return _agenda(meeting)
 
@@ -175,7 +179,7 @@ def update_agenda_item(body, meeting_id, item_id):
 def remove_agenda_item(meeting_id, item_id):
     """Remove an item (not once it has minutes or decisions)."""
     meeting = _meeting(meeting_id)
-    domain.remove_agenda_item(meeting, domain.get_item(meeting, item_id), actor=current_user)
+    agenda.remove_agenda_item(meeting, agenda.get_item(meeting, item_id), actor=current_user)
 
 
 @blp.route("/meetings/<uuid:meeting_id>/agenda.pdf")
@@ -184,7 +188,7 @@ def remove_agenda_item(meeting_id, item_id):
 def agenda_pdf(meeting_id):
     """会議次第 as PDF, redacted exactly as the agenda JSON; an audited disclosure."""
     meeting = _meeting(meeting_id)
-    data, log = domain.agenda_view(viewer(), meeting, current_user)
+    data, log = meeting_views.agenda_view(viewer(), meeting, current_user)
     pdf = meeting_pdf.agenda_pdf(data, recipient=meeting_pdf.recipient_label(current_user), generated_at=utcnow())
     record_read("meetings.agenda.pdf", "meetings", meeting.id, log,
                 detail={"items": len(data["items"]), "format": "pdf", "bytes": len(pdf)})
@@ -197,7 +201,7 @@ def agenda_pdf(meeting_id):
 def get_minutes(meeting_id):
     """議事録 per agenda item, with corrections and decisions; text only on a case_notes basis."""
     meeting = _meeting(meeting_id)
-    data, log = domain.minutes_view(viewer(), meeting, current_user)
+    data, log = meeting_views.minutes_view(viewer(), meeting, current_user)
     record_read("meetings.minutes.read", "meetings", meeting.id, log, detail={"items": len(data["items"])})
     return data
 
@@ -208,7 +212,7 @@ def get_minutes(meeting_id):
 def minutes_pdf(meeting_id):
     """議事録 as PDF, redacted exactly as the minutes JSON; an audited disclosure."""
     meeting = _meeting(meeting_id)
-    data, log = domain.minutes_view(viewer(), meeting, current_user)
+    data, log = meeting_views.minutes_view(viewer(), meeting, current_user)
     pdf = meeting_pdf.minutes_pdf(data, recipient=meeting_pdf.recipient_label(current_user), generated_at=utcnow())
     record_read("meetings.minutes.pdf", "meetings", meeting.id, log,
                 detail={"items": len(data["items"]), "format": "pdf", "bytes": len(pdf)})
@@ -228,11 +232,11 @@ def _pdf(data: bytes, filename: str) -> Response:
 def write_minutes(body, meeting_id, item_id):
     """Record the minutes of one item while the meeting is held (rewriting needs If-Match); 409 once approved."""
     meeting = _meeting(meeting_id)
-    item = domain.get_item(meeting, item_id)
-    entry = domain.minutes_entry(item)
+    item = agenda.get_item(meeting, item_id)
+    entry = minutes.minutes_entry(item)
     if entry is not None and meeting.status == "held":
         require_if_match(entry.version)
-    entry, created = domain.write_minutes(meeting, item, body["body"], actor=current_user, entry=entry)
+    entry, created = minutes.write_minutes(meeting, item, body["body"], actor=current_user, entry=entry)
     db.session().flush()
     return entry, 201 if created else 200, etag(entry.version)
 
@@ -244,7 +248,7 @@ def write_minutes(body, meeting_id, item_id):
 def correct_minutes(body, meeting_id, item_id):
     """A correction to approved minutes: a new record linked to the item and the previous correction."""
     meeting = _meeting(meeting_id)
-    c = domain.correct_minutes(meeting, domain.get_item(meeting, item_id), body["body"], body["reason"],
+    c = minutes.correct_minutes(meeting, agenda.get_item(meeting, item_id), body["body"], body["reason"],
                                actor=current_user)
     return {"id": c.id, "body": c.body, "reason": c.reason, "withheld": False, "previous_id": c.previous_id,
             "created_by": {"id": current_user.id, "display_name": current_user.display_name,
@@ -257,7 +261,7 @@ def correct_minutes(body, meeting_id, item_id):
 def list_decisions(meeting_id):
     """Decisions of the meeting and the plan tasks they became; titles on a case_notes basis."""
     meeting = _meeting(meeting_id)
-    data, log = domain.decisions_view(viewer(), meeting)
+    data, log = meeting_views.decisions_view(viewer(), meeting)
     record_read("meetings.decisions.read", "meetings", meeting.id, log, detail={"decisions": len(data)})
     return data
 
@@ -269,8 +273,8 @@ def list_decisions(meeting_id):
 def record_decision(body, meeting_id):
     """Record a decision on a case item; it becomes a task of the case's support plan in the same step."""
     meeting = _meeting(meeting_id)
-    decision = domain.record_decision(meeting, body, actor=current_user)
-    data, log = domain.present_decision(viewer(), decision)
+    decision = minutes.record_decision(meeting, body, actor=current_user)
+    data, log = meeting_views.present_decision(viewer(), decision)
     record_read("meetings.decisions.read", "meetings", meeting.id, log, detail={"decision_id": str(decision.id)})
     return data
 
@@ -281,7 +285,7 @@ def record_decision(body, meeting_id):
 def meeting_cases(meeting_id):
     """Cases discussed at the meeting (de-identified facts, in agenda order, with decision counts)."""
     meeting = _meeting(meeting_id)
-    cases = domain.meeting_cases(viewer(), meeting)
+    cases = meeting_views.meeting_cases(viewer(), meeting)
     record_read("meetings.cases.read", "meetings", meeting.id, DisclosureLog(), detail={"cases": len(cases)})
     return cases
 
@@ -293,6 +297,6 @@ def case_meetings(case_id):
     """The case's meeting history: meetings of your organisation that discussed it, with their decisions."""
     v = viewer()
     case = case_domain.get_visible_case(v, case_id)
-    data, log = domain.case_meeting_history(v, case)
+    data, log = meeting_views.case_meeting_history(v, case)
     record_read("meetings.case_history.read", "cases", case.id, log, detail={"meetings": len(data)})
     return data
