@@ -376,7 +376,7 @@ def test_cancelled_only_role_ends_the_involvement(basic):
 def test_add_task_contract_for_meeting_decisions(basic, app):
     """The function another module (meeting decisions) calls: plan on demand, involvement once, validation."""
     from caseflow.core import db
-    from caseflow.plans import rules as plans
+    from caseflow.plans import tasks as tasks
     from caseflow.core.errors import Problem
     from caseflow.accounts.models import User
     from caseflow.cases.models import Case, CaseInvolvement
@@ -390,12 +390,12 @@ def test_add_task_contract_for_meeting_decisions(basic, app):
         actor = s.get(User, basic.users["super@example.jp"])
         npo_id = basic.orgs["kmm-npo"]
         due = today_jst() + timedelta(days=10)
-        t1 = plans.add_task(c, owner_org_id=npo_id, title="会議決定、訪問", due_on=due, actor=actor, source=source)
-        t2 = plans.add_task(c, owner_org_id=npo_id, title="会議決定、報告", due_on=due, actor=actor)
+        t1 = tasks.add_task(c, owner_org_id=npo_id, title="会議決定、訪問", due_on=due, actor=actor, source=source)
+        t2 = tasks.add_task(c, owner_org_id=npo_id, title="会議決定、報告", due_on=due, actor=actor)
         for kwargs, field in (({"owner_org_id": uuid.uuid4()}, "owner_org_id"),
                               ({"due_on": today_jst() - timedelta(days=1)}, "due_on")):
             try:
-                plans.add_task(c, **{"owner_org_id": npo_id, "title": "x", "due_on": due, "actor": actor, **kwargs})
+                tasks.add_task(c, **{"owner_org_id": npo_id, "title": "x", "due_on": due, "actor": actor, **kwargs})
             except Problem as exc:
                 assert exc.status == 422 and field in exc.errors
             else:

@@ -185,9 +185,9 @@ def transition(case: Case, to: str, *, reason: str | None, closure_reason: str |
 
 def _check_ready_for_support(case: Case) -> None:
     """Moving to support needs a current plan with at least one task owned by an organisation."""
-    from caseflow.plans import rules as plans
+    from caseflow.plans import rules as plan_rules
 
-    problem = plans.support_readiness_problem(case)
+    problem = plan_rules.support_readiness_problem(case)
     if problem:
         raise Problem(409, detail=problem, type_="precondition-failed", current_stage=case.stage,
                       allowed=list(TRANSITIONS[case.stage]))

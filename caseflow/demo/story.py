@@ -25,7 +25,7 @@ from caseflow.meetings import agenda
 from caseflow.meetings import minutes
 from caseflow.meetings import pledges
 from caseflow.meetings import rules as meeting_rules
-from caseflow.plans import rules as plans
+from caseflow.plans import tasks as tasks
 from caseflow.referrals import rules as referrals
 from caseflow.access.sharing import Viewer
 from caseflow.core.jpdate import TOKYO
@@ -169,9 +169,9 @@ class Story:
         for step, at in zip(steps, times[1:]):
             if step == "support":
                 receiver = self.orgs[self.rng.choice(RECEIVERS[city])]
-                plans.add_task(case, owner_org_id=receiver.id, title="定期的な訪問と見守り",
+                tasks.add_task(case, owner_org_id=receiver.id, title="定期的な訪問と見守り",
                                due_on=self.today + timedelta(days=self.rng.randint(7, 60)), actor=actor)
-                plans.add_task(case, owner_org_id=actor.org_id, title="関係機関との調整",
+                tasks.add_task(case, owner_org_id=actor.org_id, title="関係機関との調整",
                                due_on=self.today + timedelta(days=self.rng.randint(3, 30)), actor=actor)
             reason = {"referral": "関係機関への紹介を検討", "assessment": "関係機関と課題を整理",
                       "support": "役割分担を決めて支援開始", "closed": "支援目標を達成"}[step]

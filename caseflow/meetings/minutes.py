@@ -64,7 +64,7 @@ def correct_minutes(meeting: Meeting, item: AgendaItem, body: str, reason: str, 
 
 def record_decision(meeting: Meeting, data: dict, *, actor) -> MeetingDecision:
     """A decision on a case item becomes a plan task of that case in the same transaction."""
-    from caseflow.plans import rules as plans
+    from caseflow.plans import tasks as tasks
 
     require_manager(meeting, actor)
     _require_held(meeting, "決定事項")
@@ -81,7 +81,7 @@ def record_decision(meeting: Meeting, data: dict, *, actor) -> MeetingDecision:
     decision = MeetingDecision(id=new_id(), meeting_id=meeting.id, agenda_item_id=item.id, case_id=case.id,
                                title=data["title"], owner_org_id=data["owner_org_id"], due_on=data.get("due_on"),
                                created_by_user_id=actor.id, created_at=utcnow())
-    task = plans.add_task(case, owner_org_id=data["owner_org_id"], title=data["title"], due_on=data.get("due_on"),
+    task = tasks.add_task(case, owner_org_id=data["owner_org_id"], title=data["title"], due_on=data.get("due_on"),
                           actor=actor, source=f"meeting_decision:{decision.id}")
     decision.task_id = task.id
     s.add(decision)

@@ -11,10 +11,14 @@ from caseflow.access.authz import requires
 from caseflow.core.db import utcnow
 from caseflow.cases import rules as case_domain
 from caseflow.plans import followup
-from caseflow.plans import rules as plan_domain
+from caseflow.plans import assessments as assessments
+from caseflow.plans import rules as plan_rules
+from caseflow.plans import tasks as tasks
+from caseflow.plans import views as plan_views
 from caseflow.access.disclosure import DisclosureLog
 from caseflow.access.refs import org_refs, user_refs
-from caseflow.plans.rules import NotesAccess, access_for, notes_bases, today_tokyo
+from caseflow.cases.rules import today_tokyo
+from caseflow.plans.views import NotesAccess, access_for, notes_bases
 from caseflow.core.errors import Problem
 from caseflow.cases.models import Case
 from caseflow.core.pagination import paginate
@@ -37,7 +41,7 @@ followup_blp = Blueprint("followup", __name__, url_prefix="/api/v1/followup",
 
 def _assessment_response(case, assessments, action="assessments.read"):
     access = access_for(viewer(), case)
-    items = plan_domain.present_assessments(access, assessments)
+    items = plan_views.present_assessments(access, assessments)
     record_read(action, "cases", case.id, access.log, detail={"assessments": [str(a.id) for a in assessments]})
     return items
 
@@ -50,7 +54,7 @@ def list_assessments(args, case_id):
     """Every assessment version of the case, newest (current) first. Text needs a case_notes basis or
     authorship by the caller's organisation; domains, risk levels and dates are always shown."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    page = paginate(plan_domain.assessments_query(case), args["limit"], args["offset"])
+    page = paginate(assessments.assessments_query(case), args["limit"], args["offset"])
     return {**page, "items": _assessment_response(case, page["items"])}
 
 
@@ -61,7 +65,7 @@ def list_assessments(args, case_id):
 def create_assessment(body, case_id):
     """Record a new assessment version (organisations working on the case); it becomes current."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    a = plan_domain.create_assessment(case, body, actor=current_user)
+    a = assessments.create_assessment(case, body, actor=current_user)
     return _assessment_response(case, [a])[0]
 
 
@@ -71,7 +75,7 @@ def create_assessment(body, case_id):
 def current_assessment(case_id):
     """The current (latest) assessment version."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    a = plan_domain.current_assessment(case)
+    a = assessments.current_assessment(case)
     if a is None:
         raise Problem(404, detail="このケースにはまだアセスメントがありません。")
     return _assessment_response(case, [a])[0]
@@ -83,7 +87,7 @@ def current_assessment(case_id):
 def get_assessment(case_id, assessment_id):
     """One assessment version (earlier versions stay readable)."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    return _assessment_response(case, [plan_domain.get_assessment(case, assessment_id)])[0]
+    return _assessment_response(case, [assessments.get_assessment(case, assessment_id)])[0]
 
 
 @blp.route("/<uuid:case_id>/assessments/<uuid:assessment_id>/contributions", methods=["POST"])
@@ -93,8 +97,8 @@ def get_assessment(case_id, assessment_id):
 def add_contribution(body, case_id, assessment_id):
     """Add the caller's organisation's view (optionally on one life domain) to the current version."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    a = plan_domain.get_assessment(case, assessment_id)
-    plan_domain.add_contribution(case, a, body, actor=current_user)
+    a = assessments.get_assessment(case, assessment_id)
+    assessments.add_contribution(case, a, body, actor=current_user)
     return _assessment_response(case, [a])[0]
 
 
@@ -103,7 +107,7 @@ def add_contribution(body, case_id, assessment_id):
 def _plan_response(case, plan, status=200):
     db.session().flush()
     access = access_for(viewer(), case)
-    data = plan_domain.present_plan(access, plan)
+    data = plan_views.present_plan(access, plan)
     record_read("plans.read", "cases", case.id, access.log, detail={"plan_id": str(plan.id)})
     return data, status, etag(plan.version)
 
@@ -114,7 +118,7 @@ def _plan_response(case, plan, status=200):
 def get_plan(case_id):
     """The support plan: goals, every task (others' in outline), which organisations agreed to their roles."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    return _plan_response(case, plan_domain.require_plan(case))
+    return _plan_response(case, plan_rules.require_plan(case))
 
 
 @blp.route("/<uuid:case_id>/plan", methods=["POST"])
@@ -124,7 +128,7 @@ def get_plan(case_id):
 def create_plan(body, case_id):
     """Create the plan (the case's owner organisation), optionally taking the assessment's agreed goals."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    return _plan_response(case, plan_domain.create_plan(case, body, actor=current_user), 201)
+    return _plan_response(case, plan_rules.create_plan(case, body, actor=current_user), 201)
 
 
 @blp.route("/<uuid:case_id>/plan", methods=["PATCH"])
@@ -134,9 +138,9 @@ def create_plan(body, case_id):
 def update_plan(body, case_id):
     """Change the policy, the review date or the assessment the plan is based on (send If-Match)."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    plan = plan_domain.require_plan(case)
+    plan = plan_rules.require_plan(case)
     require_if_match(plan.version)
-    return _plan_response(case, plan_domain.update_plan(case, plan, body, actor=current_user))
+    return _plan_response(case, plan_rules.update_plan(case, plan, body, actor=current_user))
 
 
 @blp.route("/<uuid:case_id>/plan/goals", methods=["POST"])
@@ -146,8 +150,8 @@ def update_plan(body, case_id):
 def add_goal(body, case_id):
     """Add a goal to the plan (creates the plan when there is none)."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    plan_domain.add_goal(case, body, actor=current_user)
-    return _plan_response(case, plan_domain.require_plan(case), 201)
+    plan_rules.add_goal(case, body, actor=current_user)
+    return _plan_response(case, plan_rules.require_plan(case), 201)
 
 
 @blp.route("/<uuid:case_id>/plan/goals/<uuid:goal_id>", methods=["PATCH"])
@@ -157,8 +161,8 @@ def add_goal(body, case_id):
 def update_goal(body, case_id, goal_id):
     """Reword a goal or mark it achieved / dropped."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    plan_domain.update_goal(case, goal_id, body, actor=current_user)
-    return _plan_response(case, plan_domain.require_plan(case))
+    plan_rules.update_goal(case, goal_id, body, actor=current_user)
+    return _plan_response(case, plan_rules.require_plan(case))
 
 
 @blp.route("/<uuid:case_id>/plan/tasks", methods=["POST"])
@@ -169,7 +173,7 @@ def create_task(body, case_id):
     """Assign a task to an organisation (and optionally one of its workers) with a due date. The
     organisation becomes involved in the case. Creates the plan when there is none."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    task = plan_domain.create_task(case, body, actor=current_user)
+    task = tasks.create_task(case, body, actor=current_user)
     return _task_response(case, task, 201)
 
 
@@ -180,7 +184,7 @@ def create_task(body, case_id):
 def agree_to_roles(_body, case_id):
     """The caller's organisation agrees to its role(s) in the plan (it must own a task)."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    a = plan_domain.record_agreement(case, actor=current_user)
+    a = plan_rules.record_agreement(case, actor=current_user)
     return {"id": a.id, "plan_id": a.plan_id, "org": org_refs([a.org_id])[a.org_id], "task_count": a.task_count,
             "agreed_at": a.agreed_at}
 
@@ -190,7 +194,7 @@ def agree_to_roles(_body, case_id):
 def _task_response(case, task, status=200):
     db.session().flush()
     access = access_for(viewer(), case)
-    data = plan_domain.present_task(task, access, org_refs([task.owner_org_id]), user_refs([task.worker_id]))
+    data = plan_views.present_task(task, access, org_refs([task.owner_org_id]), user_refs([task.worker_id]))
     record_read("tasks.read", "tasks", task.id, access.log, detail={"case_id": str(case.id)})
     return data, status, etag(task.version)
 
@@ -206,7 +210,7 @@ def _present_task_page(tasks, action: str) -> list[dict]:
     orgs = org_refs({t.owner_org_id for t in tasks})
     users = user_refs({t.worker_id for t in tasks})
     today = today_tokyo()
-    items = [plan_domain.present_task(t, NotesAccess(v, cases[t.case_id], bases[t.case_id], log), orgs, users, today)
+    items = [plan_views.present_task(t, NotesAccess(v, cases[t.case_id], bases[t.case_id], log), orgs, users, today)
              for t in tasks]
     record_read(action, "tasks", None, log, detail={"count": len(items)})
     return items
@@ -218,7 +222,7 @@ def _present_task_page(tasks, action: str) -> list[dict]:
 @tasks_blp.response(200, TaskPageSchema)
 def list_own_tasks(args):
     """Tasks owned by the caller's organisation, by due date."""
-    page = paginate(plan_domain.own_tasks_query(viewer(), args), args["limit"], args["offset"])
+    page = paginate(tasks.own_tasks_query(viewer(), args), args["limit"], args["offset"])
     return {**page, "items": _present_task_page(page["items"], "tasks.list")}
 
 
@@ -227,7 +231,7 @@ def list_own_tasks(args):
 @tasks_blp.response(200, TaskOutSchema)
 def get_task(task_id):
     """One task (404 unless the caller may see its case)."""
-    task, case = plan_domain.get_task(viewer(), task_id)
+    task, case = tasks.get_task(viewer(), task_id)
     return _task_response(case, task)
 
 
@@ -237,9 +241,9 @@ def get_task(task_id):
 @tasks_blp.response(200, TaskOutSchema)
 def update_task(body, task_id):
     """Edit a task (case owner) or assign a worker (the task's organisation). Send If-Match."""
-    task, case = plan_domain.get_task(viewer(), task_id)
+    task, case = tasks.get_task(viewer(), task_id)
     require_if_match(task.version)
-    plan_domain.update_task(case, task, body, actor=current_user)
+    tasks.update_task(case, task, body, actor=current_user)
     return _task_response(case, task)
 
 
@@ -250,8 +254,8 @@ def update_task(body, task_id):
 def transition_task(body, task_id):
     """open → in_progress → done | cancelled (an open task may be cancelled); done and cancelled need a
     result note. Illegal moves answer 409 with the allowed ones."""
-    task, case = plan_domain.get_task(viewer(), task_id)
-    plan_domain.transition_task(case, task, body["to"], result_note=body.get("result_note"), actor=current_user)
+    task, case = tasks.get_task(viewer(), task_id)
+    tasks.transition_task(case, task, body["to"], result_note=body.get("result_note"), actor=current_user)
     return _task_response(case, task)
 
 

@@ -117,7 +117,7 @@ def digest(*, org: Organization | None = None, days: int | None = None, lead: Us
     from caseflow.access import trail
     from caseflow.core import db
     from caseflow.core.db import utcnow
-    from caseflow.plans.rules import today_tokyo
+    from caseflow.cases.rules import today_tokyo
     from caseflow.core.jpdate import format_jp_date, to_tokyo
 
     s = db.session()
