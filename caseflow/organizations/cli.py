@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import click
+
+from caseflow.core.cli import fail_on_problem
+from flask.cli import AppGroup, with_appcontext
+from caseflow.organizations import rules as org_rules
+
+
+@click.group("orgs", cls=AppGroup)
+def orgs_group():
+    """Organisations."""
+
+
+@orgs_group.command("create")
+@click.option("--code", required=True, help="Short ASCII code, e.g. kmk-chiiki-kyosei")
+@click.option("--name", required=True, help="Japanese name, e.g. 鎌倉市 地域共生課")
+@click.option("--kind", required=True, help="department, shakyo, npo, association, welfare_corporation, care_center, other")
+@click.option("--municipality", "municipality_code", default=None,
+              help="Code of its home municipality (needed when the deployment has several)")
+@click.option("--parent", "parent_code", default=None, help="Code of the parent organisation (a bureau)")
+@with_appcontext
+@fail_on_problem
+def orgs_create(code, name, kind, municipality_code, parent_code):
+    """Register an organisation (in the deployment's only municipality unless --municipality names one)."""
+    from caseflow.core import db
+
+    municipality = org_rules.default_for_new_organization(municipality_code, echo=click.echo)
+    org = org_rules.create_organization(code=code, name=name, kind=kind, parent_code=parent_code,
+                                       municipality=municipality)
+    db.session().commit()
+    click.echo(f"created organisation {org.code} ({org.id}) in {municipality.code}")
+
+
+@click.group("municipalities", cls=AppGroup)
+def municipalities_group():
+    """Municipalities (the tenants), their secretariat and memberships (the platform operator's tool)."""
+
+
+@municipalities_group.command("create")
+@click.option("--code", required=True, help="Short ASCII code, e.g. kamakura")
+@click.option("--name", required=True, help="Japanese name, e.g. 鎌倉市")
+@with_appcontext
+@fail_on_problem
+def municipalities_create(code, name):
+    """Create a municipality."""
+    from caseflow.core import db
+
+    m = org_rules.create_municipality(code=code, name=name)
+    db.session().commit()
+    click.echo(f"created municipality {m.code} ({m.id})")
+
+
+@municipalities_group.command("list")
+@with_appcontext
+def municipalities_list():
+    """Every municipality with its secretariat."""
+    from sqlalchemy import select
+
+    from caseflow.core import db
+    from caseflow.organizations.models import Municipality, Organization
+
+    s = db.session()
+    for m in s.scalars(select(Municipality).order_by(Municipality.code)):
+        secretariat = s.get(Organization, m.secretariat_org_id) if m.secretariat_org_id else None
+        click.echo(f"{m.code}\t{m.name}\tsecretariat={secretariat.code if secretariat else '-'}")
+
+
+@municipalities_group.command("rename")
+@click.option("--code", required=True, help="Current code")
+@click.option("--new-code", default=None)
+@click.option("--name", default=None)
+@with_appcontext
+@fail_on_problem
+def municipalities_rename(code, new_code, name):
+    """Change a municipality's code or name (its district lists follow)."""
+    from caseflow.core import db
+
+    m = org_rules.rename_municipality(org_rules.get_by_code(code), code=new_code, name=name)
+    db.session().commit()
+    click.echo(f"municipality {m.code}: {m.name}")
+
+
+@municipalities_group.command("secretariat")
+@click.option("--code", required=True, help="Municipality code")
+@click.option("--org", "org_code", required=True, help="Code of the organisation that runs the platform (事務局)")
+@with_appcontext
+@fail_on_problem
+def municipalities_secretariat(code, org_code):
+    """Name the municipality's secretariat organisation (its `secretariat` users administer the municipality)."""
+    from caseflow.core import db
+
+    m = org_rules.set_secretariat(org_rules.get_by_code(code), org_rules.get_organization_by_code(org_code))
+    db.session().commit()
+    click.echo(f"secretariat of {m.code}: {org_code}")
+
+
+@municipalities_group.command("grant-membership")
+@click.option("--code", required=True, help="Municipality code")
+@click.option("--org", "org_code", required=True, help="Code of an organisation at home elsewhere")
+@click.option("--reason", default=None)
+@with_appcontext
+@fail_on_problem
+def municipalities_grant(code, org_code, reason):
+    """Let an organisation of another municipality take part in this one."""
+    from caseflow.core import db
+
+    ms = org_rules.grant_membership(org_rules.get_by_code(code), org_rules.get_organization_by_code(org_code), reason=reason)
+    db.session().commit()
+    click.echo(f"{org_code} is a member of {code} ({ms.id})")
