@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/ab.py --database-url URL [--rev 79ec615] [--n 60]
 
-Loads caseflow/domain/sharing.py and caseflow/domain/cases.py as they were at --rev (default: the commit
+Loads caseflow/access/sharing.py and caseflow/cases/rules.py as they were at --rev (default: the commit
 before the issue-10 work) beside the current modules, and times each operation with both, alternating,
 in one process on one database (medians, ms). The original kana search on PostgreSQL scans every person
 for every visible case (minutes at 100k) and is not run there.
@@ -45,18 +45,18 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from sqlalchemy import func, select
 
-    from caseflow.core import db
-    from caseflow.bench import PERSONAS
-    from caseflow.cases import rules as nca
-    from caseflow.cases import search as ncs
+    from benchmarks.seed import PERSONAS
     from caseflow.access import sharing as nsh
     from caseflow.accounts.models import User
+    from caseflow.cases import rules as nca
+    from caseflow.cases import search as ncs
     from caseflow.cases.models import Case, Person
+    from caseflow.core import db
 
     app = make_app(args.database_url)
     sm = samples(app, random.Random(1))
-    osh = _load("sharing_orig", args.rev, "caseflow/domain/sharing.py")
-    oca = _load("cases_orig", args.rev, "caseflow/domain/cases.py")
+    osh = _load("sharing_orig", args.rev, "caseflow/access/sharing.py")
+    oca = _load("cases_orig", args.rev, "caseflow/cases/rules.py")
     pg = args.database_url.startswith("postgresql")
     N = args.n
     with app.test_request_context():

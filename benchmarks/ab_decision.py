@@ -35,17 +35,17 @@ def main(argv=None) -> int:
     from flask import g
     from sqlalchemy import select
 
+    from benchmarks.seed import PERSONAS
     from caseflow.access import authz
-    from caseflow.core import db
-    from caseflow.bench import PERSONAS
-    from caseflow.core.db import utcnow
-    from caseflow.cases import rules as new_cases
     from caseflow.access import sharing as new_sharing
     from caseflow.accounts.models import User
+    from caseflow.cases import rules as new_cases
+    from caseflow.core import db
+    from caseflow.core.db import utcnow
 
     app = make_app(args.database_url)
     sm = samples(app, random.Random(1))
-    old_sharing = _load("sharing_at_rev", args.rev, "caseflow/domain/sharing.py")
+    old_sharing = _load("sharing_at_rev", args.rev, "caseflow/access/sharing.py")
     with app.test_request_context():
         s = db.session()
         user = s.scalar(select(User).where(User.email == PERSONAS["npo"]))

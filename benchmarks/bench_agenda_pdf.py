@@ -63,11 +63,11 @@ class JsonClient:
 def build_world(app, n_cases: int) -> str:
     from sqlalchemy import select
 
-    from caseflow.core import db
-    from caseflow.core import migrate
+    from caseflow import migrate
     from caseflow.accounts import rules as accounts
-    from caseflow.codes import rules as codes
     from caseflow.accounts.models import User
+    from caseflow.codes import rules as codes
+    from caseflow.core import db
 
     with app.app_context():
         migrate.upgrade("heads")
@@ -167,13 +167,13 @@ def main() -> int:
 
         process_runs = time_runs(in_process, args.runs)
 
+        from caseflow.access.sharing import Viewer
+        from caseflow.accounts.models import User
         from caseflow.core import db
         from caseflow.core.db import utcnow
         from caseflow.meetings import pdf as meeting_pdf
         from caseflow.meetings import rules as meeting_rules
         from caseflow.meetings import views as meeting_views
-        from caseflow.access.sharing import Viewer
-        from caseflow.accounts.models import User
 
         with app.test_request_context():
             from sqlalchemy import select

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Audit trail benchmark: filtered search pages (p50/p95), reports, and chain verification.
 
-    scripts/gen-audit-events --events 1000000          # once, into CASEFLOW_DATABASE_URL
+    python -m benchmarks.audit_events --events 1000000          # once, into CASEFLOW_DATABASE_URL
     .venv/bin/python benchmarks/bench_audit.py [--runs 40] [--skip-verify]
 
 Requests go through the whole stack (Flask test client, authorization, marshmallow, and the audit
@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
+
 from caseflow.organizations import rules as org_rules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,9 +29,9 @@ PASSWORD = "walnut-orchard-silver-72"
 
 
 def _auditor_client(app):
-    from caseflow.core import db
     from caseflow.accounts import rules as accounts
     from caseflow.accounts.models import User
+    from caseflow.core import db
     from caseflow.organizations.models import Organization
 
     with app.app_context():
@@ -50,9 +51,9 @@ def _auditor_client(app):
 def _samples(app, rng: random.Random, n: int) -> dict:
     from sqlalchemy import func, select
 
+    from caseflow.audit.models import AuditEvent as E
+    from caseflow.audit.models import AuditSubject as S
     from caseflow.core import db
-    from caseflow.access.trail import AuditEvent as E
-    from caseflow.access.trail import AuditSubject as S
 
     out = {"users": [], "orgs": [], "persons": [], "cases": [], "times": [], "seqs": []}
     with app.app_context():
@@ -159,15 +160,15 @@ def bench_reports(client, headers, samples) -> list[tuple]:
 
 
 def bench_verify(app) -> list[tuple]:
-    from caseflow.core import db
     from caseflow.audit import verification as audit_verification
+    from caseflow.core import db
 
     out = []
     with app.app_context():
         key = audit_verification.checkpoint_key(app.config)
         for incremental in (False, True):
             s = db.session()
-            run = audit_verification.run_verification(s, key, incremental=incremental)
+            run = audit_verification.run_verification(key, incremental=incremental)
             s.commit()
             assert run.ok, run.problem
             out.append((run.mode, run.checked, run.seconds, run.events_per_second))

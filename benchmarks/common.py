@@ -20,7 +20,7 @@ from typing import Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # this checkout's caseflow
 
-from caseflow.bench import BENCH_PASSWORD, PERSONAS  # noqa: E402
+from benchmarks.seed import BENCH_PASSWORD, PERSONAS  # noqa: E402
 
 
 def make_app(url: str):
@@ -38,8 +38,8 @@ def case_persons(case_ids) -> list[tuple]:
     detail shows (the primary person and the household's current members). Needs an app context."""
     from sqlalchemy import select
 
-    from caseflow.core import db
     from caseflow.cases.models import Case, HouseholdMember, Person
+    from caseflow.core import db
 
     s = db.session()
     out = []
@@ -63,7 +63,7 @@ class Client:
         r = self.http.post("/api/v1/auth/login", json={"email": email, "password": BENCH_PASSWORD})
         if r.status_code != 200:
             raise SystemExit(f"cannot log in as {email} ({r.status_code}): was the database seeded with "
-                             "`caseflow bench seed`?")
+                             "`python -m benchmarks.seed`?")
         self.me = r.get_json()
         self.headers = {"X-CSRF-Token": self.me["csrf_token"]}
         self.cookie = self.http.get_cookie("caseflow_session")
@@ -101,16 +101,16 @@ def samples(app, rng: random.Random) -> Samples:
     """What the requests vary over, drawn from the database itself."""
     from sqlalchemy import func, select
 
-    from caseflow.core import db
-    from caseflow.demo import world
     from caseflow.access.sharing import Viewer, visible_case_ids
-    from caseflow.core.jpdate import fiscal_year
-    from caseflow.access.trail import AuditEvent, AuditSubject
     from caseflow.accounts.models import User
+    from caseflow.audit.models import AuditEvent, AuditSubject
     from caseflow.cases.models import Case
+    from caseflow.core import db
+    from caseflow.core.jpdate import fiscal_year
+    from caseflow.core.text import fold_kana
+    from caseflow.demo import world
     from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
     from caseflow.referrals.models import Referral
-    from caseflow.core.text import fold_kana
 
     with app.app_context():
         s = db.session()

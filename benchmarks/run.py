@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """caseflow benchmark runner: p50/p95 latency and throughput of the main endpoints on a seeded database.
 
-    .venv/bin/caseflow bench seed --cases 100000                 # once (CASEFLOW_DATABASE_URL)
+    .venv/bin/python -m benchmarks.seed --cases 100000                 # once (CASEFLOW_DATABASE_URL)
     .venv/bin/python benchmarks/run.py --database-url URL [--requests 200] [--http] [--json out.json]
 
 In-process (default): the Flask test client, logged in as the generator's personas (an NPO worker, a
@@ -38,8 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (REPO, Result, case_persons, endpoints, make_app, personas, prepare, samples,  # noqa: E402
-                    table)
+from common import REPO, Result, case_persons, endpoints, make_app, personas, prepare, samples, table  # noqa: E402
+
 from caseflow import freeze_startup_objects  # noqa: E402
 
 TARGETS_MS = {"case list, NPO (page 1)": 50, "case list, coordinator, filtered": 50,
@@ -112,14 +112,14 @@ def decision_timings(app, sm, n: int) -> dict:
     from flask import g
     from sqlalchemy import select
 
+    from benchmarks.seed import PERSONAS
     from caseflow.access import authz
-    from caseflow.core import db
-    from caseflow.bench import PERSONAS
-    from caseflow.cases import rules as case_domain
-    from caseflow.cases import search as case_search
     from caseflow.access.sharing import Viewer, bases_for_persons, case_notes_basis, relations_to_cases
     from caseflow.accounts.models import User
+    from caseflow.cases import rules as case_domain
+    from caseflow.cases import search as case_search
     from caseflow.cases.models import Person
+    from caseflow.core import db
 
     with app.test_request_context():
         s = db.session()
@@ -265,7 +265,7 @@ def run_http(url, app, clients, sm, args, rng) -> tuple[list[Result], dict]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--database-url", default=os.environ.get("CASEFLOW_DATABASE_URL"),
-                    help="a database seeded by `caseflow bench seed` (default: CASEFLOW_DATABASE_URL)")
+                    help="a database seeded by `python -m benchmarks.seed` (default: CASEFLOW_DATABASE_URL)")
     ap.add_argument("--label", default=None, help="name of this run in the output (e.g. sqlite-100k)")
     ap.add_argument("--requests", type=int, default=200, help="timed requests per endpoint (in-process)")
     ap.add_argument("--warmup", type=int, default=10)

@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=10)
     args = ap.parse_args(argv)
-    from caseflow.bench import PERSONAS
+    from benchmarks.seed import PERSONAS
 
     sizes = {"10k": args.url_10k, "100k": args.url_100k}
     apps = {k: make_app(url) for k, url in sizes.items()}

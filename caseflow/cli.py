@@ -1,15 +1,15 @@
 """The `caseflow` command: Flask's CLI group, the database commands, and each feature's commands (its cli.py)."""
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from caseflow import create_app
+from caseflow import create_app, migrate
 from caseflow.accounts.cli import users_group
 from caseflow.audit.cli import audit_group
 from caseflow.codes.cli import codes_group
-from caseflow.demo.cli import demo
 from caseflow.organizations.cli import municipalities_group, orgs_group
 from caseflow.plans.cli import followup_group
 
@@ -36,7 +36,6 @@ def db_group():
 @with_appcontext
 def db_upgrade(revision):
     """Apply migrations up to REVISION (default: every head)."""
-    from caseflow.core import migrate
 
     migrate.upgrade(revision)
     click.echo(f"database at {migrate.current() or 'base'}")
@@ -47,7 +46,6 @@ def db_upgrade(revision):
 @with_appcontext
 def db_downgrade(revision):
     """Revert migrations down to REVISION."""
-    from caseflow.core import migrate
 
     migrate.downgrade(revision)
     click.echo(f"database at {migrate.current() or 'base'}")
@@ -57,15 +55,13 @@ def db_downgrade(revision):
 @with_appcontext
 def db_current():
     """Print the applied migration revision."""
-    from caseflow.core import migrate
 
     click.echo(migrate.current() or "base")
 
 
-from caseflow.bench import bench_group  # noqa: E402  (benchmark data: `caseflow bench seed`)
-
-main.add_command(bench_group)
-
-
-for command in (orgs_group, municipalities_group, codes_group, users_group, audit_group, followup_group, demo):
+for command in (orgs_group, municipalities_group, codes_group, users_group, audit_group, followup_group):
     main.add_command(command)
+# Commands that ship beside the product without it depending on them (the demo world): entry points of the
+# group "caseflow.commands" (setup.cfg).
+for entry in entry_points(group="caseflow.commands"):
+    main.add_command(entry.load(), entry.name)

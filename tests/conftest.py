@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import uuid
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from caseflow import create_app
 from caseflow.organizations import rules as org_rules
@@ -28,12 +28,12 @@ TEST_CONFIG = {
 def template_db(tmp_path_factory):
     """Run the migrations once; each test starts from a copy (SQLite) or a truncated schema (PostgreSQL)."""
     if PG_URL:
-        url = PG_URL
+        url = _worker_database(PG_URL)
     else:
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "template.sqlite3")
     app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
     with app.app_context():
-        from caseflow.core import migrate
+        from caseflow import migrate
 
         if PG_URL:
             _drop_everything(url)
@@ -45,6 +45,21 @@ def template_db(tmp_path_factory):
                 _SEEDED_CODES.extend(dict(r._mapping) for r in conn.execute(text("SELECT * FROM managed_codes")))
         db.engine().dispose()
     return url
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (created on the same server)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_everything(url: str) -> None:
@@ -161,8 +176,8 @@ class World:
         self.municipalities = {}
 
     def municipality(self, code: str, name: str | None = None, *, districts=()):
-        from caseflow.core import db
         from caseflow.codes import rules as codes
+        from caseflow.core import db
 
         with self.app.app_context():
             m = org_rules.create_municipality(code=code, name=name or f"{code}市")
@@ -200,8 +215,8 @@ class World:
             return ms.id
 
     def user(self, email: str, org_code: str, *roles: str, name: str = "テスト 利用者"):
-        from caseflow.core import db
         from caseflow.accounts import rules as accounts
+        from caseflow.core import db
 
         if org_code not in self.orgs:
             self.org(org_code)
@@ -245,7 +260,3 @@ def basic(world):
     world.user("admin@example.jp", "kvoad", "secretariat")
     world.user("super@example.jp", "kmk-chiiki", "supervisor")
     return world
-
-
-def new_uuid() -> str:
-    return str(uuid.uuid4())

@@ -16,9 +16,8 @@ import casbin
 from flask import current_app, g, request
 from flask_login import current_user
 
-from caseflow.access import trail
+from caseflow.access import tenancy, trail
 from caseflow.core import db
-from caseflow.access import tenancy
 from caseflow.core.errors import Problem
 from caseflow.core.resources import find_dir
 

@@ -11,13 +11,12 @@ from datetime import date
 from sqlalchemy import select
 
 from caseflow.access.refs import org_refs
-from caseflow.core import db
-from caseflow.access.trail import Disclosure
 from caseflow.access.sharing import PersonBases, Viewer, bases_for_persons, case_notes_basis, relations_to_cases
+from caseflow.access.trail import Disclosure
 from caseflow.accounts.models import User
-from caseflow.cases.models import Case, Household, HouseholdMember, Person
+from caseflow.cases.models import RELATIONSHIP_LABELS, Case, Household, HouseholdMember, Person
 from caseflow.consents.models import CATEGORIES
-from caseflow.cases.models import RELATIONSHIP_LABELS
+from caseflow.core import db
 
 IDENTITY_FIELDS = ("name", "name_kana", "birth_date", "gender")
 CONTACT_FIELDS = ("phone", "email", "line_id", "contact_preferences")
@@ -184,10 +183,9 @@ def present_case_detail(viewer: Viewer, case: Case,
 def _present_household_ref(household, persons, bases, case_id, log) -> dict | None:
     if household is None:
         return None
-    from caseflow.cases.people import in_need_person_id
 
     out = {"id": household.id, "district": household.district_code, "version": household.version}
-    anchor = in_need_person_id(household)
+    anchor = household.in_need_person_id()
     basis = bases[anchor].basis("contact", case_id) if anchor in bases else None
     if basis:
         out["address"] = household.address

@@ -5,9 +5,9 @@ from flask import request
 from flask_login import current_user
 
 from caseflow.access import trail
-from caseflow.core import db
 from caseflow.access.disclosure import DisclosureLog
 from caseflow.access.sharing import Viewer
+from caseflow.core import db
 from caseflow.core.errors import Problem
 
 

@@ -16,15 +16,17 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app, g, request, session as cookie_session
+from flask import current_app, g, request
+from flask import session as cookie_session
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, lazyload
 
+from caseflow.access import trail
+from caseflow.accounts.models import ApiToken, LoginSession, User
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem
-from caseflow.accounts.models import ApiToken, LoginSession, User
 
 login_manager = LoginManager()
 TOKEN_PREFIX = "cf_"
@@ -146,7 +148,6 @@ def _locked(until, now) -> Problem:
 def _audit_failed_login(user_id: uuid.UUID | None, reason: str, municipality_id: uuid.UUID | None = None) -> None:
     # Committed now: the request itself ends in an error and rolls back. A known account's failure belongs to
     # its home municipality's trail; an unknown one is a platform event.
-    from caseflow.access import trail
 
     s = db.session()
     trail.record(s, action="auth.login", resource_type="users", resource_id=user_id, outcome="denied",

@@ -25,15 +25,30 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import (Integer, String, Uuid, and_, any_, bindparam, func, literal, null, or_, select, type_coerce,
-                        text, union, union_all)
+from sqlalchemy import (
+    Integer,
+    String,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    type_coerce,
+    union,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import ColumnElement, Select
 
-from caseflow.core import db
-from caseflow.core.db import UTCDateTime, utcnow
 from caseflow.cases.models import Case, CaseInvolvement, HouseholdMember, Person
 from caseflow.consents.models import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
+from caseflow.core import db
+from caseflow.core.db import UTCDateTime, utcnow
 from caseflow.meetings.models import MEETING_KINDS, AgendaItem, Meeting, MeetingAttendee, MeetingMember, Pledge
 from caseflow.referrals.models import Referral
 

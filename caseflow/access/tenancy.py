@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from caseflow.core import db
+from caseflow.core.errors import validation_problem
 from caseflow.organizations.models import Municipality, MunicipalityMembership, Organization
 
 HEADER = "X-Caseflow-Municipality"
@@ -93,3 +94,8 @@ def administered_municipality_id(user) -> uuid.UUID | None:
 # --- the operator's and the secretariat's acts -----------------------------------------------------
 
 
+def get_by_code(code: str, field: str = "municipality") -> Municipality:
+    m = db.session().scalar(select(Municipality).where(Municipality.code == (code or "").strip().lower()))
+    if m is None:
+        raise validation_problem({field: [f"自治体コード {code} は登録されていません。"]})
+    return m

@@ -1,33 +1,39 @@
 from __future__ import annotations
 
+import uuid
+
+from flask import g
 from flask_login import current_user
 from marshmallow import fields, validate
-from caseflow.core.blueprint import Blueprint
-from caseflow.access.authz import requires
-from caseflow.accounts import rules as accounts
-from caseflow.accounts.models import RoleRequest, User
-from caseflow.organizations.models import Organization
-from caseflow.accounts.models import ROLE_REQUEST_STATES
-from caseflow.core.pagination import paginate
-from caseflow.accounts.schemas import (RoleDecisionSchema, RoleRequestPage, RoleRequestSchema, UserCreateSchema,
-                                       UserPage, UserQuerySchema, UserSchema, UserUpdateSchema)
-from caseflow.core.schemas import PageArgs
-from caseflow.organizations import rules as org_rules
-import uuid
-from flask import g
 from sqlalchemy import select
-from caseflow.access import trail
-from caseflow.access import authz
-from caseflow.core import db
-from caseflow.access import sessions
-from caseflow.access.authz import public
-from caseflow.core.errors import Problem
-from caseflow.accounts.models import ApiToken
-from caseflow.core.schemas import EmptySchema
-from caseflow.access import tenancy
-from caseflow.accounts.schemas import (LoginSchema, MeSchema, PasswordChangeSchema, TokenCreateSchema,
-                                       TokenIssuedSchema, TokenSchema)
 
+from caseflow.access import authz, sessions, tenancy, trail
+from caseflow.access.authz import public, requires
+from caseflow.accounts import rules as accounts
+from caseflow.accounts.models import ROLE_REQUEST_STATES, ApiToken, RoleRequest, User
+from caseflow.accounts.schemas import (
+    LoginSchema,
+    MeSchema,
+    PasswordChangeSchema,
+    RoleDecisionSchema,
+    RoleRequestPage,
+    RoleRequestSchema,
+    TokenCreateSchema,
+    TokenIssuedSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserPage,
+    UserQuerySchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from caseflow.core import db
+from caseflow.core.blueprint import Blueprint
+from caseflow.core.errors import Problem
+from caseflow.core.pagination import paginate
+from caseflow.core.schemas import EmptySchema, PageArgs
+from caseflow.organizations import rules as org_rules
+from caseflow.organizations.models import Organization
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Platform users and their roles")
 roles_blp = Blueprint("role_requests", __name__, url_prefix="/api/v1/role-requests",

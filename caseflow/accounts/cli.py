@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import click
-
-from caseflow.core.cli import fail_on_problem
 from flask.cli import AppGroup, with_appcontext
+
+from caseflow.accounts import rules as accounts
+from caseflow.core import db
+from caseflow.core.cli import fail_on_problem
 from caseflow.organizations import rules as org_rules
 
 
@@ -22,8 +24,6 @@ def users_group():
 @fail_on_problem
 def users_create(org_code, roles, email, password, display_name):
     """Create a user."""
-    from caseflow.core import db
-    from caseflow.accounts import rules as accounts
 
     org = org_rules.get_organization_by_code(org_code)
     user = accounts.create_user(org=org, email=email, password=password, display_name=display_name,

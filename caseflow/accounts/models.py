@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
+from caseflow.core.db import Base, Created, UTCDateTime, new_id, one_of, utcnow
 from caseflow.organizations.models import Organization
 
 ROLES = {
@@ -23,7 +23,7 @@ PRIVILEGED_ROLES = ("admin", "auditor", "secretariat")
 ROLE_REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn")
 
 
-class User(Base):
+class User(Created, Base):
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -34,7 +34,6 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     org: Mapped[Organization] = relationship(lazy="joined")
@@ -97,13 +96,14 @@ class RoleRequest(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
+        one_of("state", ROLE_REQUEST_STATES),
         # one open request per (user, role)
         Index("uq_role_requests_pending", "user_id", "role", unique=True,
               sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
     )
 
 
-class LoginSession(Base):
+class LoginSession(Created, Base):
     """A browser login. The cookie carries a random key; only its hash is stored."""
 
     __tablename__ = "login_sessions"
@@ -112,14 +112,13 @@ class LoginSession(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
 
-class ApiToken(Base):
+class ApiToken(Created, Base):
     """Bearer token for integrations. Shown once at creation; only its hash is stored."""
 
     __tablename__ = "api_tokens"
@@ -129,7 +128,6 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,15 +26,14 @@ import uuid
 from sqlalchemy import false, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
-from caseflow.access import trail
+from caseflow.access import tenancy, trail
+from caseflow.access.sessions import check_password_policy, hash_password, password_matches
+from caseflow.accounts.models import PRIVILEGED_ROLES, ROLES, LoginSession, RoleRequest, User, UserRole
 from caseflow.core import db
 from caseflow.core.db import utcnow
-from caseflow.access import tenancy
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.accounts.models import PRIVILEGED_ROLES, ROLES, LoginSession, RoleRequest, User, UserRole
-from caseflow.organizations.models import Municipality, Organization
-from caseflow.access.sessions import check_password_policy, hash_password
 from caseflow.core.text import unsafe_characters
+from caseflow.organizations.models import Municipality, Organization
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -208,7 +207,6 @@ def update_user(user: User, *, actor, display_name: str | None = None, roles: li
 
 def change_own_password(user: User, current: str, new: str) -> None:
     """Self-service: the current password proves it is the user (a stolen session alone cannot)."""
-    from caseflow.access.sessions import password_matches
 
     if not password_matches(user, current):
         raise validation_problem({"current_password": ["現在のパスワードが正しくありません。"]})

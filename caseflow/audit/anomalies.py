@@ -4,6 +4,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
 from sqlalchemy import (
     and_,
     case,
@@ -15,20 +16,38 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session, aliased
-from caseflow.core.errors import validation_problem
-from caseflow.audit.models import AuditReview
-from caseflow.audit.queries import E, S, Tenant, _actor, _allowed, _aware, _dialect, _has_personal_data, _lit, _local, _names, _norm_uuid, _plus_minutes, detail_case_id, event_case_id
+from sqlalchemy.orm import aliased
 
+from caseflow.audit.models import AuditReview
+from caseflow.audit.queries import (
+    E,
+    S,
+    Tenant,
+    _actor,
+    _allowed,
+    _aware,
+    _dialect,
+    _has_personal_data,
+    _lit,
+    _local,
+    _names,
+    _norm_uuid,
+    _plus_minutes,
+    detail_case_id,
+    event_case_id,
+)
+from caseflow.core import db
+from caseflow.core.errors import validation_problem
 
 # Flagged events that are not break-glass: they have their own report (consent_flags).
 CONSENT_FLAG_ACTIONS = ("consents.create", "consents.revoke")
 
 
-def emergency_uses(session: Session, since: datetime, until: datetime, *, tenant: Tenant,
+def emergency_uses(since: datetime, until: datetime, *, tenant: Tenant,
                    reviewed: bool | None = None, limit: int = 200) -> dict:
     """Break-glass (flagged) events in the period with their review status, and what each emergency grant was
     used for."""
+    session = db.session()
     n_reviews = (select(func.count()).where(AuditReview.event_seq == E.seq).correlate(E).scalar_subquery())
     last_review = (select(func.max(AuditReview.reviewed_at)).where(AuditReview.event_seq == E.seq)
                    .correlate(E).scalar_subquery())
@@ -52,7 +71,7 @@ def emergency_uses(session: Session, since: datetime, until: datetime, *, tenant
                 .select_from(E).outerjoin(S, S.event_seq == E.seq)
                 .where(E.legal_basis.in_(bases), tenant.events()).group_by(E.legal_basis)):
             use[basis] = {"events": n, "persons": persons}
-    users, orgs = _names(session, [ev.actor_user_id for ev, _, _ in rows], [ev.actor_org_id for ev, _, _ in rows])
+    users, orgs = _names([ev.actor_user_id for ev, _, _ in rows], [ev.actor_org_id for ev, _, _ in rows])
     items = []
     for ev, n, last in rows[:limit]:
         items.append({"seq": ev.seq, "occurred_at": ev.occurred_at, "action": ev.action,
@@ -68,9 +87,10 @@ def emergency_uses(session: Session, since: datetime, until: datetime, *, tenant
             "items": items, "truncated": len(rows) > limit}
 
 
-def denied_attempts(session: Session, since: datetime, until: datetime, *, tenant: Tenant, min_count: int,
+def denied_attempts(since: datetime, until: datetime, *, tenant: Tenant, min_count: int,
                     limit: int = 200) -> dict:
     """Users with at least `min_count` refused actions in the period, and failed logins per account."""
+    session = db.session()
     period_ = [E.outcome == "denied", E.occurred_at >= since, E.occurred_at < until, tenant.events()]
     n = func.count().label("n")
     rows = session.execute(
@@ -96,7 +116,7 @@ def denied_attempts(session: Session, since: datetime, until: datetime, *, tenan
             login_users[rid] = uuid.UUID(rid)
         except (TypeError, ValueError):
             login_users[rid] = None
-    users, orgs = _names(session, [r[0] for r in rows] + list(login_users.values()), [r[1] for r in rows])
+    users, orgs = _names([r[0] for r in rows] + list(login_users.values()), [r[1] for r in rows])
     total = session.execute(select(func.count()).where(*period_)).scalar_one()
     return {
         "kind": "denied", "since": since, "until": until, "min_count": min_count,
@@ -112,14 +132,15 @@ def denied_attempts(session: Session, since: datetime, until: datetime, *, tenan
     }
 
 
-def bulk_access(session: Session, since: datetime, until: datetime, *, tenant: Tenant, persons: int, minutes: int,
+def bulk_access(since: datetime, until: datetime, *, tenant: Tenant, persons: int, minutes: int,
                 limit: int = 200) -> dict:
     """Users who touched more than `persons` distinct persons within some `minutes`-long window.
 
     In SQL: every access of a candidate user anchors a window [t, t + M); the windows over the
     threshold are merged into incidents per user (a handful of rows) in Python.
     """
-    d = _dialect(session)
+    session = db.session()
+    d = _dialect()
     in_period = [E.occurred_at >= since, E.occurred_at < until, _allowed(E), E.actor_user_id.is_not(None),
                  tenant.events()]
     # Only users who touched more than N persons in the whole period can exceed N in a window.
@@ -165,7 +186,7 @@ def bulk_access(session: Session, since: datetime, until: datetime, *, tenant: T
         inc.update(persons=n_p, events=n_e, actor_org_id=org)
         inc.pop("_end")
     incidents.sort(key=lambda i: (-i["peak_persons"], i["since"]))
-    users, orgs = _names(session, [i["actor_user_id"] for i in incidents], [i["actor_org_id"] for i in incidents])
+    users, orgs = _names([i["actor_user_id"] for i in incidents], [i["actor_org_id"] for i in incidents])
     items = [{**_actor(users, orgs, i.pop("actor_user_id"), i.pop("actor_org_id")), **i} for i in incidents[:limit]]
     return {"kind": "bulk", "since": since, "until": until, "threshold": {"persons": persons, "minutes": minutes},
             "summary": {"incidents": len(incidents), "users": len({i["actor_user_id"] for i in items})},
@@ -213,10 +234,11 @@ def after_hours_condition(dialect: str, hours: WorkingHours, col=E.occurred_at):
     return or_(*outside)
 
 
-def after_hours(session: Session, since: datetime, until: datetime, *, tenant: Tenant, hours: WorkingHours,
+def after_hours(since: datetime, until: datetime, *, tenant: Tenant, hours: WorkingHours,
                 personal_data_only: bool = True, limit: int = 100, after_seq: int | None = None) -> dict:
     """Allowed actions by users outside working hours (Japan time): per user, and the events page."""
-    d = _dialect(session)
+    session = db.session()
+    d = _dialect()
     where = [E.occurred_at >= since, E.occurred_at < until, _allowed(E), E.actor_user_id.is_not(None),
              tenant.events(), after_hours_condition(d, hours)]
     if personal_data_only:
@@ -234,7 +256,7 @@ def after_hours(session: Session, since: datetime, until: datetime, *, tenant: T
     rows = session.scalars(page.limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    users, orgs = _names(session, [r[0] for r in per_user], [r[1] for r in per_user])
+    users, orgs = _names([r[0] for r in per_user], [r[1] for r in per_user])
     return {
         "kind": "after_hours", "since": since, "until": until,
         "working_hours": {"start": f"{hours.start // 60:02d}:{hours.start % 60:02d}",
@@ -250,7 +272,7 @@ def after_hours(session: Session, since: datetime, until: datetime, *, tenant: T
 
 
 
-def uninvolved_access(session: Session, since: datetime, until: datetime, *, periods, tenant: Tenant,
+def uninvolved_access(since: datetime, until: datetime, *, periods, tenant: Tenant,
                       limit: int = 200) -> dict:
     """Allowed events about a case by an organisation whose involvement in that case had ended.
 
@@ -258,7 +280,8 @@ def uninvolved_access(session: Session, since: datetime, until: datetime, *, per
     period has involved_until NULL. An event counts when its organisation had a period for the
     case that ended before the event and no period covering the event's time.
     """
-    d = _dialect(session)
+    session = db.session()
+    d = _dialect()
     p = periods.subquery("p")
     # Normalised keys: ids may be uuid (PostgreSQL), 32-hex (SQLite) or text; the materialised CTE
     # gets an automatic index on SQLite and a hash join on PostgreSQL.
@@ -283,7 +306,7 @@ def uninvolved_access(session: Session, since: datetime, until: datetime, *, per
            .where(*base).subquery("u"))
     rows = session.execute(select(sub).where(sub.c.involved_until.is_not(None))
                            .order_by(sub.c.seq).limit(limit + 1)).all()
-    users, orgs = _names(session, [r.actor_user_id for r in rows], [r.actor_org_id for r in rows])
+    users, orgs = _names([r.actor_user_id for r in rows], [r.actor_org_id for r in rows])
     items = [{"seq": r.seq, "occurred_at": r.occurred_at, "action": r.action, "case_id": r.case_id,
               "involved_until": _aware(r.involved_until), "personal_data": bool(r.personal_data),
               **_actor(users, orgs, r.actor_user_id, r.actor_org_id)} for r in rows[:limit]]
@@ -292,10 +315,11 @@ def uninvolved_access(session: Session, since: datetime, until: datetime, *, per
             "items": items, "truncated": len(rows) > limit}
 
 
-def consent_flags(session: Session, since: datetime, until: datetime, *, tenant: Tenant,
+def consent_flags(since: datetime, until: datetime, *, tenant: Tenant,
                   reviewed: bool | None = None, limit: int = 200) -> dict:
     """Consents whose recording organisation named itself (or its kind) as a recipient, and revocations by an
     organisation other than the recorder: both are flagged when written (caseflow.consents.rules)."""
+    session = db.session()
     where = [E.flagged == true(), E.action.in_(CONSENT_FLAG_ACTIONS), E.occurred_at >= since, E.occurred_at < until,
              tenant.events()]
     if reviewed is not None:
@@ -303,7 +327,7 @@ def consent_flags(session: Session, since: datetime, until: datetime, *, tenant:
         where.append(has if reviewed else not_(has))
     n_reviews = (select(func.count()).where(AuditReview.event_seq == E.seq).correlate(E).scalar_subquery())
     rows = session.execute(select(E, n_reviews).where(*where).order_by(E.seq).limit(limit + 1)).all()
-    users, orgs = _names(session, [ev.actor_user_id for ev, _ in rows], [ev.actor_org_id for ev, _ in rows])
+    users, orgs = _names([ev.actor_user_id for ev, _ in rows], [ev.actor_org_id for ev, _ in rows])
     items = []
     for ev, n in rows[:limit]:
         detail = json.loads(ev.detail or "{}")
@@ -324,16 +348,17 @@ ROLE_CHANGE_ACTIONS = ("users.create", "users.roles", "roles.request", "roles.ap
                        "roles.withdraw", "memberships.grant", "memberships.end", "municipalities.secretariat")
 
 
-def role_changes(session: Session, since: datetime, until: datetime, *, tenant: Tenant, limit: int = 500) -> dict:
+def role_changes(since: datetime, until: datetime, *, tenant: Tenant, limit: int = 500) -> dict:
     """Every change of who may do what in the tenant: users created with roles, roles changed, privileged roles
     requested / approved / rejected, memberships granted or ended, the secretariat named. Oldest first."""
+    session = db.session()
     where = [E.action.in_(ROLE_CHANGE_ACTIONS), E.occurred_at >= since, E.occurred_at < until, tenant.events(),
              _allowed(E)]
     rows = session.scalars(select(E).where(*where).order_by(E.seq).limit(limit + 1)).all()
     details = {ev.seq: json.loads(ev.detail or "{}") for ev in rows}
     targets = {uuid.UUID(d["user_id"]) for d in details.values() if d.get("user_id")}
     targets |= {uuid.UUID(ev.resource_id) for ev in rows if ev.resource_type == "users" and ev.resource_id}
-    users, orgs = _names(session, [ev.actor_user_id for ev in rows] + list(targets), [ev.actor_org_id for ev in rows])
+    users, orgs = _names([ev.actor_user_id for ev in rows] + list(targets), [ev.actor_org_id for ev in rows])
     items = []
     for ev in rows[:limit]:
         d = details[ev.seq]

@@ -11,22 +11,45 @@ import re
 from flask import Response, current_app, stream_with_context
 from flask_login import current_user
 
-from caseflow.access import trail
-from caseflow.access import sharing
-from caseflow.core import db
-from caseflow.core.blueprint import Blueprint
+from caseflow.access import sharing, trail
 from caseflow.access.authz import requires
-from caseflow.core.db import utcnow
 from caseflow.audit import anomalies as audit_anomalies
 from caseflow.audit import period_report as audit_period_report
 from caseflow.audit import queries as audit_queries
 from caseflow.audit import reviews as audit_reviews
 from caseflow.audit import search as audit_search
 from caseflow.audit import verification as audit_verification
+from caseflow.audit.models import AuditEvent
+from caseflow.audit.schemas import (
+    AfterHoursQuerySchema,
+    AfterHoursReportSchema,
+    AuditEventDetailSchema,
+    AuditPageSchema,
+    AuditQuerySchema,
+    BulkQuerySchema,
+    BulkReportSchema,
+    ConsentFlagReportSchema,
+    DeniedQuerySchema,
+    DeniedReportSchema,
+    EmergencyQuerySchema,
+    EmergencyReportSchema,
+    PeriodSchema,
+    PersonReportSchema,
+    ReviewCreateSchema,
+    ReviewListSchema,
+    ReviewSchema,
+    RoleChangeQuerySchema,
+    RoleChangeReportSchema,
+    UninvolvedQuerySchema,
+    UninvolvedReportSchema,
+    VerificationStatusSchema,
+)
+from caseflow.core import db
+from caseflow.core.blueprint import Blueprint
+from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem
-from caseflow.access.trail import AuditEvent
+from caseflow.core.pdf import FontsMissingError
 from caseflow.organizations.models import Municipality
-from caseflow.audit.schemas import (AfterHoursQuerySchema, AfterHoursReportSchema, AuditEventDetailSchema, AuditPageSchema, AuditQuerySchema, BulkQuerySchema, BulkReportSchema, ConsentFlagReportSchema, DeniedQuerySchema, DeniedReportSchema, EmergencyQuerySchema, EmergencyReportSchema, PeriodSchema, PersonReportSchema, ReviewCreateSchema, ReviewListSchema, ReviewSchema, RoleChangeQuerySchema, RoleChangeReportSchema, UninvolvedQuerySchema, UninvolvedReportSchema, VerificationStatusSchema)
 
 blp = Blueprint("audit_events", __name__, url_prefix="/api/v1/audit-events",
                 description="The audit trail (auditors only; metadata, never case content)")
@@ -65,7 +88,7 @@ def _event_dict(ev: AuditEvent, status: dict | None) -> dict:
 
 
 def _events_with_status(events) -> list[dict]:
-    status = audit_search.review_status(db.session(), [e.seq for e in events])
+    status = audit_search.review_status([e.seq for e in events])
     return [_event_dict(e, status.get(e.seq)) for e in events]
 
 
@@ -95,7 +118,7 @@ def _anomaly(kind: str, args, report, **options) -> dict:
 @blp.response(200, AuditPageSchema)
 def list_audit_events(args):
     """Search the trail in seq order; page with `after_seq` (the previous page's `next_after_seq`)."""
-    rows, nxt = audit_search.search(db.session(), audit_search.Filters.of(args, _tenant()), limit=args["limit"],
+    rows, nxt = audit_search.search(audit_search.Filters.of(args, _tenant()), limit=args["limit"],
                                after_seq=args.get("after_seq"), descending=args["order"] == "desc")
     _record("search", detail={"filters": _filter_names(args)})
     return {"items": _events_with_status(rows), "next_after_seq": nxt}
@@ -116,7 +139,7 @@ def export_audit_events(args):
     in memory. `limit`, `after_seq` and `order` do not apply.
     """
     f = audit_search.Filters.of(args, _tenant())
-    stmt = audit_search.search_statement(db.session(), f, [getattr(AuditEvent, c) for c in CSV_COLUMNS]).order_by(
+    stmt = audit_search.search_statement(f, [getattr(AuditEvent, c) for c in CSV_COLUMNS]).order_by(
         AuditEvent.seq)
     _record("export", detail={"filters": _filter_names(args), "format": "csv"})
     db.session().commit()
@@ -157,11 +180,9 @@ def _csv_value(value):
 @blp.response(200, content_type="application/pdf")
 def period_report_pdf(args):
     """A PDF audit report for a period (default: the last AUDIT_REPORT_DAYS days) with summary tables."""
-    from caseflow.core.pdf import FontsMissingError
 
     since, until = _period(args)
-    s = db.session()
-    summary = audit_period_report.period_summary(s, since, until, tenant=_tenant(), config=current_app.config)
+    summary = audit_period_report.period_summary(since, until, tenant=_tenant(), config=current_app.config)
     recipient = f"{current_user.org.name} {current_user.display_name}".strip()
     try:
         body = audit_period_report.render_period_pdf(summary, recipient=recipient, generated_at=utcnow())
@@ -185,7 +206,7 @@ def person_report(args, person_id):
 
     Ids, organisation names, bases, data categories, counts and times; no person names.
     """
-    result = audit_search.person_report(db.session(), person_id, args.get("since"), args.get("until"), tenant=_tenant())
+    result = audit_search.person_report(person_id, args.get("since"), args.get("until"), tenant=_tenant())
     _record("person_report", resource_type="persons", resource_id=person_id)
     return result
 
@@ -276,7 +297,7 @@ def verification_status():
     """The last chain verification (`caseflow audit verify`), the latest signed checkpoint, the latest seal
     (`caseflow audit seal`), and how many events were appended since."""
     cfg = current_app.config
-    result = audit_verification.verification_status(db.session(), audit_verification.checkpoint_key(cfg), audit_verification.trusted_public_keys(cfg))
+    result = audit_verification.verification_status(audit_verification.checkpoint_key(cfg), audit_verification.trusted_public_keys(cfg))
     _record("verification")
     return result
 
@@ -289,10 +310,9 @@ def verification_status():
 def get_audit_event(seq):
     """One event with its reviews."""
     n = _seq(seq)
-    s = db.session()
-    ev = audit_reviews.get_event(s, n, _tenant())
+    ev = audit_reviews.get_event(n, _tenant())
     out = _events_with_status([ev])[0]
-    out["review_list"] = audit_reviews.reviews_of(s, n, tenant=_tenant())
+    out["review_list"] = audit_reviews.reviews_of(n, tenant=_tenant())
     _record("read", resource_id=n)
     return out
 
@@ -303,7 +323,7 @@ def get_audit_event(seq):
 def list_reviews(seq):
     """Reviews of one event, oldest first."""
     n = _seq(seq)
-    items = audit_reviews.reviews_of(db.session(), n, tenant=_tenant())
+    items = audit_reviews.reviews_of(n, tenant=_tenant())
     _record("read", resource_id=n)
     return {"items": items}
 
@@ -314,4 +334,4 @@ def list_reviews(seq):
 @blp.response(201, ReviewSchema)
 def create_review(body, seq):
     """Mark an event reviewed, with a comment (auditors; not one's own actions). Itself audited."""
-    return audit_reviews.add_review(db.session(), _seq(seq), current_user, body["comment"], tenant=_tenant())
+    return audit_reviews.add_review(_seq(seq), current_user, body["comment"], tenant=_tenant())

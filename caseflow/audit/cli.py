@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import sys
+
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from caseflow.audit import seals as audit_seals
+from caseflow.audit import verification as audit_verification
+from caseflow.audit.seals import SealError
+from caseflow.core import db
 
 _PUBLIC_KEY_HELP = ("A trusted auditor's public key (base64, or a file holding it); repeatable. "
                     "Default: CASEFLOW_AUDIT_PUBLIC_KEYS.")
@@ -17,8 +22,6 @@ def audit_group():
 def _fail_on_seal_error(fn):
     """A refusal of the sealing rules (bad key, log that does not match …) is a clear error, exit 1."""
     import functools
-
-    from caseflow.audit.seals import SealError
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -44,8 +47,6 @@ def _passphrase(var):
 def _trusted_keys(public_keys):
     from flask import current_app
 
-    from caseflow.audit import seals as audit_seals
-
     return audit_seals.TrustedKeys.of(public_keys or current_app.config["AUDIT_PUBLIC_KEYS"])
 
 
@@ -66,12 +67,9 @@ def audit_verify(incremental, public_keys, seal_log, no_record):
     """
     from flask import current_app
 
-    from caseflow.core import db
-    from caseflow.audit import verification as audit_verification
-
     trusted = _trusted_keys(public_keys)
     s = db.session()
-    run = audit_verification.run_verification(s, audit_verification.checkpoint_key(current_app.config),
+    run = audit_verification.run_verification(audit_verification.checkpoint_key(current_app.config),
                                          incremental=incremental, trusted_keys=trusted, seal_log=seal_log,
                                          record=not no_record)
     s.commit()
@@ -125,8 +123,6 @@ def audit_keygen(path, passphrase_env):
     """
     import base64
 
-    from caseflow.audit import seals as audit_seals
-
     raw = audit_seals.generate_key_file(path, _passphrase(passphrase_env))
     how = f"encrypted with the passphrase in ${passphrase_env}" if passphrase_env else "NOT encrypted"
     click.echo(f"wrote a new private key to {path} (mode 0600, {how})")
@@ -158,10 +154,6 @@ def audit_seal(key_path, log_path, passphrase_env, public_keys, incremental, max
     """
     from flask import current_app
 
-    from caseflow.core import db
-    from caseflow.audit import verification as audit_verification
-    from caseflow.audit import seals as audit_seals
-
     key = audit_seals.load_private_key(key_path, _passphrase(passphrase_env))
     if audit_seals.key_file_too_open(key_path):
         click.echo(f"warning: {key_path} is readable by others than its owner (chmod 600 it)", err=True)
@@ -172,7 +164,7 @@ def audit_seal(key_path, log_path, passphrase_env, public_keys, incremental, max
         click.echo(f"sealing: {done:,} of {total:,} events read", err=True)
 
     try:
-        run, seals = audit_seals.seal(s, hmac_key=audit_verification.checkpoint_key(current_app.config),
+        run, seals = audit_verification.verify_and_seal(hmac_key=audit_verification.checkpoint_key(current_app.config),
                                       private_key=key, log_path=log_path, trusted=trusted, incremental=incremental,
                                       max_events=max_events, progress=progress,
                                       say=lambda msg: click.echo(f"sealing: {msg}", err=True))

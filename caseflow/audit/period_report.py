@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
 from sqlalchemy import (
     case,
     func,
@@ -8,15 +9,29 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session
-from caseflow.audit.queries import BASIS_KINDS, E, S, Tenant, _allowed, _dialect, _local, _names, action_area, basis_kind
-from caseflow.audit.verification import checkpoint_key, trusted_public_keys, verification_status
+
 from caseflow.audit.anomalies import WorkingHours, after_hours, bulk_access, denied_attempts, emergency_uses
+from caseflow.audit.queries import (
+    BASIS_KINDS,
+    E,
+    S,
+    Tenant,
+    _allowed,
+    _dialect,
+    _local,
+    _names,
+    action_area,
+    basis_kind,
+)
+from caseflow.audit.verification import checkpoint_key, trusted_public_keys, verification_status
+from caseflow.core import db, pdf
+from caseflow.core.jpdate import format_jp_datetime
 
 
-def period_summary(session: Session, since: datetime, until: datetime, *, tenant: Tenant, config) -> dict:
+def period_summary(since: datetime, until: datetime, *, tenant: Tenant, config) -> dict:
     """The figures behind the period PDF (one municipality's events); each list is a small aggregate."""
-    d = _dialect(session)
+    session = db.session()
+    d = _dialect()
     in_period = [E.occurred_at >= since, E.occurred_at < until, tenant.events()]
     total, allowed, denied, flagged, users = session.execute(
         select(func.count(), func.sum(case((_allowed(E), 1), else_=0)),
@@ -45,7 +60,7 @@ def period_summary(session: Session, since: datetime, until: datetime, *, tenant
     bucket = local_day if until - since <= timedelta(days=62) else month
     timeline = session.execute(select(bucket, func.count(), func.sum(case((E.outcome == "denied", 1), else_=0)))
                                .where(*in_period).group_by(bucket).order_by(bucket)).all()
-    _, orgs = _names(session, org_ids=[r[0] for r in by_org])
+    _, orgs = _names(org_ids=[r[0] for r in by_org])
     cfg = config
     hours = WorkingHours.parse(cfg["AUDIT_WORK_START"], cfg["AUDIT_WORK_END"], cfg["AUDIT_WEEKENDS_OFF"],
                                cfg["AUDIT_HOLIDAYS"])
@@ -58,18 +73,16 @@ def period_summary(session: Session, since: datetime, until: datetime, *, tenant
         "by_org": [(orgs.get(o, {}).get("name") or ("（組織なし）" if o is None else str(o)), n, u, org_disc.get(o, 0),
                     dn or 0) for o, n, u, dn in by_org],
         "timeline": [(b, n, dn or 0) for b, n, dn in timeline],
-        "emergency": emergency_uses(session, since, until, tenant=tenant, limit=50),
-        "denied": denied_attempts(session, since, until, tenant=tenant, min_count=cfg["AUDIT_DENIED_MIN"], limit=20),
-        "bulk": bulk_access(session, since, until, tenant=tenant, persons=cfg["AUDIT_BULK_PERSONS"],
+        "emergency": emergency_uses(since, until, tenant=tenant, limit=50),
+        "denied": denied_attempts(since, until, tenant=tenant, min_count=cfg["AUDIT_DENIED_MIN"], limit=20),
+        "bulk": bulk_access(since, until, tenant=tenant, persons=cfg["AUDIT_BULK_PERSONS"],
                             minutes=cfg["AUDIT_BULK_MINUTES"], limit=20),
-        "after_hours": after_hours(session, since, until, tenant=tenant, hours=hours, limit=1),
-        "verification": verification_status(session, checkpoint_key(cfg), trusted_public_keys(cfg)),
+        "after_hours": after_hours(since, until, tenant=tenant, hours=hours, limit=1),
+        "verification": verification_status(checkpoint_key(cfg), trusted_public_keys(cfg)),
     }
 
 
 def render_period_pdf(summary: dict, *, recipient: str, generated_at: datetime) -> bytes:
-    from caseflow.core import pdf
-    from caseflow.core.jpdate import format_jp_datetime
 
     def when(dt):
         return format_jp_datetime(dt) if dt else "—"

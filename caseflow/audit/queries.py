@@ -27,12 +27,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
+from caseflow.accounts.models import User
+from caseflow.audit.models import AuditEvent, AuditSubject
+from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.errors import validation_problem
-from caseflow.access.trail import AuditEvent, AuditSubject
-from caseflow.accounts.models import User
 from caseflow.organizations.models import Organization
 
 E = AuditEvent
@@ -52,7 +53,8 @@ MAX_REPORT_DAYS = 366
 # Each expression below is also an index in migration 0002; literals are inlined (not bound) so the
 # planner can match the index expression.
 
-def _dialect(session: Session) -> str:
+def _dialect() -> str:
+    session = db.session()
     return session.get_bind().dialect.name
 
 
@@ -147,8 +149,9 @@ def period(since: datetime | None, until: datetime | None, default_days: int) ->
     return since, until
 
 
-def _names(session: Session, user_ids=(), org_ids=()) -> tuple[dict, dict]:
+def _names(user_ids=(), org_ids=()) -> tuple[dict, dict]:
     """Staff and organisation names for report rows (staff and organisations, never persons)."""
+    session = db.session()
     users, orgs = {}, {}
     user_ids = {u for u in user_ids if u is not None}
     org_ids = {o for o in org_ids if o is not None}

@@ -2,29 +2,32 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+
 from sqlalchemy import (
     select,
 )
-from sqlalchemy.orm import Session
+
 from caseflow.access import trail
+from caseflow.audit.models import AuditEvent, AuditReview
+from caseflow.audit.queries import E, Tenant
+from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem
-from caseflow.access.trail import AuditEvent
-from caseflow.audit.models import AuditReview
-from caseflow.audit.queries import E, Tenant
 
 
-def get_event(session: Session, seq: int, tenant: Tenant) -> AuditEvent:
+def get_event(seq: int, tenant: Tenant) -> AuditEvent:
     """One event of the tenant; 404 for any other (no existence leak across municipalities)."""
+    session = db.session()
     event = session.scalar(select(E).where(E.seq == seq, tenant.events()))
     if event is None:
         raise Problem(404, detail="指定された監査記録は存在しません。")
     return event
 
 
-def add_review(session: Session, seq: int, reviewer, comment: str, *, tenant: Tenant) -> AuditReview:
+def add_review(seq: int, reviewer, comment: str, *, tenant: Tenant) -> AuditReview:
     """Mark an event reviewed. The review is itself audited, with a hash of its comment."""
-    event = get_event(session, seq, tenant)
+    session = db.session()
+    event = get_event(seq, tenant)
     if event.actor_user_id is not None and event.actor_user_id == reviewer.id:
         raise Problem(409, detail="自分自身の操作の記録はレビューできません（職務の分離）。", type_="self-review")
     review = AuditReview(id=uuid.uuid4(), event_seq=seq, reviewer_user_id=reviewer.id,
@@ -36,7 +39,8 @@ def add_review(session: Session, seq: int, reviewer, comment: str, *, tenant: Te
     return review
 
 
-def reviews_of(session: Session, seq: int, *, tenant: Tenant) -> list[AuditReview]:
-    get_event(session, seq, tenant)
+def reviews_of(seq: int, *, tenant: Tenant) -> list[AuditReview]:
+    session = db.session()
+    get_event(seq, tenant)
     return list(session.scalars(select(AuditReview).where(AuditReview.event_seq == seq)
                                 .order_by(AuditReview.reviewed_at, AuditReview.id)))

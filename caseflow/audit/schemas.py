@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from marshmallow import Schema, fields, validate
-from caseflow.core.schemas import Day, LIMIT_MAX, Text, Timestamp
 
+from marshmallow import Schema, fields, validate
+
+from caseflow.core.schemas import LIMIT_MAX, Day, Text, Timestamp
 
 # The trail starts with the platform; bounding periods keeps dates printable (和暦 needs >= 1873).
 _PERIOD_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC), max=datetime(2100, 1, 1, tzinfo=UTC),

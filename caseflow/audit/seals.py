@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
-from caseflow.core.db import utcnow
 from caseflow.audit.models import AuditSeal
+from caseflow.core import db
+from caseflow.core.db import utcnow
 
 PAYLOAD_TYPE = "caseflow.audit.seal"
 PAYLOAD_VERSION = 1
@@ -283,8 +283,9 @@ _ROW_COLUMNS = (AuditSeal.seal_no, AuditSeal.from_seq, AuditSeal.to_seq, AuditSe
                 AuditSeal.key_fingerprint, AuditSeal.payload, AuditSeal.signature)
 
 
-def db_seals(session: Session) -> tuple[list[Seal], list[str]]:
+def db_seals() -> tuple[list[Seal], list[str]]:
     """Every seal in the database, in order (without leaves), and the rows that are not valid seals."""
+    session = db.session()
     seals, bad = [], []
     for no, f, t, h, at, key, payload, sig in session.execute(select(*_ROW_COLUMNS).order_by(AuditSeal.seal_no)):
         try:
@@ -299,14 +300,16 @@ def db_seals(session: Session) -> tuple[list[Seal], list[str]]:
     return seals, bad
 
 
-def load_leaves(session: Session, seal: Seal) -> Seal:
+def load_leaves(seal: Seal) -> Seal:
+    session = db.session()
     if seal.leaves is None and seal.source == "database":
         seal.leaves = bytes(session.execute(select(AuditSeal.leaves).where(AuditSeal.seal_no == seal.seal_no))
                             .scalar() or b"")
     return seal
 
 
-def latest_db_seal(session: Session) -> AuditSeal | None:
+def latest_db_seal() -> AuditSeal | None:
+    session = db.session()
     return session.scalars(select(AuditSeal).order_by(AuditSeal.seal_no.desc()).limit(1)).first()
 
 
@@ -386,10 +389,10 @@ def _check_chain_of_seals(seals: list[Seal], where: str) -> list[Finding]:
     return out
 
 
-def check_seals(session: Session, trusted: TrustedKeys, log_path: str | None, *, with_leaves: bool) -> SealCheck:
+def check_seals(trusted: TrustedKeys, log_path: str | None, *, with_leaves: bool) -> SealCheck:
     """Signatures, the chain of seals, stored leaves, and the seal log against the database."""
     out = SealCheck()
-    out.seals, bad = db_seals(session)
+    out.seals, bad = db_seals()
     out.problems += [Finding(None, b) for b in bad]
     out.signatures_checked = bool(trusted)
     if out.seals and not trusted:
@@ -399,7 +402,7 @@ def check_seals(session: Session, trusted: TrustedKeys, log_path: str | None, *,
     for s in out.seals:
         problem = signature_problem(s, trusted) if trusted else None
         if with_leaves:
-            problem = problem or leaves_problem(load_leaves(session, s))
+            problem = problem or leaves_problem(load_leaves(s))
         if problem:
             out.problems.append(Finding(s.from_seq, problem))
         elif trusted:
@@ -435,7 +438,7 @@ def _check_log(out: SealCheck, log_path: str, trusted: TrustedKeys) -> None:
                          f"#{log[-1].seal_no + 1}..#{out.seals[-1].seal_no} (not in this copy of the log)")
 
 
-def compare_with_chain(session: Session, seals: list[Seal], *, first_present: int | None, full: bool) -> list[Finding]:
+def compare_with_chain(seals: list[Seal], *, first_present: int | None, full: bool) -> list[Finding]:
     """The first stored event hash that differs from a seal's, and the first sealed event missing.
 
     Full: every sealed event. Incremental: each seal's last event, which a rewrite of any earlier
@@ -446,18 +449,18 @@ def compare_with_chain(session: Session, seals: list[Seal], *, first_present: in
     seals = [s for s in seals if s.to_seq >= (first_present or 1)]
     if not seals:
         return []
-    if not full and _boundaries_agree(session, seals):
+    if not full and _boundaries_agree(seals):
         return []
     first_bad = first_missing = None
     altered, where, found = 0, [], []
     for s in seals:
-        problem = leaves_problem(load_leaves(session, s))
+        problem = leaves_problem(load_leaves(s))
         if problem:
             found.append(Finding(s.from_seq, problem))  # its leaves say nothing reliable
             continue
         expected = max(s.from_seq, first_present or 1)
         bad_here = 0
-        for seq, h in _stored_hashes(session, expected, s.to_seq):
+        for seq, h in _stored_hashes(expected, s.to_seq):
             if seq != expected:
                 missing_from = expected
                 if first_missing is None or missing_from < first_missing[0]:
@@ -486,7 +489,8 @@ def compare_with_chain(session: Session, seals: list[Seal], *, first_present: in
     return found
 
 
-def _boundaries_agree(session: Session, seals: list[Seal]) -> bool:
+def _boundaries_agree(seals: list[Seal]) -> bool:
+    session = db.session()
     want = {s.to_seq: s.to_hash for s in seals}
     seqs = sorted(want)
     got = {}
@@ -497,7 +501,8 @@ def _boundaries_agree(session: Session, seals: list[Seal]) -> bool:
     return all(got.get(q) == h for q, h in want.items())
 
 
-def _stored_hashes(session: Session, lo: int, hi: int):
+def _stored_hashes(lo: int, hi: int):
+    session = db.session()
     last = lo - 1
     while True:
         rows = session.execute(text("SELECT seq, hash FROM audit_events WHERE seq > :a AND seq <= :b "
@@ -530,45 +535,11 @@ def check_log_tip(log_path: str, last: Seal | None) -> None:
                         + ": seals were removed or forged, or this is not the log of this database")
 
 
-def seal(session: Session, *, hmac_key: bytes, private_key, log_path: str, trusted: TrustedKeys,
-         incremental: bool = False, max_events: int = MAX_EVENTS_PER_SEAL,
-         progress: Callable[[int, int], None] | None = None, say: Callable[[str], None] | None = None):
-    """Verify the chain, every checkpoint, every earlier seal and the log; then seal what was verified.
-
-    Returns (the verification, the new seals); no seal when the verification failed. The new seals
-    are added to the session (flushed) and appended to the log; the caller commits. The signer's own
-    key is trusted, so seals it made earlier need no --public-key.
-    """
-    from caseflow.audit import verification as audit_verification
-
-    trusted.add(public_raw(private_key))
-    log_exists = Path(log_path).exists()
-    folder = Path(log_path).resolve().parent
-    if not os.access(folder, os.W_OK) or (log_exists and not os.access(log_path, os.W_OK)):
-        raise SealError(f"cannot append to the seal log {log_path}")
-    if say:
-        n = session.execute(text("SELECT seq FROM audit_chain_head WHERE id = 1")).scalar() or 0
-        say(f"verifying the chain first ({'incremental' if incremental else 'full'}; the head is event {n:,})")
-    run = audit_verification.run_verification(session, hmac_key, incremental=incremental, trusted_keys=trusted,
-                                         seal_log=log_path if log_exists else None)
-    if not run.ok:
-        return run, []
-    if say:
-        say(f"verified: {run.checked:,} events recomputed, {len(run.seals.seals)} earlier seals compared "
-            f"in {run.seconds:.1f}s")
-    last = run.seals.seals[-1] if run.seals.seals else None
-    check_log_tip(log_path, last)
-    new = build_seals(session, private_key, prev=last, upto_seq=run.to_seq, upto_hash=run.to_hash,
-                      max_events=max_events, progress=progress)
-    if new:
-        append_to_log(log_path, new)
-    return run, new
-
-
-def build_seals(session: Session, private_key, *, prev: Seal | None, upto_seq: int, upto_hash: str,
+def build_seals(private_key, *, prev: Seal | None, upto_seq: int, upto_hash: str,
                 max_events: int = MAX_EVENTS_PER_SEAL,
                 progress: Callable[[int, int], None] | None = None) -> list[Seal]:
     """Seal events after `prev` up to `upto_seq` (verified, with hash `upto_hash`); add them to the session."""
+    session = db.session()
     first_present = session.execute(text("SELECT min(seq) FROM audit_events")).scalar()
     start = prev.to_seq + 1 if prev else max(1, first_present or 1)
     if start > upto_seq:
@@ -589,7 +560,7 @@ def build_seals(session: Session, private_key, *, prev: Seal | None, upto_seq: i
         seals.append(s)
         no, prev_digest, chunk_from, chunk = no + 1, s.digest, s.to_seq + 1, bytearray()
 
-    for seq, h in _stored_hashes(session, start, upto_seq):
+    for seq, h in _stored_hashes(start, upto_seq):
         if seq != expected:
             raise SealError(f"event {expected} is missing; nothing was sealed")
         chunk += bytes.fromhex(h)
@@ -613,9 +584,9 @@ def build_seals(session: Session, private_key, *, prev: Seal | None, upto_seq: i
     return seals
 
 
-def latest_seal_status(session: Session, trusted: TrustedKeys, head_seq: int) -> dict | None:
+def latest_seal_status(trusted: TrustedKeys, head_seq: int) -> dict | None:
     """The latest seal for the status page: numbers, time and key only."""
-    row = latest_db_seal(session)
+    row = latest_db_seal()
     if row is None:
         return None
     status = {"seal_no": row.seal_no, "from_seq": row.from_seq, "to_seq": row.to_seq, "sealed_at": row.sealed_at,

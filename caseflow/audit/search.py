@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+
 from sqlalchemy import (
     and_,
     exists,
@@ -14,11 +15,24 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session
+
+from caseflow.audit.models import AuditChainHead, AuditEvent, AuditReview
+from caseflow.audit.queries import (
+    BASIS_KINDS,
+    E,
+    S,
+    Tenant,
+    _allowed,
+    _basis_kind_of,
+    _dialect,
+    _lit,
+    _names,
+    action_area,
+    basis_kind,
+    detail_case_id,
+)
+from caseflow.core import db
 from caseflow.core.errors import validation_problem
-from caseflow.access.trail import AuditChainHead, AuditEvent
-from caseflow.audit.models import AuditReview
-from caseflow.audit.queries import BASIS_KINDS, E, S, Tenant, _allowed, _basis_kind_of, _dialect, _lit, _names, action_area, basis_kind, detail_case_id
 
 
 @dataclass
@@ -68,9 +82,9 @@ def parse_basis(value: str) -> tuple[str, str]:
     return "kind", value
 
 
-def search_statement(session: Session, f: Filters, columns=None):
+def search_statement(f: Filters, columns=None):
     """SELECT of the matching events (no order, no limit)."""
-    d = _dialect(session)
+    d = _dialect()
     if f.tenant is None:
         raise ValueError("an audit search is always one municipality's (Filters.tenant)")
     stmt = select(*(columns or [E])).where(f.tenant.events())
@@ -103,14 +117,15 @@ def search_statement(session: Session, f: Filters, columns=None):
     return stmt
 
 
-def search(session: Session, f: Filters, *, limit: int, after_seq: int | None = None,
+def search(f: Filters, *, limit: int, after_seq: int | None = None,
            descending: bool = False) -> tuple[list[AuditEvent], int | None]:
     """One keyset page in seq order (ascending, or newest first); returns (events, next cursor)."""
-    stmt = search_statement(session, f)
+    session = db.session()
+    stmt = search_statement(f)
     if after_seq is not None:
         stmt = stmt.where(E.seq < after_seq if descending else E.seq > after_seq)
     order = E.seq
-    if _dialect(session) == "postgresql" and (f.since or f.until) and _events_between(session, f.since, f.until) < 200_000:
+    if _dialect() == "postgresql" and (f.since or f.until) and _events_between(f.since, f.until) < 200_000:
         # PostgreSQL assumes matches are spread evenly over seq and walks the primary key until it has a
         # page; within a period they all sit in one stretch, so that walk can cross most of the table.
         # For a period of modest size, `seq + 0` lets it take the filter's index and sort that set.
@@ -122,8 +137,9 @@ def search(session: Session, f: Filters, *, limit: int, after_seq: int | None = 
     return rows, (rows[-1].seq if more and rows else None)
 
 
-def _events_between(session: Session, since: datetime | None, until: datetime | None) -> int:
+def _events_between(since: datetime | None, until: datetime | None) -> int:
     """Roughly how many events lie in a period (two index probes): seq grows with time."""
+    session = db.session()
     def seq_at(t):
         return session.execute(select(E.seq).where(E.occurred_at >= t).order_by(E.occurred_at).limit(1)).scalar()
 
@@ -133,8 +149,9 @@ def _events_between(session: Session, since: datetime | None, until: datetime | 
     return max(0, hi - lo)
 
 
-def review_status(session: Session, seqs: list[int]) -> dict[int, dict]:
+def review_status(seqs: list[int]) -> dict[int, dict]:
     """seq -> {"reviews": n, "last_reviewed_at": t} for the given events (one query)."""
+    session = db.session()
     if not seqs:
         return {}
     rows = session.execute(
@@ -143,9 +160,10 @@ def review_status(session: Session, seqs: list[int]) -> dict[int, dict]:
     return {seq: {"reviews": n, "last_reviewed_at": last} for seq, n, last in rows}
 
 
-def person_report(session: Session, person_id: uuid.UUID, since: datetime | None = None,
+def person_report(person_id: uuid.UUID, since: datetime | None = None,
                   until: datetime | None = None, *, tenant: Tenant) -> dict:
     """Every disclosure of one person's data in the tenant, grouped by receiving organisation and legal basis."""
+    session = db.session()
     where = [S.person_id == person_id, _allowed(E), tenant.events()]
     if since is not None:
         where.append(E.occurred_at >= since)
@@ -165,7 +183,7 @@ def person_report(session: Session, person_id: uuid.UUID, since: datetime | None
             base.with_only_columns(E.actor_org_id, S.basis, E.action, func.count())
             .group_by(E.actor_org_id, S.basis, E.action)):
         actions.setdefault((org_id, basis), {})[action] = n
-    _, orgs = _names(session, org_ids=[g[0] for g in groups])
+    _, orgs = _names(org_ids=[g[0] for g in groups])
     by_org: dict = {}
     for org_id, basis, n, users, first, last, first_seq, last_seq in groups:
         o = by_org.setdefault(org_id, {"org_id": org_id, **{f"org_{k}": v for k, v in orgs.get(org_id, {}).items()},

@@ -2,21 +2,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
 from sqlalchemy import (
     and_,
     func,
     or_,
     select,
+    text,
     true,
 )
-from sqlalchemy.orm import Session
+
 from caseflow.access import trail
-from caseflow.core.db import utcnow
-from caseflow.access.trail import AuditChainHead
-from caseflow.audit.models import AuditVerification
+from caseflow.audit import seals as audit_seals
+from caseflow.audit.models import AuditChainHead, AuditVerification
 from caseflow.audit.queries import E
+from caseflow.core import db
+from caseflow.core.db import utcnow
 
 
 def checkpoint_key(config) -> bytes:
@@ -27,7 +33,6 @@ def checkpoint_key(config) -> bytes:
 
 def trusted_public_keys(config):
     """The auditors' Ed25519 public keys the application accepts seals from (CASEFLOW_AUDIT_PUBLIC_KEYS)."""
-    from caseflow.audit import seals as audit_seals
 
     return audit_seals.TrustedKeys.of(config.get("AUDIT_PUBLIC_KEYS") or [])
 
@@ -40,8 +45,9 @@ def signature_valid(key: bytes, row: AuditVerification) -> bool:
     return hmac.compare_digest(row.signature, sign(key, row.to_seq, row.to_hash, row.ok))
 
 
-def _trusted_checkpoints(session: Session, key: bytes):
+def _trusted_checkpoints(key: bytes):
     """Successful verifications with a valid signature, latest first."""
+    session = db.session()
     for row in session.scalars(select(AuditVerification).where(AuditVerification.ok == true())
                                .order_by(AuditVerification.to_seq.desc(), AuditVerification.id.desc()).limit(50)):
         if signature_valid(key, row):
@@ -69,7 +75,7 @@ class Verification:
     row: AuditVerification | None
 
 
-def run_verification(session: Session, key: bytes, *, incremental: bool = False, trusted_keys=None,
+def run_verification(key: bytes, *, incremental: bool = False, trusted_keys=None,
                      seal_log: str | None = None, record: bool = True) -> Verification:
     """Verify the chain and store the result (the caller commits).
 
@@ -80,13 +86,13 @@ def run_verification(session: Session, key: bytes, *, incremental: bool = False,
     (the database's, and the seal log's when given); a run is ok only when nothing contradicts it. The
     run is stored as a new row once every check is done; rows are never updated.
     """
-    from caseflow.audit import seals as audit_seals
+    session = db.session()
 
     started, t0 = utcnow(), time.perf_counter()
     trusted_keys = trusted_keys or audit_seals.TrustedKeys()
     first_present = session.execute(select(func.min(E.seq))).scalar()
-    seals = audit_seals.check_seals(session, trusted_keys, seal_log, with_leaves=not incremental)
-    hmac_ok = _checkpoint_signatures(session, key)
+    seals = audit_seals.check_seals(trusted_keys, seal_log, with_leaves=not incremental)
+    hmac_ok = _checkpoint_signatures(key)
     warnings = list(seals.warnings)
     bad_hmac = sorted(i for i, valid in hmac_ok.items() if not valid)
     if bad_hmac:
@@ -96,19 +102,19 @@ def run_verification(session: Session, key: bytes, *, incremental: bool = False,
     start_seq, start_hash = 0, trail.GENESIS_HASH
     if first_present is not None and first_present > 1:
         # Archived range: only a signed checkpoint or a trusted seal at its end lets verification start after it.
-        base = _archive_base(session, key, seals, first_present - 1)
+        base = _archive_base(key, seals, first_present - 1)
         if base is not None:
             start_seq, start_hash = base
     mode = "incremental" if incremental else "full"
     if incremental:
-        point = _latest_agreeing_point(session, key, seals, after=start_seq)
+        point = _latest_agreeing_point(key, seals, after=start_seq)
         if point is not None:
             start_seq, start_hash = point
     result = trail.verify(session, start_seq=start_seq, start_hash=start_hash)
     findings = [] if result.ok else [audit_seals.Finding(result.first_bad_seq, result.problem, rank=0)]
-    findings += _contradicted_checkpoints(session, hmac_ok, first_present)
+    findings += _contradicted_checkpoints(hmac_ok, first_present)
     findings += seals.problems
-    findings += audit_seals.compare_with_chain(session, seals.seals + seals.extra, first_present=first_present,
+    findings += audit_seals.compare_with_chain(seals.seals + seals.extra, first_present=first_present,
                                                full=not incremental)
     findings = _first_event_first(findings)
     seconds = time.perf_counter() - t0
@@ -139,15 +145,17 @@ def _first_event_first(findings: list) -> list:
     return out
 
 
-def _checkpoint_signatures(session: Session, key: bytes) -> dict[int, bool]:
+def _checkpoint_signatures(key: bytes) -> dict[int, bool]:
     """id -> HMAC valid, for every successful run (the checkpoints)."""
+    session = db.session()
     rows = session.execute(select(AuditVerification.id, AuditVerification.to_seq, AuditVerification.to_hash,
                                   AuditVerification.signature).where(AuditVerification.ok == true()))
     return {i: hmac.compare_digest(sig, sign(key, to_seq, to_hash, True)) for i, to_seq, to_hash, sig in rows}
 
 
-def _archive_base(session: Session, key: bytes, seals, boundary: int) -> tuple[int, str] | None:
-    cp = next((c for c in _trusted_checkpoints(session, key) if c.to_seq == boundary), None)
+def _archive_base(key: bytes, seals, boundary: int) -> tuple[int, str] | None:
+    session = db.session()
+    cp = next((c for c in _trusted_checkpoints(key) if c.to_seq == boundary), None)
     if cp is None:
         cp = session.scalars(select(AuditVerification).where(AuditVerification.ok == true(),
                                                              AuditVerification.to_seq == boundary)
@@ -155,19 +163,19 @@ def _archive_base(session: Session, key: bytes, seals, boundary: int) -> tuple[i
         cp = cp if cp is not None and signature_valid(key, cp) else None
     if cp is not None:
         return cp.to_seq, cp.to_hash
-    from caseflow.audit import seals as audit_seals
 
     for s in seals.trusted:
         if s.from_seq <= boundary <= s.to_seq:
-            audit_seals.load_leaves(session, s)
+            audit_seals.load_leaves(s)
             if audit_seals.leaves_problem(s) is None:
                 return boundary, s.leaf(boundary)
     return None
 
 
-def _latest_agreeing_point(session: Session, key: bytes, seals, after: int) -> tuple[int, str] | None:
+def _latest_agreeing_point(key: bytes, seals, after: int) -> tuple[int, str] | None:
     """The latest signed checkpoint or trusted seal after `after` whose event still carries its hash."""
-    points = {(c.to_seq, c.to_hash) for c in _trusted_checkpoints(session, key) if c.to_seq > after}
+    session = db.session()
+    points = {(c.to_seq, c.to_hash) for c in _trusted_checkpoints(key) if c.to_seq > after}
     points |= {(s.to_seq, s.to_hash) for s in seals.trusted if s.to_seq > after}
     for seq, h in sorted(points, reverse=True):
         if session.execute(select(E.hash).where(E.seq == seq)).scalar() == h:
@@ -175,9 +183,9 @@ def _latest_agreeing_point(session: Session, key: bytes, seals, after: int) -> t
     return None
 
 
-def _contradicted_checkpoints(session: Session, hmac_ok: dict[int, bool], first_present: int | None) -> list:
+def _contradicted_checkpoints(hmac_ok: dict[int, bool], first_present: int | None) -> list:
     """Earlier successful runs whose event is gone or carries another hash now."""
-    from caseflow.audit import seals as audit_seals
+    session = db.session()
 
     V = AuditVerification
     lo = first_present or 1  # events before the first present one were archived (the walk answers for that)
@@ -204,9 +212,9 @@ def _contradicted_checkpoints(session: Session, hmac_ok: dict[int, bool], first_
                                         f"event {to_seq}{since}{more}", rank=2)]
 
 
-def verification_status(session: Session, key: bytes, trusted_keys=None) -> dict:
-    from caseflow.audit import seals as audit_seals
+def verification_status(key: bytes, trusted_keys=None) -> dict:
 
+    session = db.session()
     def latest(*where):
         return session.scalars(select(AuditVerification).where(*where)
                                .order_by(AuditVerification.id.desc()).limit(1)).first()
@@ -221,9 +229,45 @@ def verification_status(session: Session, key: bytes, trusted_keys=None) -> dict
                 "signature_valid": signature_valid(key, row)}
 
     head = session.get(AuditChainHead, 1)
-    checkpoint = next(_trusted_checkpoints(session, key), None)
+    checkpoint = next(_trusted_checkpoints(key), None)
     head_seq = head.seq if head else 0
     return {"head_seq": head_seq, "last": view(latest()), "last_full": view(latest(AuditVerification.mode == "full")),
             "checkpoint": view(checkpoint),
             "unverified_events": head_seq - (checkpoint.to_seq if checkpoint else 0),
-            "seal": audit_seals.latest_seal_status(session, trusted_keys or audit_seals.TrustedKeys(), head_seq)}
+            "seal": audit_seals.latest_seal_status(trusted_keys or audit_seals.TrustedKeys(), head_seq)}
+
+
+def verify_and_seal(*, hmac_key: bytes, private_key, log_path: str,
+                    trusted: audit_seals.TrustedKeys, incremental: bool = False,
+                    max_events: int = audit_seals.MAX_EVENTS_PER_SEAL,
+                    progress: Callable[[int, int], None] | None = None,
+                    say: Callable[[str], None] | None = None):
+    """Verify the chain, every checkpoint, every earlier seal and the log; then seal what was verified.
+
+    Returns (the verification, the new seals); no seal when the verification failed. The new seals
+    are added to the session (flushed) and appended to the log; the caller commits. The signer's own
+    key is trusted, so seals it made earlier need no --public-key.
+    """
+    session = db.session()
+    trusted.add(audit_seals.public_raw(private_key))
+    log_exists = Path(log_path).exists()
+    folder = Path(log_path).resolve().parent
+    if not os.access(folder, os.W_OK) or (log_exists and not os.access(log_path, os.W_OK)):
+        raise audit_seals.SealError(f"cannot append to the seal log {log_path}")
+    if say:
+        n = session.execute(text("SELECT seq FROM audit_chain_head WHERE id = 1")).scalar() or 0
+        say(f"verifying the chain first ({'incremental' if incremental else 'full'}; the head is event {n:,})")
+    run = run_verification(hmac_key, incremental=incremental, trusted_keys=trusted,
+                                         seal_log=log_path if log_exists else None)
+    if not run.ok:
+        return run, []
+    if say:
+        say(f"verified: {run.checked:,} events recomputed, {len(run.seals.seals)} earlier seals compared "
+            f"in {run.seconds:.1f}s")
+    last = run.seals.seals[-1] if run.seals.seals else None
+    audit_seals.check_log_tip(log_path, last)
+    new = audit_seals.build_seals(private_key, prev=last, upto_seq=run.to_seq, upto_hash=run.to_hash,
+                      max_events=max_events, progress=progress)
+    if new:
+        audit_seals.append_to_log(log_path, new)
+    return run, new

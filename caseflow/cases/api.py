@@ -1,38 +1,48 @@
 from __future__ import annotations
 
 from flask_login import current_user
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
-from caseflow.core import db
-from caseflow.core.blueprint import Blueprint
-from caseflow.access.requests import etag, record_read, require_if_match, viewer
+
+from caseflow.access import trail
 from caseflow.access.authz import requires
+from caseflow.access.disclosure import DisclosureLog, present_case_detail, present_case_page, present_person
+from caseflow.access.requests import etag, record_read, require_if_match, viewer
+from caseflow.access.sharing import bases_for_persons, case_is_visible, case_notes_basis, relations_to_cases
+from caseflow.cases import people, transfers
 from caseflow.cases import rules as case_domain
 from caseflow.cases import search as case_search
+from caseflow.cases.models import RELATIONSHIP_LABELS, Case, Household, HouseholdMember, Person, ProgressRecord
+from caseflow.cases.schemas import (
+    CaseCreateSchema,
+    CaseDetailSchema,
+    CasePageSchema,
+    CaseQuerySchema,
+    CaseUpdateSchema,
+    HouseholdInSchema,
+    HouseholdOutSchema,
+    HouseholdUpdateSchema,
+    MemberEndSchema,
+    MemberInSchema,
+    PersonInSchema,
+    PersonOutSchema,
+    ProgressInSchema,
+    ProgressOutSchema,
+    StageChangeSchema,
+    TransitionSchema,
+)
+from caseflow.codes import rules as codes
 from caseflow.consents import rules as consent_domain
-from caseflow.access.disclosure import DisclosureLog, present_case_detail, present_case_page
-from caseflow.access.sharing import bases_for_persons, case_notes_basis, relations_to_cases
-from caseflow.cases.models import Person, ProgressRecord
-from caseflow.organizations.models import Organization
-from caseflow.core.pagination import paginate
-from caseflow.cases.schemas import CaseCreateSchema, CaseDetailSchema, CasePageSchema, CaseQuerySchema, CaseUpdateSchema, ProgressInSchema, ProgressOutSchema, StageChangeSchema, TransitionSchema
-from caseflow.consents.schemas import EmergencyInSchema, EmergencyOutSchema
-from caseflow.access import trail
-from caseflow.cases import people
 from caseflow.consents.rules import person_visible_to
-from caseflow.access.disclosure import present_person
-from caseflow.access.sharing import case_is_visible
-from caseflow.core.errors import Problem
-from caseflow.cases.models import Case, Household, HouseholdMember
-from caseflow.cases.models import RELATIONSHIP_LABELS
-from caseflow.cases.schemas import (HouseholdInSchema, HouseholdOutSchema, HouseholdUpdateSchema, MemberEndSchema,
-                                    MemberInSchema, PersonInSchema, PersonOutSchema)
-from caseflow.core.schemas import PageArgs, Text, page_of
-from caseflow.core.text import like_pattern, search_key
-from marshmallow import Schema, fields, validate
-from caseflow.cases import transfers
+from caseflow.consents.schemas import EmergencyInSchema, EmergencyOutSchema
+from caseflow.core import db
+from caseflow.core.blueprint import Blueprint
+from caseflow.core.errors import Problem, validation_problem
+from caseflow.core.pagination import paginate
 from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
-from caseflow.core.schemas import Timestamp
-
+from caseflow.core.schemas import PageArgs, Text, Timestamp, page_of
+from caseflow.core.text import like_pattern, search_key
+from caseflow.organizations.models import Organization
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                 description="Cases and their stages (intake → referral → assessment ⇄ support → closed)")
@@ -274,7 +284,6 @@ def _visible_household(household_id) -> Household:
 
 
 def _present_household(h: Household):
-    from caseflow.cases.people import in_need_person_id
 
     v = viewer()
     log = DisclosureLog()
@@ -286,7 +295,7 @@ def _present_household(h: Household):
         out["members"].append(present_person(persons[m.person_id], bases[m.person_id], log, extra={
             "relationship": m.relationship_code, "relationship_label": RELATIONSHIP_LABELS[m.relationship_code],
             "in_need": m.in_need, "member_id": m.id}))
-    anchor = in_need_person_id(h)
+    anchor = h.in_need_person_id()
     basis = bases[anchor].basis("contact") if anchor in bases else (
         "own_collection" if h.collected_by_org_id == v.org_id else None)
     if basis:
@@ -329,7 +338,6 @@ def update_household(body, household_id):
     if not _collected_here(h):
         raise Problem(403, detail="世帯情報の修正は、その情報を収集した組織のみ行えます。", type_="forbidden")
     require_if_match(h.version)
-    from caseflow.codes import rules as codes
 
     if "district" in body:
         codes.check("district", "district", body["district"], municipality_id=h.municipality_id)
@@ -355,13 +363,11 @@ def add_member(body, household_id):
     if body.get("person_id"):
         person = people.own_person(body["person_id"], current_user)
         if person is None:
-            from caseflow.core.errors import validation_problem
 
             raise validation_problem({"person_id": ["指定された人物は登録できません。"]})
     elif body.get("person"):
         person = people.create_person(body["person"], actor=current_user)
     else:
-        from caseflow.core.errors import validation_problem
 
         raise validation_problem({"person": ["person か person_id のどちらかが必要です。"]})
     s.add(HouseholdMember(household_id=h.id, person_id=person.id, relationship_code=body["relationship"],

@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
-from sqlalchemy.orm import backref
 
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+
+from caseflow.core.db import Base, Created, Edited, UTCDateTime, new_id, one_of, utcnow
 
 STAGES = ("intake", "referral", "assessment", "support", "closed")
 URGENCIES = ("low", "normal", "high", "critical")
@@ -25,7 +37,7 @@ CONTACT_PREFERENCES = ("text_only", "line", "no_phone", "anonymous", "email", "p
 SENSITIVE_KEYS = ("health", "disability", "abuse", "addiction", "criminal_history", "other")
 
 
-class Household(Base):
+class Household(Edited, Base):
     __tablename__ = "households"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -34,16 +46,23 @@ class Household(Base):
     address: Mapped[str | None] = mapped_column(String(300))
     district_code: Mapped[str | None] = mapped_column(String(64), index=True)
     collected_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     members: Mapped[list[HouseholdMember]] = relationship(back_populates="household", order_by="HouseholdMember.position")
 
-    __mapper_args__ = {"version_id_col": version}
+
+    def in_need_person_id(self) -> uuid.UUID | None:
+        """The current member the household's case is about: the one marked in need, else 本人, else the first."""
+        current = [m for m in self.members if m.until is None]
+        for m in current:
+            if m.in_need:
+                return m.person_id
+        for m in current:
+            if m.relationship_code == "self":
+                return m.person_id
+        return current[0].person_id if current else None
 
 
-class Person(Base):
+class Person(Edited, Base):
     __tablename__ = "persons"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -69,11 +88,6 @@ class Person(Base):
     # folded name + reading for kana-insensitive search (caseflow.core.text.search_key)
     search_key: Mapped[str] = mapped_column(String(200), default="", index=True)
     collected_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class HouseholdMember(Base):
@@ -94,7 +108,7 @@ class HouseholdMember(Base):
     person: Mapped[Person] = relationship()
 
 
-class Case(Base):
+class Case(Edited, Base):
     __tablename__ = "cases"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -114,15 +128,12 @@ class Case(Base):
     opened_on: Mapped[date] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     issue_rows: Mapped[list[CaseIssue]] = relationship(cascade="all, delete-orphan", lazy="selectin",
                                                        order_by="CaseIssue.issue_code")
 
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
+        one_of("stage", STAGES), one_of("urgency", URGENCIES),
         # the list pages: owner's cases by recency, filtered by stage
         Index("ix_cases_owner_stage_opened", "owner_org_id", "stage", "opened_on", "id"),
         Index("ix_cases_opened", "opened_on", "id"),
@@ -172,6 +183,7 @@ class CaseStageChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
+        one_of("from_stage", STAGES, nullable=True), one_of("to_stage", STAGES),
         # KPI report (migration 0008): each case's last change before a date, read from the index alone;
         # the closures of a period as a range.
         Index("ix_case_stage_changes_case_at_stage", "case_id", "at", "to_stage"),
@@ -204,7 +216,7 @@ class CaseInvolvement(Base):
     )
 
 
-class ProgressRecord(Base):
+class ProgressRecord(Created, Base):
     """支援経過記録: a dated entry by an organisation involved in the case (case_notes data)."""
 
     __tablename__ = "progress_records"
@@ -216,7 +228,6 @@ class ProgressRecord(Base):
     kind: Mapped[str] = mapped_column(String(32))
     occurred_on: Mapped[date] = mapped_column(Date)
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_progress_records_case", "case_id", "occurred_on"),)
 
@@ -248,6 +259,7 @@ class CaseTransfer(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
+        one_of("state", TRANSFER_STATES),
         Index("ix_case_transfers_to", "to_org_id", "state", "requested_at"),
         Index("ix_case_transfers_from", "from_org_id", "state", "requested_at"),
         # one pending transfer per case

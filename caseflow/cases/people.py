@@ -8,12 +8,10 @@ from datetime import date
 from sqlalchemy import select
 
 from caseflow.access import trail
-from caseflow.core import db
+from caseflow.cases.models import SENSITIVE_KEYS, Household, HouseholdMember, Person, PersonSearchGram
 from caseflow.codes import rules as codes
+from caseflow.core import db
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.cases.models import Household, HouseholdMember, Person
-from caseflow.cases.models import PersonSearchGram
-from caseflow.cases.models import SENSITIVE_KEYS
 from caseflow.core.text import search_grams, search_key
 
 PERSON_FIELDS = ("name", "name_kana", "birth_date", "gender", "phone", "email", "line_id", "notes")
@@ -102,17 +100,6 @@ def create_household(data: dict, *, actor) -> Household:
     trail.record(s, action="households.create", resource_type="households", resource_id=household.id, actor=actor,
                  detail={"members": len(members)})
     return household
-
-
-def in_need_person_id(household: Household) -> uuid.UUID | None:
-    current = [m for m in household.members if m.until is None]
-    for m in current:
-        if m.in_need:
-            return m.person_id
-    for m in current:
-        if m.relationship_code == "self":
-            return m.person_id
-    return current[0].person_id if current else None
 
 
 def end_membership(member: HouseholdMember, until: date) -> None:

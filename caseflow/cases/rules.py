@@ -8,15 +8,24 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from caseflow.access import trail
+from caseflow.access.sharing import Viewer, visible_case_with_relations
+from caseflow.accounts.models import User
+from caseflow.cases import people, signals
+from caseflow.cases.models import (
+    Case,
+    CaseCounter,
+    CaseInvolvement,
+    CaseIssue,
+    CaseStageChange,
+    Household,
+    Person,
+    ProgressRecord,
+)
+from caseflow.codes import rules as codes
 from caseflow.core import db
 from caseflow.core.db import utcnow
-from caseflow.codes import rules as codes
-from caseflow.cases import people
-from caseflow.access.sharing import (Viewer, visible_case_with_relations)
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.core.jpdate import fiscal_year, reiwa_fiscal_year, to_tokyo
-from caseflow.accounts.models import User
-from caseflow.cases.models import Case, CaseCounter, CaseInvolvement, CaseIssue, CaseStageChange, Household, Person, ProgressRecord
 
 # Legal moves. assessment <-> support is the normal feedback loop; a closed case can be reopened.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -65,7 +74,7 @@ def open_case(data: dict, *, actor) -> Case:
     if data.get("primary_person_id"):
         primary = _own_person(data["primary_person_id"], actor, "primary_person_id")
     elif household is not None:
-        primary = people.in_need_person_id(household)
+        primary = household.in_need_person_id()
     if primary is None and not data.get("anonymous_label"):
         raise validation_problem({"anonymous_label": ["人物を指定しない相談には呼び名（例: チャット相談の表示名）が必要です。"]})
     lead = _lead_worker(data.get("lead_worker_id"), actor)
@@ -185,11 +194,9 @@ def transition(case: Case, to: str, *, reason: str | None, closure_reason: str |
 
 def _check_ready_for_support(case: Case) -> None:
     """Moving to support needs a current plan with at least one task owned by an organisation."""
-    from caseflow.plans import rules as plan_rules
-
-    problem = plan_rules.support_readiness_problem(case)
-    if problem:
-        raise Problem(409, detail=problem, type_="precondition-failed", current_stage=case.stage,
+    blockers = signals.support_blockers(case)
+    if blockers:
+        raise Problem(409, detail=blockers[0], type_="precondition-failed", current_stage=case.stage,
                       allowed=list(TRANSITIONS[case.stage]))
 
 

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate, validates_schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from caseflow.cases.models import STAGES
-from caseflow.cases.models import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, URGENCIES
-from caseflow.core.schemas import CODE, Day, PageArgs, Text, Timestamp, page_of
+from caseflow.cases.models import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, STAGES, URGENCIES
 from caseflow.core.refs import OrganizationRefSchema
+from caseflow.core.schemas import CODE, Day, PageArgs, Text, Timestamp, page_of
 
 
 class SensitiveSchema(Schema):

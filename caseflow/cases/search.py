@@ -4,18 +4,27 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from typing import NamedTuple
+
 from sqlalchemy import and_, any_, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
+
+from caseflow.access.sharing import (
+    CASE_WORK,
+    SHARING_MEETING_KINDS,
+    Viewer,
+    case_is_visible,
+    consent_counts,
+    has_large_caseload,
+    pledged_attendee,
+    visible_case_ids,
+)
+from caseflow.cases.models import Case, CaseIssue, HouseholdMember, Person, PersonSearchGram
+from caseflow.consents.models import Consent, EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import utcnow
-from caseflow.access.sharing import (CASE_WORK, SHARING_MEETING_KINDS, Viewer, case_is_visible, consent_counts,
-                                     has_large_caseload, pledged_attendee, visible_case_ids)
-from caseflow.cases.models import Case, CaseIssue, HouseholdMember, Person
-from caseflow.cases.models import PersonSearchGram
-from caseflow.consents.models import Consent, EmergencyAccess
-from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
 from caseflow.core.text import gram_prefix_range, like_pattern, query_grams, search_key
+from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
 
 
 def case_list_query(viewer: Viewer, filters: dict, now: datetime | None = None) -> Select:

@@ -20,17 +20,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
-from caseflow.access import trail
+from caseflow.access import tenancy, trail
+from caseflow.access.disclosure import age_band
+from caseflow.cases.models import Case, CaseInvolvement, CaseTransfer, Person
+from caseflow.cases.rules import next_case_number, require_owner, today_tokyo
+from caseflow.consents.models import EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import utcnow
-from caseflow.access import tenancy
-from caseflow.access.disclosure import age_band
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.cases.models import Case, CaseInvolvement, CaseTransfer, Person
-from caseflow.consents.models import EmergencyAccess
 from caseflow.organizations.models import Municipality, Organization
 from caseflow.referrals.models import Referral, ReferralEvent
-from caseflow.organizations import rules as org_rules
 
 NOT_FOUND = "指定されたリソースは存在しないか、閲覧できません。"
 STATE_LABELS = {"pending": "受入待ち", "accepted": "受入済み", "declined": "辞退", "withdrawn": "取り下げ"}
@@ -38,13 +37,12 @@ STATE_LABELS = {"pending": "受入待ち", "accepted": "受入済み", "declined
 
 def request_transfer(case: Case, data: dict, *, actor) -> CaseTransfer:
     """The owner organisation asks another municipality's organisation to take the case over."""
-    from caseflow.cases.rules import require_owner
 
     s = db.session()
     require_owner(case, actor)
     if case.stage == "closed":
         raise Problem(409, detail="終結したケースは移管できません。", type_="case-closed", current_stage=case.stage)
-    target = org_rules.get_by_code(data["to_municipality"], field="to_municipality")
+    target = tenancy.get_by_code(data["to_municipality"], field="to_municipality")
     errors = {}
     if target.id == case.municipality_id or not target.active:
         errors["to_municipality"] = ["ほかの（有効な）自治体を指定してください。"]
@@ -112,7 +110,6 @@ def decide(t: CaseTransfer, action: str, *, actor, reason: str | None = None) ->
 
 
 def _move(t: CaseTransfer, actor, now) -> None:
-    from caseflow.cases.rules import next_case_number, today_tokyo
 
     s = db.session()
     case = s.get(Case, t.case_id)

@@ -3,15 +3,15 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy import select
 
-from caseflow.core import db
-from caseflow.core.blueprint import Blueprint
+from caseflow.access import tenancy
 from caseflow.access.authz import requires
 from caseflow.codes import rules as codes
-from caseflow.access import tenancy
-from caseflow.core.errors import Problem, validation_problem
 from caseflow.codes.models import CODE_LISTS, ManagedCode
-from caseflow.organizations.models import Municipality
 from caseflow.codes.schemas import CodeInSchema, CodeSchema
+from caseflow.core import db
+from caseflow.core.blueprint import Blueprint
+from caseflow.core.errors import Problem, validation_problem
+from caseflow.organizations.models import Municipality
 
 blp = Blueprint("codes", __name__, url_prefix="/api/v1/codes",
                 description="Managed lists: issue categories, intake channels, closure reasons, districts …")

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import click
-
-from caseflow.core.cli import fail_on_problem
 from flask.cli import AppGroup, with_appcontext
-from caseflow.organizations import rules as org_rules
+
+from caseflow.access import tenancy
+from caseflow.codes import rules as codes
+from caseflow.codes.models import CODE_LISTS
+from caseflow.core import db
+from caseflow.core.cli import fail_on_problem
 
 
 @click.group("codes", cls=AppGroup)
@@ -21,13 +24,10 @@ def codes_group():
 @fail_on_problem
 def codes_add(list_name, code, label, municipality_code):
     """Add an entry to a managed list."""
-    from caseflow.core import db
-    from caseflow.codes import rules as codes
-    from caseflow.codes.models import CODE_LISTS
 
     if list_name not in CODE_LISTS:
         raise click.ClickException(f"unknown list {list_name}: {', '.join(CODE_LISTS)}")
-    m = org_rules.get_by_code(municipality_code) if municipality_code else None
+    m = tenancy.get_by_code(municipality_code) if municipality_code else None
     codes.add(list_name, code, label, municipality=m)
     db.session().commit()
     click.echo(f"added {list_name}:{code}")

@@ -4,20 +4,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from caseflow.access import trail
+from caseflow.codes import standard
+from caseflow.codes.models import ManagedCode
 from caseflow.core import db
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.codes.models import ManagedCode
 from caseflow.organizations.models import Municipality
 
 # Lists kept per municipality (ManagedCode.scope = the municipality's code); the others are the deployment's.
 MUNICIPAL_LISTS = ("district",)
 
-# The lists every deployment starts with (the demo adds districts of its municipalities).
-CONSENT_PURPOSES = [("support_coordination", "支援のための関係機関との情報共有"),
-                    ("support_meeting", "支援会議・ケース会議での検討"),
-                    ("statistics", "統計・事業評価（個人を特定しない形）")]
-PROGRESS_KINDS = [("interview", "面談"), ("visit", "訪問"), ("phone", "電話"), ("meeting", "会議"),
-                  ("accompany", "同行支援"), ("other", "その他")]
 
 
 def in_list(list_name: str, municipality_id=None):
@@ -88,10 +83,8 @@ def ensure(list_name: str, entries: list[tuple[str, str]], scope: str | None = N
 
 def seed_standard_lists() -> None:
     """Issue categories, channels, closure reasons, purposes and progress kinds from the domain brief."""
-    from caseflow.demo import world
-
-    ensure("issue_category", world.ISSUE_CATEGORIES)
-    ensure("intake_channel", world.INTAKE_CHANNELS)
-    ensure("closure_reason", world.CLOSURE_REASONS)
-    ensure("consent_purpose", CONSENT_PURPOSES)
-    ensure("progress_kind", PROGRESS_KINDS)
+    ensure("issue_category", standard.ISSUE_CATEGORIES)
+    ensure("intake_channel", standard.INTAKE_CHANNELS)
+    ensure("closure_reason", standard.CLOSURE_REASONS)
+    ensure("consent_purpose", standard.CONSENT_PURPOSES)
+    ensure("progress_kind", standard.PROGRESS_KINDS)

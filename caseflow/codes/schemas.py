@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+
 from caseflow.core.schemas import Text
 
 

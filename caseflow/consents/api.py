@@ -4,16 +4,22 @@ from flask_login import current_user
 from marshmallow import fields
 
 from caseflow.access import authz
+from caseflow.access.authz import requires
+from caseflow.access.disclosure import DisclosureLog
+from caseflow.access.requests import record_read, viewer
+from caseflow.consents import rules as consent_domain
+from caseflow.consents.models import EmergencyAccess
+from caseflow.consents.schemas import (
+    ConsentInSchema,
+    ConsentOutSchema,
+    ConsentQuerySchema,
+    EmergencyOutSchema,
+    RevokeSchema,
+)
 from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
-from caseflow.access.requests import record_read, viewer
-from caseflow.access.authz import requires
-from caseflow.consents import rules as consent_domain
-from caseflow.access.disclosure import DisclosureLog
 from caseflow.core.errors import Problem
-from caseflow.consents.models import EmergencyAccess
 from caseflow.core.pagination import paginate
-from caseflow.consents.schemas import ConsentInSchema, ConsentOutSchema, ConsentQuerySchema, EmergencyOutSchema, RevokeSchema
 from caseflow.core.schemas import EmptySchema, PageArgs, page_of
 
 blp = Blueprint("consents", __name__, url_prefix="/api/v1/consents", description="本人同意 (consent records)")

@@ -7,16 +7,18 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
+from caseflow.core.db import Base, Created, UTCDateTime, new_id, one_of, utcnow
 
 CATEGORIES = ("identity", "contact", "sensitive", "case_notes")
 CONSENT_METHODS = ("written", "oral", "electronic")  # 書面 / 口頭 / 電子
+GIVERS = ("self", "representative")  # 本人 / 代理人
 
 
-class Consent(Base):
+class Consent(Created, Base):
     """本人同意. Never edited in place: a change is a new record that supersedes the old one."""
 
     __tablename__ = "consents"
+    __table_args__ = (one_of("given_by", GIVERS), one_of("method", CONSENT_METHODS),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
@@ -41,7 +43,6 @@ class Consent(Base):
     revoked_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     revoked_by_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     recipients: Mapped[list[ConsentRecipient]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     category_rows: Mapped[list[ConsentCategory]] = relationship(cascade="all, delete-orphan", lazy="selectin")

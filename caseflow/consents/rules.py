@@ -7,14 +7,14 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from caseflow.access import trail
+from caseflow.access.sharing import Viewer, _cases_of_persons, case_is_visible
+from caseflow.cases.models import Case, CaseInvolvement, Person
+from caseflow.codes import rules as codes
+from caseflow.consents.models import Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import utcnow
-from caseflow.codes import rules as codes
-from caseflow.access.sharing import Viewer, _cases_of_persons, case_is_visible
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.core.jpdate import to_tokyo
-from caseflow.cases.models import Case, CaseInvolvement, Person
-from caseflow.consents.models import Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.organizations.models import ORG_KINDS, Organization
 
 EMERGENCY_MIN_JUSTIFICATION = 20

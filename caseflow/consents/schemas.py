@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
-from caseflow.consents.models import CATEGORIES
-from caseflow.organizations.models import ORG_KINDS
-from caseflow.consents.models import CONSENT_METHODS
+
+from caseflow.consents.models import CATEGORIES, CONSENT_METHODS, GIVERS
+from caseflow.core.db import utcnow
 from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp
+from caseflow.organizations.models import ORG_KINDS
 
 
 class RecipientSchema(Schema):
@@ -14,7 +15,7 @@ class RecipientSchema(Schema):
 
 class ConsentInSchema(Schema):
     person_id = fields.UUID(required=True)
-    given_by = fields.String(validate=validate.OneOf(["self", "representative"]), load_default="self")
+    given_by = fields.String(validate=validate.OneOf(GIVERS), load_default="self")
     representative_relationship = Text(max_length=50, allow_none=True)
     purpose = fields.String(required=True, **CODE)
     recipients = fields.List(fields.Nested(RecipientSchema), required=True, validate=validate.Length(min=1, max=100))
@@ -60,7 +61,6 @@ class ConsentOutSchema(Schema):
         return [{"org_id": str(r.org_id) if r.org_id else None, "org_kind": r.org_kind} for r in c.recipients]
 
     def _status(self, c):
-        from caseflow.core.db import utcnow
 
         now = utcnow()
         if c.revoked_at:

@@ -5,6 +5,9 @@ from functools import wraps
 
 import flask_smorest
 
+from caseflow.core import http
+from caseflow.core.errors import validation_problem
+
 NO_BODY = "リクエスト本文（JSON）がありません。"
 
 
@@ -23,10 +26,7 @@ class Blueprint(flask_smorest.Blueprint):
 
             @wraps(parsed)
             def view(*args, **kw):
-                from caseflow import _has_body
-                from caseflow.core.errors import validation_problem
-
-                if not _has_body():
+                if not http.has_body():
                     raise validation_problem({"json": [NO_BODY]}, detail="リクエスト本文（JSON）を送信してください。")
                 return parsed(*args, **kw)
 

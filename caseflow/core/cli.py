@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
+from caseflow.core.errors import Problem
+
 
 def fail_on_problem(fn):
     """Turn a domain Problem into a clear CLI error (exit 2) naming the fields."""
     import functools
-
-    from caseflow.core.errors import Problem
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

@@ -5,9 +5,9 @@ import uuid
 from datetime import datetime, timezone
 
 from flask import current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import CheckConstraint, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Alembic batch mode on SQLite needs every constraint named from the first migration.
@@ -52,6 +52,32 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def one_of(column: str, values, *, nullable: bool = False) -> CheckConstraint:
+    """CHECK that a state column holds one of its known values; named ck_<table>_<column> by the naming
+    convention (migration 0013 creates the same constraints)."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    condition = f"{column} IN ({listed})"
+    return CheckConstraint(f"{column} IS NULL OR {condition}" if nullable else condition, name=column)
+
+
+class Created:
+    """Mixin: when the row was written (records that are never edited: notes, stage changes, pledges)."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Edited(Created):
+    """Mixin for records people edit: timestamps and a version that the ORM checks and bumps on every
+    UPDATE, so two editors never overwrite each other silently (the API's ETag / If-Match carry it)."""
+
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.version}
 
 
 def make_engine(url: str) -> Engine:

@@ -35,7 +35,7 @@ Pitfalls -- read before writing a migration that touches a guarded table:
 - **PostgreSQL functions are generic.** They compare `to_jsonb(NEW)` with `to_jsonb(OLD)` minus the allowed
   columns, so columns added later are covered without reinstalling. TRUNCATE fires no row trigger, so every
   guarded table also refuses TRUNCATE by a statement trigger. `SET session_replication_role = replica`
-  (superuser) switches all of these triggers off: the test harness and `caseflow demo --reset` use it to
+  (superuser) switches all of these triggers off: the test harness and the demo command's --reset use it to
   empty the database; nothing else should.
 - **Data migrations.** A later migration that must rewrite guarded rows (a backfill of a new column, say)
   uninstalls the table's guard, writes, and installs it again, in the same transaction.

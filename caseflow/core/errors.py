@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from caseflow.core import dbguards
+
 log = logging.getLogger("caseflow")
 PROBLEM_BASE = "https://caseflow.example/problems/"
 
@@ -163,7 +165,6 @@ def init_app(app) -> None:
     def _integrity(exc: IntegrityError):
         # A database guard (caseflow.core.dbguards) refused to change a record that is never edited. The domain
         # refuses such changes first, so this is a race with e.g. the approval of the minutes, or a bug.
-        from caseflow.core import dbguards
 
         if not dbguards.refused(exc):
             return _unexpected(exc)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from caseflow.core.cli import fail_on_problem
-from flask.cli import with_appcontext
+from caseflow.demo import loader
 
 
 @click.command("demo")
@@ -16,7 +17,6 @@ from flask.cli import with_appcontext
 @fail_on_problem
 def demo(reset, password, households):
     """Load the demo world (organisations, users with printed passwords, cases …). Idempotent."""
-    from caseflow.demo import loader
 
     try:
         loader.load(reset=reset, password=password, households=households, echo=click.echo)

@@ -11,14 +11,14 @@ from typing import Callable
 from flask import current_app
 from sqlalchemy import select, text
 
-from caseflow.core import db
-from caseflow.demo import story, world
 from caseflow.accounts import rules as accounts
 from caseflow.accounts.models import User
+from caseflow.codes import rules as codes
+from caseflow.core import db
 from caseflow.core.db import Base
-from caseflow.organizations.models import Municipality, MunicipalityMembership, Organization
-from caseflow.organizations.models import DirectoryEntry
+from caseflow.demo import story, world
 from caseflow.organizations import rules as org_rules
+from caseflow.organizations.models import DirectoryEntry, Municipality, MunicipalityMembership, Organization
 
 
 class DemoRefused(RuntimeError):
@@ -78,7 +78,6 @@ def _delete_everything() -> None:
 
 
 def _load_districts(echo) -> None:
-    from caseflow.codes import rules as codes
 
     added = codes.ensure("district", world.DISTRICTS_KAMAKURA, scope="kamakura") + \
         codes.ensure("district", world.DISTRICTS_KUMAMOTO, scope="kumamoto")

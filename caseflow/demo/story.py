@@ -15,23 +15,22 @@ from typing import Callable
 from sqlalchemy import func, select
 
 from caseflow.access import trail
-from caseflow.core import db
+from caseflow.access.sharing import Viewer
 from caseflow.access.trail import Disclosure
-from caseflow.core.db import utcnow
-from caseflow.demo import world
+from caseflow.accounts.models import User
 from caseflow.cases import rules as case_domain
+from caseflow.cases.models import Case, CaseStageChange, Person
 from caseflow.consents import rules as consents
-from caseflow.meetings import agenda
-from caseflow.meetings import minutes
-from caseflow.meetings import pledges
+from caseflow.core import db
+from caseflow.core.db import utcnow
+from caseflow.core.jpdate import TOKYO
+from caseflow.demo import world
+from caseflow.meetings import agenda, minutes, pledges
 from caseflow.meetings import rules as meeting_rules
+from caseflow.organizations.models import Organization
 from caseflow.plans import tasks as tasks
 from caseflow.referrals import rules as referrals
-from caseflow.access.sharing import Viewer
-from caseflow.core.jpdate import TOKYO
-from caseflow.accounts.models import User
-from caseflow.cases.models import Case, CaseStageChange
-from caseflow.organizations.models import Organization
+from caseflow.referrals.models import Referral
 
 SEED = 20260401
 FIRST_DAY = date(2025, 4, 1)  # start of fiscal year 2025 (令和7年度)
@@ -225,7 +224,6 @@ class Story:
         self.echo(f"  referrals: {n}")
 
     def build_consents(self, built: list[tuple[Case, str]]) -> None:
-        from caseflow.referrals.models import Referral
 
         made = 0
         now = utcnow()
@@ -255,7 +253,6 @@ class Story:
 
     def build_emergency(self) -> None:
         """One break-glass access in each city, by the receiver of a pending referral."""
-        from caseflow.referrals.models import Referral
 
         opened = 0
         for city_orgs in ({o.id for o in self.orgs.values() if o.code.startswith(p)} for p in ("kmk-", "kmm-")):
@@ -326,7 +323,6 @@ class Story:
     # --- audit patterns ------------------------------------------------------------------------
     def build_audit_patterns(self) -> None:
         """Past events for each city's anomaly reports: a bulk read, after-hours reads, denied attempts."""
-        from caseflow.cases.models import Person
 
         s = self.s
         cities = (("kamakura", "coordinator.kamakura", "staff.kmk-seikatsu-fukushi", "npo.kmk-shakyo"),

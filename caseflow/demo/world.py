@@ -1,17 +1,12 @@
 """The demo world: reference data used to build caseflow's demo database.
 
-Pure data (standard library only), English identifiers, Japanese values. Nothing here is
-loaded at run time by the application itself; the demo generator reads these lists.
+Pure data, English identifiers, Japanese values. Nothing outside caseflow/demo/ imports it: the demo (and the
+benchmark generator under benchmarks/) read these lists.
 
 Where each list comes from (seed files in ``shared/seeds/``):
 
-* ``ISSUE_CATEGORIES`` -- the managed list in DOMAIN.md, plus categories the seeds justify:
-  自殺予防 (鎌倉市自殺対策計画, seed 002; 須坂市自殺予防対策連絡会議, seed 003), ひとり親 and 子育て
-  (鎌倉市こども家庭相談課 in seed 002; 枚方市ひとり親家庭相談支援センター in seed 003), 家計・多重債務
-  (家計改善支援事業, seed 002; 伊勢市消費生活センター, seed 003), 女性 (くまもと相談所 / 熊本どんぐり,
-  Kumamoto leaflet, seed 003), 再犯防止 (鎌倉市地域福祉計画, seed 002), いじめ (府中市, seed 003).
-* ``INTAKE_CHANNELS`` -- DOMAIN.md and the Kumamoto process table (seed 003, 要支援者との初期接触).
-* ``CLOSURE_REASONS`` -- DOMAIN.md (終結 with a reason); the list itself is a demo choice.
+* ``ISSUE_CATEGORIES``, ``INTAKE_CHANNELS``, ``CLOSURE_REASONS`` -- the product's standard lists
+  (caseflow.codes.standard, which names their sources).
 * ``MUNICIPALITIES`` / ``DISTRICTS_*`` -- 鎌倉市: the five 行政地域 鎌倉・腰越・深沢・大船・玉縄 (seed 002,
   「地域（鎌倉・腰越・深沢・大船・玉縄）」), population from seed 000; 熊本市: its five wards
   (中央区・東区・西区・南区・北区; the ward names are not in the seeds, they are the city's public
@@ -38,74 +33,10 @@ Run ``python3 caseflow/demo/world.py`` for a self-check.
 
 from __future__ import annotations
 
-# ---------------------------------------------------------------------------
-# 1. Issue categories (課題分類)
-# ---------------------------------------------------------------------------
+from caseflow.codes.standard import CLOSURE_REASONS, INTAKE_CHANNELS, ISSUE_CATEGORIES  # noqa: F401  (the demo reads them)
 
-ISSUE_CATEGORIES: list[tuple[str, str]] = [
-    ("hikikomori", "ひきこもり"),
-    ("futoko", "不登校"),
-    ("young_carer", "ヤングケアラー"),
-    ("carer", "ケアラー"),
-    ("h8050", "8050"),
-    ("double_care", "ダブルケア"),
-    ("poverty", "生活困窮"),
-    ("employment", "就労"),
-    ("housing", "住まい"),
-    ("dv", "DV"),
-    ("abuse", "虐待"),
-    ("addiction", "依存症"),
-    ("disability", "障害"),
-    ("developmental", "発達"),
-    ("mental_health", "精神保健"),
-    ("elderly", "高齢"),
-    ("foreign", "外国籍"),
-    ("lgbtq", "性的マイノリティ"),
-    ("disaster", "災害"),
-    ("isolation", "孤独・孤立"),
-    # justified by the seeds (see module docstring)
-    ("suicide_risk", "自殺念慮・自殺予防"),
-    ("single_parent", "ひとり親"),
-    ("child_rearing", "子育て"),
-    ("household_finance", "家計・多重債務"),
-    ("women", "女性"),
-    ("reoffending", "再犯防止"),
-    ("bullying", "いじめ"),
-]
-
-# ---------------------------------------------------------------------------
-# 2. Intake channels (受付経路)
-# ---------------------------------------------------------------------------
-
-INTAKE_CHANNELS: list[tuple[str, str]] = [
-    ("counter", "窓口"),
-    ("phone", "電話"),
-    ("email", "メール"),
-    ("chat", "LINE/チャット"),
-    ("outreach", "アウトリーチ訪問"),
-    ("minsei", "民生委員"),
-    ("school", "学校"),
-    ("agency", "他機関紹介"),
-    ("self", "本人"),
-    ("family", "家族"),
-    ("neighbour", "近隣"),
-    ("other", "その他"),
-]
-
-# ---------------------------------------------------------------------------
-# 3. Closure reasons (終結理由)
-# ---------------------------------------------------------------------------
-
-CLOSURE_REASONS: list[tuple[str, str]] = [
-    ("goal_achieved", "支援目標の達成"),
-    ("handed_over", "他機関への引継ぎ完了"),
-    ("stable_monitoring", "状態安定により見守りへ移行"),
-    ("declined", "本人の辞退"),
-    ("moved", "転居"),
-    ("deceased", "死亡"),
-    ("unreachable", "連絡不能"),
-    ("other", "その他"),
-]
+# 1.-3. The standard code lists (issue categories, intake channels, closure reasons) are the product's:
+# caseflow.codes.standard.
 
 # ---------------------------------------------------------------------------
 # 4. Municipalities and districts
@@ -841,7 +772,7 @@ MEMBERSHIPS: list[dict] = [
 # ---------------------------------------------------------------------------
 
 # Must match caseflow.organizations.models.ORG_KINDS and caseflow.accounts.models.ROLES (not imported here:
-# this module uses the standard library only).
+# this module would otherwise import the application's models for them).
 _VALID_KINDS = ("department", "shakyo", "npo", "association", "welfare_corporation", "care_center", "other")
 _VALID_ROLES = ("coordinator", "staff", "npo_staff", "supervisor", "auditor", "admin", "secretariat")
 

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import uuid
+
 from sqlalchemy import select
+
 from caseflow.access import trail
+from caseflow.access.sharing import Viewer, case_is_visible
+from caseflow.cases.models import Case
 from caseflow.core import db
 from caseflow.core.db import new_id, utcnow
-from caseflow.access.sharing import Viewer, case_is_visible
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.cases.models import Case
 from caseflow.meetings.models import AgendaItem, Meeting, MeetingDecision, MinutesEntry
 from caseflow.meetings.rules import NOT_FOUND, _require_unlocked, member_org_ids, require_manager
 

@@ -4,27 +4,41 @@ from __future__ import annotations
 from flask import Response
 from flask_login import current_user
 
+from caseflow.access.authz import requires
+from caseflow.access.disclosure import DisclosureLog
+from caseflow.access.requests import etag, record_read, require_if_match, viewer
+from caseflow.cases import rules as case_domain
 from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
-from caseflow.access.requests import etag, record_read, require_if_match, viewer
-from caseflow.access.authz import requires
 from caseflow.core.db import utcnow
-from caseflow.cases import rules as case_domain
-from caseflow.meetings import pdf as meeting_pdf
-from caseflow.meetings import agenda
-from caseflow.meetings import minutes
-from caseflow.meetings import pledges
-from caseflow.meetings import rules as meeting_rules
-from caseflow.meetings import views as meeting_views
-from caseflow.access.disclosure import DisclosureLog
 from caseflow.core.pagination import paginate
 from caseflow.core.schemas import EmptySchema
-from caseflow.meetings.schemas import (AgendaItemInSchema, AgendaItemUpdateSchema, AgendaOrderSchema, AgendaSchema,
-                                       CaseMeetingSchema, CorrectionInSchema, CorrectionOutSchema, DecisionInSchema,
-                                       DecisionOutSchema, MeetingCaseSchema, MeetingCreateSchema, MeetingDetailSchema,
-                                       MeetingPageSchema, MeetingQuerySchema, MeetingTransitionSchema,
-                                       MeetingUpdateSchema, MinutesEntryOutSchema, MinutesInSchema, MinutesSchema,
-                                       PledgeSchema)
+from caseflow.meetings import agenda, minutes, pledges
+from caseflow.meetings import pdf as meeting_pdf
+from caseflow.meetings import rules as meeting_rules
+from caseflow.meetings import views as meeting_views
+from caseflow.meetings.schemas import (
+    AgendaItemInSchema,
+    AgendaItemUpdateSchema,
+    AgendaOrderSchema,
+    AgendaSchema,
+    CaseMeetingSchema,
+    CorrectionInSchema,
+    CorrectionOutSchema,
+    DecisionInSchema,
+    DecisionOutSchema,
+    MeetingCaseSchema,
+    MeetingCreateSchema,
+    MeetingDetailSchema,
+    MeetingPageSchema,
+    MeetingQuerySchema,
+    MeetingTransitionSchema,
+    MeetingUpdateSchema,
+    MinutesEntryOutSchema,
+    MinutesInSchema,
+    MinutesSchema,
+    PledgeSchema,
+)
 
 blp = Blueprint("meetings", __name__, url_prefix="/api/v1",
                 description="支援会議 (社会福祉法106条の6) and case conferences: members, pledges, agenda, minutes, "

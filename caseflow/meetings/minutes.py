@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+
 from caseflow.access import trail
+from caseflow.cases.models import Case
 from caseflow.core import db
 from caseflow.core.db import new_id, utcnow
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.cases.models import Case
 from caseflow.meetings.models import AgendaItem, Meeting, MeetingDecision, MinutesCorrection, MinutesEntry
 from caseflow.meetings.rules import _require_unlocked, member_org_ids, require_manager
+from caseflow.plans import tasks as tasks
 
 
 def _require_held(meeting: Meeting, what: str) -> None:
@@ -64,7 +66,6 @@ def correct_minutes(meeting: Meeting, item: AgendaItem, body: str, reason: str, 
 
 def record_decision(meeting: Meeting, data: dict, *, actor) -> MeetingDecision:
     """A decision on a case item becomes a plan task of that case in the same transaction."""
-    from caseflow.plans import tasks as tasks
 
     require_manager(meeting, actor)
     _require_held(meeting, "決定事項")

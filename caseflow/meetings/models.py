@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
+from caseflow.core.db import Base, Created, Edited, UTCDateTime, new_id, one_of, utcnow
 
 # kind -> (label, shares without consent among pledged members?)
 MEETING_KINDS = {
@@ -29,7 +29,7 @@ PLEDGE_SCOPES = ("meeting", "fiscal_year")
 DEFAULT_SHARING_DAYS = 14  # the sharing window closes this many days after the meeting
 
 
-class Meeting(Base):
+class Meeting(Edited, Base):
     __tablename__ = "meetings"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -53,12 +53,9 @@ class Meeting(Base):
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     minutes_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     minutes_approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_meetings_starts", "starts_at"),)
+    __table_args__ = (one_of("status", MEETING_STATUSES), one_of("pledge_scope", PLEDGE_SCOPES),
+                      Index("ix_meetings_starts", "starts_at"),)
 
 
 class MeetingMember(Base):
@@ -107,7 +104,7 @@ class AgendaItem(Base):
     __table_args__ = (Index("ix_agenda_items_case", "case_id", "meeting_id"),)
 
 
-class MinutesEntry(Base):
+class MinutesEntry(Edited, Base):
     """議事録: what was discussed for one agenda item (case_notes-level for case items)."""
 
     __tablename__ = "meeting_minutes"
@@ -117,14 +114,9 @@ class MinutesEntry(Base):
     agenda_item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agenda_items.id"), unique=True)
     body: Mapped[str] = mapped_column(Text)
     recorded_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
-class MinutesCorrection(Base):
+class MinutesCorrection(Created, Base):
     """A correction to approved minutes: a new record, linked to the item (and the previous correction);
     the latest correction's text is the item's current minutes."""
 
@@ -138,10 +130,9 @@ class MinutesCorrection(Base):
     body: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     created_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MeetingDecision(Base):
+class MeetingDecision(Created, Base):
     """A decision on a case item that became a plan task (caseflow.plans.rules.add_task) in one step."""
 
     __tablename__ = "meeting_decisions"
@@ -156,6 +147,5 @@ class MeetingDecision(Base):
     # plan_tasks lives in another migration branch: a plain id, not a foreign key
     task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_meeting_decisions_case", "case_id", "meeting_id"),)

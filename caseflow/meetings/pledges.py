@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import uuid
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+
 from caseflow.access import trail
 from caseflow.core import db
 from caseflow.core.db import utcnow

@@ -14,17 +14,22 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.sql import Select
 
-from caseflow.access import trail
-from caseflow.core import db
-from caseflow.access import tenancy
-from caseflow.core.db import new_id, utcnow
+from caseflow.access import tenancy, trail
 from caseflow.access.sharing import SHARING_MEETING_KINDS, Viewer
+from caseflow.accounts.models import User
+from caseflow.core import db
+from caseflow.core.db import new_id, utcnow
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.core.jpdate import fiscal_year
-from caseflow.accounts.models import User
-from caseflow.meetings.models import AgendaItem, Meeting, MeetingAttendee, MeetingMember
+from caseflow.meetings.models import (
+    DEFAULT_SHARING_DAYS,
+    MEETING_KINDS,
+    AgendaItem,
+    Meeting,
+    MeetingAttendee,
+    MeetingMember,
+)
 from caseflow.organizations.models import Organization
-from caseflow.meetings.models import DEFAULT_SHARING_DAYS, MEETING_KINDS
 
 NOT_FOUND = "指定されたリソースは存在しないか、閲覧できません。"
 STATUS_LABELS = {"planned": "開催予定", "held": "開催済み", "minutes_approved": "議事録承認済み"}

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from caseflow.meetings.models import MEETING_KINDS, MEETING_STATUSES, PLEDGE_SCOPES
-from caseflow.core.schemas import Day, PageArgs, PageMeta, Text, Timestamp
 from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
+from caseflow.core.schemas import Day, PageArgs, PageMeta, Text, Timestamp
+from caseflow.meetings.models import MEETING_KINDS, MEETING_STATUSES, PLEDGE_SCOPES
 
 KINDS = validate.OneOf(list(MEETING_KINDS))
 URL = validate.URL(schemes={"https", "http"}, require_tld=False)

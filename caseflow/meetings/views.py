@@ -5,23 +5,31 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime
+
 from sqlalchemy import and_, func, select
-from caseflow.access.refs import org_ref, user_ref
-from caseflow.core import db
-from caseflow.codes import rules as codes
-from caseflow.core.db import utcnow
+
 from caseflow.access.disclosure import DisclosureLog, age_band
-from caseflow.access.sharing import PersonBases, Viewer, bases_for_persons, \
-    case_notes_basis
+from caseflow.access.refs import org_ref, user_ref
+from caseflow.access.sharing import PersonBases, Viewer, bases_for_persons, case_notes_basis
 from caseflow.accounts.models import User
-from caseflow.cases.models import Case, HouseholdMember, Person
-from caseflow.meetings.models import AgendaItem, Meeting, MeetingDecision, MinutesCorrection, MinutesEntry
-from caseflow.organizations.models import Organization
-from caseflow.cases.models import RELATIONSHIP_LABELS
+from caseflow.cases.models import RELATIONSHIP_LABELS, Case, HouseholdMember, Person
 from caseflow.cases.rules import STAGE_LABELS
+from caseflow.codes import rules as codes
+from caseflow.core import db
+from caseflow.core.db import utcnow
 from caseflow.meetings.agenda import agenda_items
+from caseflow.meetings.models import AgendaItem, Meeting, MeetingDecision, MinutesCorrection, MinutesEntry
 from caseflow.meetings.pledges import pledge_of, pledged_user_ids
-from caseflow.meetings.rules import STATUS_LABELS, TRANSITIONS, attendee_user_ids, kind_label, member_org_ids, shares_without_consent, visible_meeting_ids
+from caseflow.meetings.rules import (
+    STATUS_LABELS,
+    TRANSITIONS,
+    attendee_user_ids,
+    kind_label,
+    member_org_ids,
+    shares_without_consent,
+    visible_meeting_ids,
+)
+from caseflow.organizations.models import Organization
 
 
 def _orgs(ids) -> dict[uuid.UUID, Organization]:

@@ -1,28 +1,38 @@
 from __future__ import annotations
 
 import uuid
+
 from flask_login import current_user
 from sqlalchemy import or_
-from caseflow.core.blueprint import Blueprint
-from caseflow.access.authz import requires
-from caseflow.organizations.models import Organization
-from caseflow.core.pagination import paginate
-from caseflow.organizations.schemas import OrganizationCreateSchema, OrganizationPage, OrganizationQuerySchema, OrganizationSchema, OrganizationUpdateSchema
-from caseflow.core.text import like_pattern
-from caseflow.organizations import rules as org_rules
-from caseflow.core import db
-from caseflow.access import tenancy
-from caseflow.core.errors import Problem, validation_problem
-from caseflow.organizations.models import MunicipalityMembership
-from caseflow.organizations.schemas import MembershipCreateSchema, MembershipPage, MembershipQuerySchema, MembershipSchema, MunicipalitySchema
-from caseflow.core.schemas import EmptySchema
-from caseflow.access import authz
-from caseflow.access.requests import etag, require_if_match
-from caseflow.organizations import directory
-from caseflow.organizations.models import DirectoryEntry
-from caseflow.organizations.schemas import (DirectoryEntryInSchema, DirectoryEntrySchema, DirectoryPageSchema,
-                                            DirectoryQuerySchema)
 
+from caseflow.access import authz, tenancy
+from caseflow.access.authz import requires
+from caseflow.access.requests import etag, require_if_match
+from caseflow.core import db
+from caseflow.core.blueprint import Blueprint
+from caseflow.core.errors import Problem, validation_problem
+from caseflow.core.pagination import paginate
+from caseflow.core.schemas import EmptySchema
+from caseflow.core.text import like_pattern
+from caseflow.organizations import directory
+from caseflow.organizations import rules as org_rules
+from caseflow.organizations.models import DirectoryEntry, MunicipalityMembership, Organization
+from caseflow.organizations.schemas import (
+    DirectoryEntryInSchema,
+    DirectoryEntrySchema,
+    DirectoryPageSchema,
+    DirectoryQuerySchema,
+    MembershipCreateSchema,
+    MembershipPage,
+    MembershipQuerySchema,
+    MembershipSchema,
+    MunicipalitySchema,
+    OrganizationCreateSchema,
+    OrganizationPage,
+    OrganizationQuerySchema,
+    OrganizationSchema,
+    OrganizationUpdateSchema,
+)
 
 blp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations",
                 description="Organisations of the municipality's platform (departments, 社協, NPOs …)")

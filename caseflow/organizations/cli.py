@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import click
-
-from caseflow.core.cli import fail_on_problem
 from flask.cli import AppGroup, with_appcontext
+
+from caseflow.core import db
+from caseflow.core.cli import fail_on_problem
 from caseflow.organizations import rules as org_rules
+from caseflow.organizations.models import Municipality, Organization
 
 
 @click.group("orgs", cls=AppGroup)
@@ -23,7 +25,6 @@ def orgs_group():
 @fail_on_problem
 def orgs_create(code, name, kind, municipality_code, parent_code):
     """Register an organisation (in the deployment's only municipality unless --municipality names one)."""
-    from caseflow.core import db
 
     municipality = org_rules.default_for_new_organization(municipality_code, echo=click.echo)
     org = org_rules.create_organization(code=code, name=name, kind=kind, parent_code=parent_code,
@@ -44,7 +45,6 @@ def municipalities_group():
 @fail_on_problem
 def municipalities_create(code, name):
     """Create a municipality."""
-    from caseflow.core import db
 
     m = org_rules.create_municipality(code=code, name=name)
     db.session().commit()
@@ -56,9 +56,6 @@ def municipalities_create(code, name):
 def municipalities_list():
     """Every municipality with its secretariat."""
     from sqlalchemy import select
-
-    from caseflow.core import db
-    from caseflow.organizations.models import Municipality, Organization
 
     s = db.session()
     for m in s.scalars(select(Municipality).order_by(Municipality.code)):
@@ -74,7 +71,6 @@ def municipalities_list():
 @fail_on_problem
 def municipalities_rename(code, new_code, name):
     """Change a municipality's code or name (its district lists follow)."""
-    from caseflow.core import db
 
     m = org_rules.rename_municipality(org_rules.get_by_code(code), code=new_code, name=name)
     db.session().commit()
@@ -88,7 +84,6 @@ def municipalities_rename(code, new_code, name):
 @fail_on_problem
 def municipalities_secretariat(code, org_code):
     """Name the municipality's secretariat organisation (its `secretariat` users administer the municipality)."""
-    from caseflow.core import db
 
     m = org_rules.set_secretariat(org_rules.get_by_code(code), org_rules.get_organization_by_code(org_code))
     db.session().commit()
@@ -103,7 +98,6 @@ def municipalities_secretariat(code, org_code):
 @fail_on_problem
 def municipalities_grant(code, org_code, reason):
     """Let an organisation of another municipality take part in this one."""
-    from caseflow.core import db
 
     ms = org_rules.grant_membership(org_rules.get_by_code(code), org_rules.get_organization_by_code(org_code), reason=reason)
     db.session().commit()

@@ -19,17 +19,15 @@ from datetime import date
 from sqlalchemy import literal, or_, select
 from sqlalchemy.sql import Select
 
-from caseflow.access import trail
+from caseflow.access import tenancy, trail
+from caseflow.cases.models import Case, HouseholdMember, Person
+from caseflow.codes import rules as codes
 from caseflow.core import db
 from caseflow.core.db import utcnow
-from caseflow.codes import rules as codes
-from caseflow.access import tenancy
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.cases.models import Case, HouseholdMember, Person
-from caseflow.organizations.models import Organization
-from caseflow.referrals.models import Referral
-from caseflow.organizations.models import DirectoryEntry
 from caseflow.core.text import like_pattern, nfkc
+from caseflow.organizations.models import DirectoryEntry, Organization
+from caseflow.referrals.models import Referral
 
 LIST_COLUMNS = {"fields": 500, "languages": 100, "service_area": 500}  # stored length limits
 SCALAR_COLUMNS = ("lgbtq", "eligibility", "age_min", "age_max", "hours", "phone", "email", "line", "website",

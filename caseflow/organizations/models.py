@@ -3,11 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
-from sqlalchemy import Integer, SmallInteger
+from caseflow.core.db import Base, Created, UTCDateTime, new_id, one_of, utcnow
 
 # Organisation kinds (foundation issue); labels are what users see.
 ORG_KINDS = {
@@ -21,7 +20,7 @@ ORG_KINDS = {
 }
 
 
-class Municipality(Base):
+class Municipality(Created, Base):
     """A municipality (自治体): the tenant. Its cases, persons, meetings, code lists, reports and audit
     events belong to it; organisations act in it from home or through a membership it granted."""
 
@@ -37,10 +36,9 @@ class Municipality(Base):
     # the audit events written before municipalities existed (no municipality_id) belong to this one
     holds_legacy_events: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Organization(Base):
+class Organization(Created, Base):
     __tablename__ = "organizations"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -51,7 +49,6 @@ class Organization(Base):
     kind: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped[Organization | None] = relationship(remote_side=[id])
     municipality: Mapped[Municipality] = relationship(foreign_keys=[municipality_id])
@@ -89,6 +86,7 @@ class DirectoryEntry(Base):
     """What an organisation offers (the platform's directory); one per organisation."""
 
     __tablename__ = "directory_entries"
+    __table_args__ = (one_of("capacity", CAPACITY_STATES),)
 
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
     fields: Mapped[str] = mapped_column(String(500), default="")       # comma-separated issue codes (活動分野)

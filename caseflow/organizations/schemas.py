@@ -1,20 +1,16 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
-from caseflow.organizations.models import ORG_KINDS
+
+from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
 from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp, page_of
-from caseflow.organizations.models import CAPACITY_STATES
-from caseflow.core.refs import OrganizationRefSchema, MunicipalityRefSchema
-
-
+from caseflow.organizations.models import CAPACITY_STATES, ORG_KINDS
 
 
 class MunicipalitySchema(MunicipalityRefSchema):
     secretariat_org_id = fields.UUID(allow_none=True)
     active = fields.Boolean()
     created_at = Timestamp()
-
-
 
 
 class OrganizationSchema(OrganizationRefSchema):
@@ -68,11 +64,17 @@ def _language() -> fields.String:
 
 
 
+class DirectoryOrgSchema(OrganizationRefSchema):
+    """The organisation reference, with its parent (a branch lists under its head organisation)."""
+
+    parent_id = fields.UUID(allow_none=True)
+
+
 class DirectoryEntrySchema(Schema):
     """What an organisation offers (活動分野, 外国語対応, LGBTQ+, 対象, 対応地域, 受付時間, 連絡先, 受入状況)."""
 
     org_id = fields.UUID()
-    org = fields.Nested(OrganizationRefSchema)
+    org = fields.Nested(DirectoryOrgSchema)
     fields_ = fields.List(fields.String(), data_key="fields", attribute="fields",
                           metadata={"description": "活動分野: issue_category codes"})
     languages = fields.List(fields.String(), metadata={"description": "外国語対応: ISO codes besides ja"})

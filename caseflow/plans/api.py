@@ -1,33 +1,52 @@
 """Joint assessment, the support plan and its tasks, and the follow-up lists (stages 3 and 4)."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_login import current_user
 from sqlalchemy import select
 
+from caseflow.access.authz import requires
+from caseflow.access.disclosure import DisclosureLog
+from caseflow.access.refs import org_refs, user_refs
+from caseflow.access.requests import etag, record_read, require_if_match, viewer
+from caseflow.cases import rules as case_domain
+from caseflow.cases.models import Case
+from caseflow.cases.rules import today_tokyo
 from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
-from caseflow.access.requests import etag, record_read, require_if_match, viewer
-from caseflow.access.authz import requires
 from caseflow.core.db import utcnow
-from caseflow.cases import rules as case_domain
-from caseflow.plans import followup
+from caseflow.core.errors import Problem
+from caseflow.core.pagination import paginate
+from caseflow.core.schemas import EmptySchema, PageArgs
 from caseflow.plans import assessments as assessments
+from caseflow.plans import followup
 from caseflow.plans import rules as plan_rules
 from caseflow.plans import tasks as tasks
 from caseflow.plans import views as plan_views
-from caseflow.access.disclosure import DisclosureLog
-from caseflow.access.refs import org_refs, user_refs
-from caseflow.cases.rules import today_tokyo
+from caseflow.plans.schemas import (
+    AgreementOutSchema,
+    AssessmentInSchema,
+    AssessmentOutSchema,
+    AssessmentPageSchema,
+    ContributionInSchema,
+    GoalInSchema,
+    GoalUpdateSchema,
+    OverdueQuerySchema,
+    PlanInSchema,
+    PlanOutSchema,
+    PlanUpdateSchema,
+    StalePageSchema,
+    StaleQuerySchema,
+    TaskInSchema,
+    TaskOutSchema,
+    TaskPageSchema,
+    TaskQuerySchema,
+    TaskTransitionSchema,
+    TaskUpdateSchema,
+    UnownedPageSchema,
+    UnownedQuerySchema,
+)
 from caseflow.plans.views import NotesAccess, access_for, notes_bases
-from caseflow.core.errors import Problem
-from caseflow.cases.models import Case
-from caseflow.core.pagination import paginate
-from caseflow.core.schemas import EmptySchema, PageArgs
-from caseflow.plans.schemas import (AgreementOutSchema, AssessmentInSchema, AssessmentOutSchema, AssessmentPageSchema,
-                                    ContributionInSchema, GoalInSchema, GoalUpdateSchema, OverdueQuerySchema,
-                                    PlanInSchema, PlanOutSchema, PlanUpdateSchema, StalePageSchema, StaleQuerySchema,
-                                    TaskInSchema, TaskOutSchema, TaskPageSchema, TaskQuerySchema,
-                                    TaskTransitionSchema, TaskUpdateSchema, UnownedPageSchema, UnownedQuerySchema)
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1/cases",
                 description="Joint assessment (課題と対応策の詳細検討) and the support plan (役割分担・協働による支援)")
@@ -292,7 +311,7 @@ def stale_cases(args):
     """Cases (not closed) the caller's organisation works on with no progress record and no other
     activity for `days` days (default: FOLLOWUP_STALE_DAYS, 30). Quietest first."""
     days = args.get("days")
-    days = followup.default_stale_days() if days is None else days
+    days = followup.default_stale_days(current_app.config) if days is None else days
     now = utcnow()
     stmt = followup.stale_cases_query(days=days, now=now, today=today_tokyo(), municipality_id=current_user.municipality_id,
                                       org_id=current_user.org_id,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+
 from caseflow.access import trail
-from caseflow.core import db
-from caseflow.codes import rules as codes
-from caseflow.cases.rules import touch_case
-from caseflow.core.errors import Problem, validation_problem
 from caseflow.cases.models import Case
-from caseflow.plans.models import Assessment, AssessmentContribution, AssessmentDomain
-from caseflow.plans.models import (LIFE_DOMAINS, RISK_LEVELS)
-from caseflow.cases.rules import today_tokyo
+from caseflow.cases.rules import today_tokyo, touch_case
+from caseflow.codes import rules as codes
+from caseflow.core import db
+from caseflow.core.errors import Problem, validation_problem
 from caseflow.plans.guards import NOT_FOUND, require_involved
+from caseflow.plans.models import LIFE_DOMAINS, RISK_LEVELS, Assessment, AssessmentContribution, AssessmentDomain
 
 
 def current_assessment(case: Case) -> Assessment | None:

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
 import click
-
-from caseflow.core.cli import fail_on_problem
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from caseflow.access import tenancy
+from caseflow.accounts.models import User
+from caseflow.core import db
+from caseflow.core.cli import fail_on_problem
+from caseflow.core.errors import validation_problem
 from caseflow.organizations import rules as org_rules
+from caseflow.plans import followup
 
 
 @click.group("followup", cls=AppGroup)
@@ -22,13 +29,6 @@ def followup_group():
 @fail_on_problem
 def followup_digest(org_code, days, lead_email, municipality_code):
     """Print the daily follow-up digest (no personal data: case numbers, organisations, dates)."""
-    from sqlalchemy import select
-
-    from caseflow.core import db
-    from caseflow.plans import followup
-    from caseflow.core.errors import validation_problem
-    from caseflow.accounts.models import User
-
     org = org_rules.get_organization_by_code(org_code) if org_code else None
     lead = None
     if lead_email:
@@ -36,6 +36,7 @@ def followup_digest(org_code, days, lead_email, municipality_code):
         if lead is None:
             raise validation_problem({"lead": [f"利用者 {lead_email} は登録されていません。"]})
 
-    municipality = org_rules.get_by_code(municipality_code) if municipality_code else None
+    municipality = tenancy.get_by_code(municipality_code) if municipality_code else None
+    days = followup.default_stale_days(current_app.config) if days is None else days
     for line in followup.digest(org=org, days=days, lead=lead, municipality_id=municipality.id if municipality else None):
         click.echo(line)

@@ -13,11 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
+from caseflow.access import trail
 from caseflow.accounts.models import User
 from caseflow.cases.models import Case, CaseInvolvement, ProgressRecord
+from caseflow.cases.rules import today_tokyo
+from caseflow.core import db
+from caseflow.core.db import utcnow
+from caseflow.core.jpdate import format_jp_date, to_tokyo
 from caseflow.organizations.models import Organization
-from caseflow.plans.models import PlanTask
-from caseflow.plans.models import LIVE_TASK_STATUSES
+from caseflow.plans.models import LIVE_TASK_STATUSES, PlanTask
 
 DEFAULT_STALE_DAYS = 30
 MAX_STALE_DAYS = 3650
@@ -29,11 +33,10 @@ UNOWNED_REASONS = {
 }
 
 
-def default_stale_days() -> int:
-    """FOLLOWUP_STALE_DAYS from the configuration (CASEFLOW_FOLLOWUP_STALE_DAYS, default 30)."""
-    from flask import current_app
-
-    days = current_app.config.get("FOLLOWUP_STALE_DAYS", DEFAULT_STALE_DAYS)
+def default_stale_days(config) -> int:
+    """FOLLOWUP_STALE_DAYS from the app's configuration (CASEFLOW_FOLLOWUP_STALE_DAYS, default 30); the
+    caller passes the configuration, so the rules never reach for the Flask app themselves."""
+    days = config.get("FOLLOWUP_STALE_DAYS", DEFAULT_STALE_DAYS)
     return days if 0 <= days <= MAX_STALE_DAYS else DEFAULT_STALE_DAYS
 
 
@@ -110,18 +113,12 @@ def unowned_cases_query(*, municipality_id: uuid.UUID | None, org_id: uuid.UUID 
 
 # --- the daily digest (CLI) -------------------------------------------------------------------
 
-def digest(*, org: Organization | None = None, days: int | None = None, lead: User | None = None,
+def digest(*, days: int, org: Organization | None = None, lead: User | None = None,
            municipality_id: uuid.UUID | None = None, limit: int = 500) -> list[str]:
     """The three lists as plain text lines for a daily mail or a terminal. Case numbers, organisations,
     dates and staff names only: no person's data and no task text, so it can be mailed internally."""
-    from caseflow.access import trail
-    from caseflow.core import db
-    from caseflow.core.db import utcnow
-    from caseflow.cases.rules import today_tokyo
-    from caseflow.core.jpdate import format_jp_date, to_tokyo
 
     s = db.session()
-    days = default_stale_days() if days is None else days
     now, today = utcnow(), today_tokyo()
     scope = dict(org_id=org.id if org else None, lead_worker_id=lead.id if lead else None,
                  municipality_id=municipality_id)

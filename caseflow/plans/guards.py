@@ -1,12 +1,12 @@
 """Who may change a case's plan: the organisations working on the case, the owner for some acts, never a closed case."""
 from __future__ import annotations
 
-from caseflow.access.sharing import (Viewer, relations_to_cases)
-from caseflow.core.errors import Problem
-from caseflow.cases.models import Case
 from sqlalchemy.orm.exc import StaleDataError
-from caseflow.core import db
 
+from caseflow.access.sharing import Viewer, relations_to_cases
+from caseflow.cases.models import Case
+from caseflow.core import db
+from caseflow.core.errors import Problem
 
 WORKING_RELATIONS = {"owner", "referral", "task"}
 

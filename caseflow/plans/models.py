@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
+from caseflow.core.db import Base, Created, Edited, UTCDateTime, new_id, one_of, utcnow
 
 # Life domains of the assessment, in display order.
 LIFE_DOMAINS = {
@@ -49,7 +49,7 @@ TASK_TRANSITIONS: dict[str, tuple[str, ...]] = {
 LIVE_TASK_STATUSES = ("open", "in_progress")
 
 
-class Assessment(Base):
+class Assessment(Created, Base):
     __tablename__ = "assessments"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -65,7 +65,6 @@ class Assessment(Base):
     issue_codes: Mapped[str] = mapped_column(String(1000), default="")
     created_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     created_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     domain_rows: Mapped[list[AssessmentDomain]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
@@ -76,6 +75,7 @@ class AssessmentDomain(Base):
     """One life domain of an assessment version: risk level and the author organisation's note."""
 
     __tablename__ = "assessment_domains"
+    __table_args__ = (one_of("risk_level", RISK_LEVELS),)
 
     assessment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"),
                                                      primary_key=True)
@@ -84,7 +84,7 @@ class AssessmentDomain(Base):
     note: Mapped[str | None] = mapped_column(Text)  # case_notes
 
 
-class AssessmentContribution(Base):
+class AssessmentContribution(Created, Base):
     """Another involved organisation's input to an assessment version (optionally on one domain)."""
 
     __tablename__ = "assessment_contributions"
@@ -96,12 +96,11 @@ class AssessmentContribution(Base):
     domain: Mapped[str | None] = mapped_column(String(32))
     risk_level: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)  # case_notes
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_assessment_contributions_assessment", "assessment_id", "created_at"),)
 
 
-class SupportPlan(Base):
+class SupportPlan(Edited, Base):
     """The case's 支援プラン: one per case, kept through the assessment ⇄ support loop."""
 
     __tablename__ = "support_plans"
@@ -114,15 +113,11 @@ class SupportPlan(Base):
     review_on: Mapped[date | None] = mapped_column(Date)  # next review (モニタリング) date
     created_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     created_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
-class PlanGoal(Base):
+class PlanGoal(Created, Base):
     __tablename__ = "plan_goals"
+    __table_args__ = (one_of("status", GOAL_STATUSES),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("support_plans.id"), index=True)
@@ -131,10 +126,9 @@ class PlanGoal(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     assessment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assessments.id"))  # the goal's origin
     created_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PlanTask(Base):
+class PlanTask(Edited, Base):
     """A role in the plan: what an organisation (optionally one of its workers) does, by when."""
 
     __tablename__ = "plan_tasks"
@@ -155,14 +149,11 @@ class PlanTask(Base):
     source: Mapped[str | None] = mapped_column(String(100))  # e.g. "meeting_decision:<uuid>"
     created_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     created_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
+        one_of("status", TASK_STATUSES),
         # an organisation's open work by due date; overdue lists
         Index("ix_plan_tasks_owner_status_due", "owner_org_id", "status", "due_on"),
         Index("ix_plan_tasks_status_due", "status", "due_on"),

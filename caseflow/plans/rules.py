@@ -5,7 +5,7 @@
   current one.
 - A case has one plan, kept through the assessment ⇄ support loop: goals, tasks owned by organisations
   (optionally one of their workers), and each task-owning organisation's agreement to its role.
-- The stage guard `assessment -> support` asks `support_readiness_problem`.
+- The stage guard `assessment -> support` (cases.signals.entering_support) is answered by `support_readiness_problem`.
 
 Who may change what: the case's owner organisation edits the plan and assigns tasks; a task's owner
 organisation moves its task along and records its agreement. `add_task` itself does not check who assigns
@@ -24,16 +24,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from caseflow.access import trail
-from caseflow.core import db
-from caseflow.cases.rules import touch_case
-from caseflow.core.errors import Problem, validation_problem
+from caseflow.cases import signals
 from caseflow.cases.models import Case
-from caseflow.plans.guards import NOT_FOUND, _flush_or_conflict, _require_open_case, require_case_owner
-from caseflow.plans.models import Assessment, PlanAgreement, PlanGoal, PlanTask, SupportPlan
-from caseflow.plans.models import (GOAL_STATUSES)
-from caseflow.cases.rules import today_tokyo
+from caseflow.cases.rules import today_tokyo, touch_case
+from caseflow.core import db
+from caseflow.core.errors import Problem, validation_problem
 from caseflow.plans.assessments import current_assessment
-
+from caseflow.plans.guards import NOT_FOUND, _flush_or_conflict, _require_open_case, require_case_owner
+from caseflow.plans.models import GOAL_STATUSES, Assessment, PlanAgreement, PlanGoal, PlanTask, SupportPlan
 
 # --- the plan ---------------------------------------------------------------------------------
 
@@ -187,6 +185,7 @@ def record_agreement(case: Case, *, actor) -> PlanAgreement:
 
 # --- the stage guard --------------------------------------------------------------------------
 
+@signals.entering_support.connect
 def support_readiness_problem(case: Case) -> str | None:
     """Why the case cannot move to support yet, or None: it needs a current plan with at least one
     (not cancelled) task owned by some organisation. Going back to assessment keeps the plan."""

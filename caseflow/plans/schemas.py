@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from caseflow.plans.models import GOAL_STATUSES, LIFE_DOMAINS, RISK_LEVELS, TASK_STATUSES
-from caseflow.core.schemas import CODE, Day, PageArgs, PageMeta, Text, Timestamp
 from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
+from caseflow.core.schemas import CODE, Day, PageArgs, PageMeta, Text, Timestamp
+from caseflow.plans.models import GOAL_STATUSES, LIFE_DOMAINS, RISK_LEVELS, TASK_STATUSES
 
 DOMAIN = validate.OneOf(list(LIFE_DOMAINS), error="未知の生活領域です: {input}（使えるもの: {choices}）")
 RISK = validate.OneOf(list(RISK_LEVELS), error="未知のリスク水準です: {input}（使えるもの: {choices}）")

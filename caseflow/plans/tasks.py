@@ -3,24 +3,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+
 from sqlalchemy import select
-from caseflow.access import trail
-from caseflow.core import db
-from caseflow.core.db import utcnow
-from caseflow.access import tenancy
-from caseflow.cases.rules import touch_case
-from caseflow.access.sharing import (Viewer, visible_case_ids)
-from caseflow.core.errors import Problem, validation_problem
+
+from caseflow.access import tenancy, trail
+from caseflow.access.sharing import Viewer, visible_case_ids
 from caseflow.accounts.models import User
 from caseflow.cases.models import Case, CaseInvolvement
+from caseflow.cases.rules import get_visible_case, today_tokyo, touch_case
+from caseflow.core import db
+from caseflow.core.db import utcnow
+from caseflow.core.errors import Problem, validation_problem
 from caseflow.organizations.models import Organization
-from caseflow.plans.models import PlanGoal, PlanTask
-from caseflow.plans.models import (LIVE_TASK_STATUSES, TASK_STATUSES,
-                                  TASK_TRANSITIONS)
-from caseflow.cases.rules import today_tokyo
+from caseflow.plans.guards import NOT_FOUND, _flush_or_conflict, _require_open_case, require_case_owner
+from caseflow.plans.models import LIVE_TASK_STATUSES, TASK_STATUSES, TASK_TRANSITIONS, PlanGoal, PlanTask
 from caseflow.plans.rules import _ensure_plan
-from caseflow.plans.guards import _flush_or_conflict
-from caseflow.plans.guards import NOT_FOUND, _require_open_case, require_case_owner
 
 
 def _check_worker(worker_id, owner_org_id, errors: dict) -> None:
@@ -91,7 +88,6 @@ def create_task(case: Case, data: dict, *, actor) -> PlanTask:
 
 def get_task(viewer: Viewer, task_id: uuid.UUID) -> tuple[PlanTask, Case]:
     """The task and its case, or 404 when the viewer may not see the case."""
-    from caseflow.cases.rules import get_visible_case
 
     task = db.session().get(PlanTask, task_id)
     if task is None:

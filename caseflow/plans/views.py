@@ -7,17 +7,30 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+
 from sqlalchemy import select
-from caseflow.access.refs import org_refs, user_refs
-from caseflow.core import db
+
 from caseflow.access.disclosure import DisclosureLog
-from caseflow.access.sharing import (Viewer, bases_for_persons, case_notes_basis)
+from caseflow.access.refs import org_refs, user_refs
+from caseflow.access.sharing import Viewer, bases_for_persons, case_notes_basis
 from caseflow.cases.models import Case, Person
-from caseflow.plans.models import Assessment, AssessmentContribution, PlanAgreement, PlanGoal, PlanTask, SupportPlan
-from caseflow.plans.models import (GOAL_STATUSES, LIFE_DOMAINS, LIVE_TASK_STATUSES, RISK_LEVELS, TASK_STATUSES,
-                                  TASK_TRANSITIONS)
 from caseflow.cases.rules import today_tokyo
+from caseflow.core import db
 from caseflow.plans.assessments import current_assessment
+from caseflow.plans.models import (
+    GOAL_STATUSES,
+    LIFE_DOMAINS,
+    LIVE_TASK_STATUSES,
+    RISK_LEVELS,
+    TASK_STATUSES,
+    TASK_TRANSITIONS,
+    Assessment,
+    AssessmentContribution,
+    PlanAgreement,
+    PlanGoal,
+    PlanTask,
+    SupportPlan,
+)
 
 
 def notes_bases(viewer: Viewer, cases: list[Case]) -> dict[uuid.UUID, str | None]:

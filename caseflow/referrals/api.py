@@ -15,19 +15,26 @@ import uuid
 from flask_login import current_user
 
 from caseflow.access import authz
+from caseflow.access.authz import requires
+from caseflow.access.requests import record_read, viewer
+from caseflow.access.sharing import relations_to_cases
+from caseflow.cases import rules as case_domain
 from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
-from caseflow.access.requests import record_read, viewer
-from caseflow.access.authz import requires
-from caseflow.cases import rules as case_domain
-from caseflow.organizations import directory
-from caseflow.referrals import rules as referral_domain
-from caseflow.access.sharing import relations_to_cases
 from caseflow.core.errors import Problem
 from caseflow.core.pagination import paginate
-from caseflow.referrals.schemas import (ReferralActionSchema, ReferralCountsSchema, ReferralCreateSchema,
-                                        ReferralPageSchema, ReferralQuerySchema, ReferralSchema,
-                                        SuggestionListSchema, SuggestionQuerySchema)
+from caseflow.organizations import directory
+from caseflow.referrals import rules as referral_domain
+from caseflow.referrals.schemas import (
+    ReferralActionSchema,
+    ReferralCountsSchema,
+    ReferralCreateSchema,
+    ReferralPageSchema,
+    ReferralQuerySchema,
+    ReferralSchema,
+    SuggestionListSchema,
+    SuggestionQuerySchema,
+)
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1/referrals",
                 description="Referrals between agencies (初期対応／他機関紹介)")

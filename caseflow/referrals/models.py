@@ -9,15 +9,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
+from caseflow.cases.models import URGENCIES
+from caseflow.core.db import Base, Edited, UTCDateTime, new_id, one_of, utcnow
 
 REFERRAL_STATES = ("pending", "accepted", "declined", "withdrawn", "completed")
 
 
-class Referral(Base):
+class Referral(Edited, Base):
     __tablename__ = "referrals"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -33,12 +34,9 @@ class Referral(Base):
     state_reason: Mapped[str | None] = mapped_column(Text)  # decline / withdraw reason
     responded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
+        one_of("state", REFERRAL_STATES), one_of("urgency", URGENCIES),
         Index("ix_referrals_to_state_due", "to_org_id", "state", "reply_due"),
         Index("ix_referrals_from_state", "from_org_id", "state"),
         # The answered and the accepted part of an inbox / outbox in list order, newest change first
@@ -58,6 +56,7 @@ class ReferralEvent(Base):
     """Every state change of a referral: who, when, why."""
 
     __tablename__ = "referral_events"
+    __table_args__ = (one_of("from_state", REFERRAL_STATES, nullable=True), one_of("to_state", REFERRAL_STATES),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id"), index=True)

@@ -29,25 +29,24 @@ import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, union_all, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
-from caseflow.access import trail
-from caseflow.access.refs import org_ref, user_ref
-from caseflow.core import db
-from caseflow.access import tenancy
-from caseflow.core.db import utcnow
+from caseflow.access import tenancy, trail
 from caseflow.access.disclosure import DisclosureLog, age_band, present_person, primary_person_ref
+from caseflow.access.refs import org_ref, user_ref
 from caseflow.access.sharing import Viewer, bases_for_persons, relations_to_cases
-from caseflow.core.errors import Problem, validation_problem
 from caseflow.accounts.models import User
-from caseflow.cases.models import Case, CaseInvolvement, HouseholdMember, Person
+from caseflow.cases.models import RELATIONSHIP_LABELS, Case, CaseInvolvement, HouseholdMember, Person
+from caseflow.cases.rules import get_visible_case
+from caseflow.core import db
+from caseflow.core.db import utcnow
+from caseflow.core.errors import Problem, validation_problem
 from caseflow.organizations.models import Organization
 from caseflow.referrals.models import Referral, ReferralEvent
-from caseflow.cases.models import RELATIONSHIP_LABELS
 
 # action -> (required current state, new state)
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -107,7 +106,6 @@ def allowed_actions(ref: Referral, org_id: uuid.UUID) -> list[str]:
 
 def create_referral(data: dict, *, actor, today: date) -> Referral:
     """Refer a case to another organisation (the case's owner or any organisation involved in it)."""
-    from caseflow.cases.rules import get_visible_case
 
     s = db.session()
     viewer = Viewer.of(actor)

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from caseflow.referrals.models import REFERRAL_STATES
 from caseflow.cases.models import URGENCIES
 from caseflow.cases.schemas import PersonOutSchema, PrimaryPersonRefSchema
-from caseflow.core.schemas import Day, LIMIT_MAX, PageArgs, Text, Timestamp, page_of
 from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
+from caseflow.core.schemas import LIMIT_MAX, Day, PageArgs, Text, Timestamp, page_of
 from caseflow.organizations.schemas import DirectoryEntrySchema
-
-
+from caseflow.referrals.models import REFERRAL_STATES
 
 # --- directory -------------------------------------------------------------------------------
 

@@ -8,13 +8,13 @@ from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from caseflow.access import trail
+from caseflow.access.authz import requires
 from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
-from caseflow.access.authz import requires
 from caseflow.core.db import utcnow
-from caseflow.reports import rules as reports
 from caseflow.core.errors import Problem
 from caseflow.core.schemas import Day
+from caseflow.reports import rules as reports
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="KPI reports (aggregate counts; small counts suppressed outside the lead department)")

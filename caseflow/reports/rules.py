@@ -14,13 +14,15 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, select
 
-from caseflow.core import db
-from caseflow.codes import rules as codes
 from caseflow.access import tenancy
-from caseflow.core.errors import validation_problem
 from caseflow.access.disclosure import age_band
-from caseflow.core.jpdate import TOKYO
 from caseflow.cases.models import Case, CaseIssue, CaseStageChange, Person
+from caseflow.cases.rules import STAGE_LABELS
+from caseflow.codes import rules as codes
+from caseflow.core import db
+from caseflow.core.errors import validation_problem
+from caseflow.core.jpdate import TOKYO
+from caseflow.core.pdf import BarChart, Heading, Para, Table, render_pdf
 from caseflow.meetings.models import AgendaItem, Meeting
 from caseflow.organizations.models import Organization
 from caseflow.referrals.models import Referral
@@ -244,7 +246,6 @@ def rows_for_export(report: dict, threshold: int) -> list[tuple[str, str, str]]:
     issue = codes.labels("issue_category")
     district = codes.labels("district")
     reason = codes.labels("closure_reason")
-    from caseflow.cases.rules import STAGE_LABELS
 
     def cell(v):
         return f"{threshold}未満" if v is None else str(v)
@@ -274,7 +275,6 @@ def rows_for_export(report: dict, threshold: int) -> list[tuple[str, str, str]]:
 
 
 def render_pdf_report(report: dict, threshold: int, *, recipient: str, generated_at: datetime, suppressed: bool) -> bytes:
-    from caseflow.core.pdf import BarChart, Heading, Para, Table, render_pdf
 
     channel = codes.labels("intake_channel")
     monthly = report["monthly_by_channel"]
