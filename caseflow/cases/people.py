@@ -1,19 +1,23 @@
-"""Persons and households: creation and edits, with the search key kept in step."""
+"""Persons and households: who may see and edit them, creation and edits (the search key kept in step),
+membership over time."""
 from __future__ import annotations
 
 import json
 import uuid
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from caseflow.access import trail
-from caseflow.cases.models import SENSITIVE_KEYS, Household, HouseholdMember, Person, PersonSearchGram
+from caseflow.access.sharing import Viewer, case_is_visible
+from caseflow.cases.models import SENSITIVE_KEYS, Case, Household, HouseholdMember, Person, PersonSearchGram
 from caseflow.codes import rules as codes
+from caseflow.consents.rules import person_visible_to
 from caseflow.core import db
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.core.text import search_grams, search_key
+from caseflow.core.text import like_pattern, search_grams, search_key
 
+NOT_FOUND = "指定されたリソースは存在しないか、閲覧できません。"
 PERSON_FIELDS = ("name", "name_kana", "birth_date", "gender", "phone", "email", "line_id", "notes")
 
 
@@ -76,6 +80,18 @@ def own_person(person_id: uuid.UUID, actor) -> Person | None:
     return person
 
 
+def _member_person(entry: dict, actor, prefix: str) -> Person:
+    """A member entry names a person the actor's organisation collected (`person_id`) or a new one (`person`)."""
+    if entry.get("person_id"):
+        person = own_person(entry["person_id"], actor)
+        if person is None:
+            raise validation_problem({f"{prefix}person_id": ["指定された人物は登録できません。"]})
+        return person
+    if entry.get("person"):
+        return create_person(entry["person"], actor=actor)
+    raise validation_problem({prefix.rstrip(".") or "person": ["person か person_id のどちらかが必要です。"]})
+
+
 def create_household(data: dict, *, actor) -> Household:
     """A household with its members; members are new persons (inline) or persons the actor's organisation
     collected (`person_id`)."""
@@ -86,14 +102,7 @@ def create_household(data: dict, *, actor) -> Household:
     s.add(household)
     members = data.get("members", [])
     for position, m in enumerate(members):
-        if m.get("person_id"):
-            person = own_person(m["person_id"], actor)
-            if person is None:
-                raise validation_problem({f"members.{position}.person_id": ["指定された人物は登録できません。"]})
-        elif m.get("person"):
-            person = create_person(m["person"], actor=actor)
-        else:
-            raise validation_problem({f"members.{position}": ["person か person_id のどちらかが必要です。"]})
+        person = _member_person(m, actor, f"members.{position}.")
         s.add(HouseholdMember(household=household, person_id=person.id, relationship_code=m["relationship"],
                               in_need=m.get("in_need", False), position=position, since=m.get("since")))
     s.flush()
@@ -102,10 +111,94 @@ def create_household(data: dict, *, actor) -> Household:
     return household
 
 
-def end_membership(member: HouseholdMember, until: date) -> None:
+def collected_here(record: Person | Household, actor) -> bool:
+    """Only the collecting organisation edits a record, and only in the municipality it collected it in."""
+    return record.collected_by_org_id == actor.org_id and record.municipality_id == actor.municipality_id
+
+
+def own_persons_query(actor, q: str | None) -> Select:
+    """Persons the actor's organisation collected in the municipality it acts in, optionally by name or reading."""
+    stmt = select(Person).where(Person.collected_by_org_id == actor.org_id,
+                                Person.municipality_id == actor.municipality_id)
+    if q and search_key(q):
+        stmt = stmt.where(Person.search_key.like(like_pattern(search_key(q)), escape="\\"))
+    return stmt.order_by(Person.search_key, Person.id)
+
+
+def person_for_edit(viewer: Viewer, person_id: uuid.UUID, actor) -> Person:
+    """404 unless the viewer may see the person; 403 unless the actor's organisation collected it here."""
+    person = person_visible_to(viewer, person_id)
+    if not collected_here(person, actor):
+        raise Problem(403, detail="個人情報の修正は、その情報を収集した組織のみ行えます。", type_="forbidden")
+    return person
+
+
+def update_person(person: Person, data: dict, *, actor) -> None:
+    apply_person_fields(person, data)
+    trail.record(db.session(), action="persons.update", resource_type="persons", resource_id=person.id,
+                 actor=actor, detail={"changed": sorted(data)})
+    db.session().flush()
+
+
+def visible_household(viewer: Viewer, household_id: uuid.UUID) -> Household:
+    """The household if the viewer's organisation collected it here or sees one of its cases; else 404."""
+    s = db.session()
+    h = s.get(Household, household_id)
+    own = h is not None and h.collected_by_org_id == viewer.org_id and h.municipality_id == viewer.municipality_id
+    if h is not None and not own:
+        # keyed EXISTS probes per case of the household, not the viewer's whole visible set
+        linked = s.scalar(select(Case.id).where(Case.household_id == h.id, case_is_visible(viewer)).limit(1))
+        if linked is None:
+            h = None
+    if h is None:
+        raise Problem(404, detail=NOT_FOUND)
+    return h
+
+
+def household_for_edit(viewer: Viewer, household_id: uuid.UUID, actor) -> Household:
+    h = visible_household(viewer, household_id)
+    if not collected_here(h, actor):
+        raise Problem(403, detail="世帯情報の修正は、その情報を収集した組織のみ行えます。", type_="forbidden")
+    return h
+
+
+def update_household(h: Household, data: dict, *, actor) -> None:
+    """Change the address or district."""
+    if "district" in data:
+        codes.check("district", "district", data["district"], municipality_id=h.municipality_id)
+        h.district_code = data["district"]
+    if "address" in data:
+        h.address = data["address"]
+    trail.record(db.session(), action="households.update", resource_type="households", resource_id=h.id,
+                 actor=actor, detail={"changed": sorted(data)})
+    db.session().flush()
+
+
+def add_member(h: Household, data: dict, *, actor) -> HouseholdMember:
+    """A new member: a person the actor's organisation collected, or a new one."""
+    s = db.session()
+    person = _member_person(data, actor, "")
+    member = HouseholdMember(household_id=h.id, person_id=person.id, relationship_code=data["relationship"],
+                             in_need=data.get("in_need", False), position=len(h.members), since=data.get("since"))
+    s.add(member)
+    trail.record(s, action="households.add_member", resource_type="households", resource_id=h.id, actor=actor)
+    s.flush()
+    s.refresh(h)
+    return member
+
+
+def end_member(h: Household, member_id: uuid.UUID, until: date, *, actor) -> None:
+    """A member leaves the household (kept in history with an end date)."""
+    s = db.session()
+    member = s.get(HouseholdMember, member_id)
+    if member is None or member.household_id != h.id:
+        raise Problem(404, detail=NOT_FOUND)
     if member.until is not None:
         raise Problem(409, detail="この世帯員はすでに世帯を離れています。")
     member.until = until
+    trail.record(s, action="households.end_member", resource_type="households", resource_id=h.id, actor=actor)
+    s.flush()
+    s.expire(h)
 
 
 def current_members(household_id: uuid.UUID) -> list[HouseholdMember]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from caseflow.cases.models import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, STAGES, URGENCIES
-from caseflow.core.refs import OrganizationRefSchema
+from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
 from caseflow.core.schemas import CODE, Day, PageArgs, Text, Timestamp, page_of
 
 
@@ -217,3 +217,47 @@ class HouseholdOutSchema(Schema):
     members = fields.List(fields.Nested(PersonOutSchema))
 
 
+class PersonQuerySchema(PageArgs):
+    q = Text(max_length=100)
+
+
+PersonPageSchema = page_of(PersonOutSchema)
+
+
+class TransferInSchema(Schema):
+    to_municipality = Text(required=True, max_length=32, metadata={"description": "the receiving municipality's code"})
+    to_org_id = fields.UUID(required=True, metadata={"description": "an organisation of the receiving municipality"})
+    reason = Text(required=True, min_length=1, max_length=2000)
+
+
+class TransferCaseSchema(Schema):
+    id = fields.UUID()
+    issues = fields.List(fields.String())
+    stage = fields.String()
+    urgency = fields.String()
+    age_band = fields.String(allow_none=True)
+
+
+class TransferSchema(Schema):
+    id = fields.UUID()
+    state = fields.String()
+    state_label = fields.String()
+    reason = fields.String()
+    state_reason = fields.String(allow_none=True)
+    requested_at = Timestamp()
+    decided_at = Timestamp(allow_none=True)
+    from_municipality = fields.Nested(MunicipalityRefSchema)
+    to_municipality = fields.Nested(MunicipalityRefSchema)
+    from_org = fields.Nested(OrganizationRefSchema)
+    to_org = fields.Nested(OrganizationRefSchema)
+    from_case_number = fields.String()
+    to_case_number = fields.String(allow_none=True)
+    case = fields.Nested(TransferCaseSchema, metadata={"description": "the de-identified view of the case"})
+
+
+class TransferQuerySchema(PageArgs):
+    box = fields.String(load_default="inbox", validate=validate.OneOf(["inbox", "outbox"]))
+
+
+class TransferDecisionSchema(Schema):
+    reason = Text(max_length=2000, allow_none=True)

@@ -196,17 +196,22 @@ def remove_agenda_item(meeting_id, item_id):
     agenda.remove_agenda_item(meeting, agenda.get_item(meeting, item_id), actor=current_user)
 
 
+def _document_pdf(name: str, view, render, meeting_id):
+    """A meeting document as PDF, redacted exactly as its JSON; an audited disclosure."""
+    meeting = _meeting(meeting_id)
+    data, log = view(viewer(), meeting, current_user)
+    pdf = render(data, recipient=meeting_pdf.recipient_label(current_user), generated_at=utcnow())
+    record_read(f"meetings.{name}.pdf", "meetings", meeting.id, log,
+                detail={"items": len(data["items"]), "format": "pdf", "bytes": len(pdf)})
+    return _pdf(pdf, f"{name}-{meeting.id}.pdf")
+
+
 @blp.route("/meetings/<uuid:meeting_id>/agenda.pdf")
 @requires("meetings", "read")
 @blp.doc(**PDF_DOC)
 def agenda_pdf(meeting_id):
     """会議次第 as PDF, redacted exactly as the agenda JSON; an audited disclosure."""
-    meeting = _meeting(meeting_id)
-    data, log = meeting_views.agenda_view(viewer(), meeting, current_user)
-    pdf = meeting_pdf.agenda_pdf(data, recipient=meeting_pdf.recipient_label(current_user), generated_at=utcnow())
-    record_read("meetings.agenda.pdf", "meetings", meeting.id, log,
-                detail={"items": len(data["items"]), "format": "pdf", "bytes": len(pdf)})
-    return _pdf(pdf, f"agenda-{meeting.id}.pdf")
+    return _document_pdf("agenda", meeting_views.agenda_view, meeting_pdf.agenda_pdf, meeting_id)
 
 
 @blp.route("/meetings/<uuid:meeting_id>/minutes")
@@ -225,12 +230,7 @@ def get_minutes(meeting_id):
 @blp.doc(**PDF_DOC)
 def minutes_pdf(meeting_id):
     """議事録 as PDF, redacted exactly as the minutes JSON; an audited disclosure."""
-    meeting = _meeting(meeting_id)
-    data, log = meeting_views.minutes_view(viewer(), meeting, current_user)
-    pdf = meeting_pdf.minutes_pdf(data, recipient=meeting_pdf.recipient_label(current_user), generated_at=utcnow())
-    record_read("meetings.minutes.pdf", "meetings", meeting.id, log,
-                detail={"items": len(data["items"]), "format": "pdf", "bytes": len(pdf)})
-    return _pdf(pdf, f"minutes-{meeting.id}.pdf")
+    return _document_pdf("minutes", meeting_views.minutes_view, meeting_pdf.minutes_pdf, meeting_id)
 
 
 def _pdf(data: bytes, filename: str) -> Response:
