@@ -105,7 +105,7 @@ def _period(args):
 def _anomaly(kind: str, args, report, **options) -> dict:
     """One anomaly report of the caller's municipality for the requested period; the look is itself audited."""
     since, until = _period(args)
-    result = report(db.session(), since, until, tenant=_tenant(), limit=args["limit"], **options)
+    result = report(since, until, tenant=_tenant(), limit=args["limit"], **options)
     _record("anomalies", detail={"kind": kind})
     return result
 
