@@ -241,6 +241,14 @@ def suggest(case: Case, *, viewer_org_id: uuid.UUID, today: date, limit: int = 1
     return out[:limit]
 
 
+# What the entry's state adds to a suggestion's score, and the reason or caveat shown for it.
+CAPACITY_SCORE = {"accepting": (1, "現在受入可能"), "full": (-3, "現在、受入枠が満員"),
+                  "paused": (-5, "現在、受入を停止中")}
+CONSULTATION_SCORE = {True: (1, "個別相談を受け付けている"),
+                      False: (-2, "個別相談は受け付けていない（居場所・啓発などの活動）")}
+JOINT_SUPPORT_SCORE = {True: (1, "他機関との協同支援が可能"), False: (0, None)}
+
+
 def _score(entry: DirectoryEntry, p: CaseProfile, issue_labels: dict, district_labels: dict):
     fields, langs, area = set(split(entry.fields)), set(split(entry.languages)), set(split(entry.service_area))
     # Hard limits: outside the service area or the eligible age range the organisation cannot take it.
@@ -276,22 +284,9 @@ def _score(entry: DirectoryEntry, p: CaseProfile, issue_labels: dict, district_l
     if p.age is not None and (entry.age_min is not None or entry.age_max is not None):
         score += 1
         reasons.append(f"対象年齢に該当（{_age_text(entry)}）")
-    if entry.capacity == "accepting":
-        score += 1
-        reasons.append("現在受入可能")
-    elif entry.capacity == "full":
-        score -= 3
-        caveats.append("現在、受入枠が満員")
-    else:
-        score -= 5
-        caveats.append("現在、受入を停止中")
-    if entry.takes_consultations:
-        score += 1
-        reasons.append("個別相談を受け付けている")
-    else:
-        score -= 2
-        caveats.append("個別相談は受け付けていない（居場所・啓発などの活動）")
-    if entry.joint_support:
-        score += 1
-        reasons.append("他機関との協同支援が可能")
+    for points, text in (CAPACITY_SCORE[entry.capacity], CONSULTATION_SCORE[bool(entry.takes_consultations)],
+                         JOINT_SUPPORT_SCORE[bool(entry.joint_support)]):
+        score += points
+        if text:
+            (reasons if points > 0 else caveats).append(text)
     return score, reasons, caveats
