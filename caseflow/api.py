@@ -36,7 +36,7 @@ BLUEPRINTS = (
     health_blp, accounts_api.auth_blp, organizations_api.municipalities_blp, organizations_api.blp, accounts_api.blp,
     accounts_api.roles_blp, codes_api.blp, cases_api.households_blp, cases_api.persons_blp, cases_api.blp,
     consents_api.blp, consents_api.emergency_blp, audit_api.blp, organizations_api.directory_blp, referrals_api.blp,
-    cases_api.transfers_blp,
+    cases_api.transfers_blp, cases_api.leads_blp,
     meetings_api.blp, plans_api.blp, plans_api.tasks_blp, plans_api.followup_blp, reports_api.blp,
 )
 

@@ -151,7 +151,7 @@ def role_users(world, prefix: str, dept: str, npo: str) -> dict[str, str]:
 
 def seed_records(world) -> dict:
     """Real records of organisation A (kmk-chiiki) through the API: one of each kind, with the personal data of
-    tests/helpers.py YAMADA. Returns {path parameter name: value}, plus the emails of A's users by role."""
+    YAMADA (above). Returns {path parameter name: value}, plus the emails of A's users by role."""
     a = role_users(world, "a", ORG_A, ORG_A_NPO)
     coord = world.client(a["coordinator"])
     npo = world.client(a["npo_staff"])
@@ -230,6 +230,10 @@ def seed_records(world) -> dict:
         "to_municipality": OTHER_CITY, "to_org_id": str(world.orgs[OTHER_CITY_DEPT]), "reason": "転居のため"})
     assert r.status_code == 201, r.get_json()
     ids["transfer_id"] = r.get_json()["id"]
+    r = coord.post(f"/api/v1/cases/{moving['id']}/lead-handovers", json={
+        "to_org_id": str(world.orgs[ORG_A_NPO]), "reason": "主担当の交代"})
+    assert r.status_code == 201, r.get_json()
+    ids["handover_id"] = r.get_json()["id"]
     return {"ids": ids, "users": a, "case": case}
 
 

@@ -6,7 +6,7 @@ from caseflow.access.authz import requires
 from caseflow.access.disclosure import DisclosureLog, present_case_detail, present_case_page
 from caseflow.access.requests import etag, record_read, require_if_match, viewer
 from caseflow.access.sharing import relations_to_cases
-from caseflow.cases import people, transfers
+from caseflow.cases import leads, people, transfers
 from caseflow.cases import rules as case_domain
 from caseflow.cases import search as case_search
 from caseflow.cases import views as case_views
@@ -16,9 +16,15 @@ from caseflow.cases.schemas import (
     CasePageSchema,
     CaseQuerySchema,
     CaseUpdateSchema,
+    CoLeadInSchema,
+    HandoverDecisionSchema,
+    HandoverInSchema,
+    HandoverQuerySchema,
+    HandoverSchema,
     HouseholdInSchema,
     HouseholdOutSchema,
     HouseholdUpdateSchema,
+    LeadsSchema,
     MemberEndSchema,
     MemberInSchema,
     PersonInSchema,
@@ -334,3 +340,98 @@ def decline_transfer(body, transfer_id):
 def withdraw_transfer(body, transfer_id):
     """Withdraw the request (the sending organisation)."""
     return _decide(transfer_id, "withdraw", body)
+
+
+# --- 主担当・副担当 ----------------------------------------------------------------------------------------
+
+leads_blp = Blueprint("leads", __name__, url_prefix="/api/v1",
+                      description="Lead (主担当) and co-lead (副担当) organisations of a case, and hand-overs of the lead")
+
+
+@leads_blp.route("/cases/<uuid:case_id>/leads")
+@requires("cases", "read")
+@leads_blp.response(200, LeadsSchema)
+def get_leads(case_id):
+    """The lead, the co-leads and the hand-over history (organisations and dates only)."""
+    return leads.leads_view(case_domain.get_visible_case(viewer(), case_id))
+
+
+@leads_blp.route("/cases/<uuid:case_id>/co-leads", methods=["POST"])
+@requires("cases", "update")
+@leads_blp.arguments(CoLeadInSchema)
+@leads_blp.response(201, LeadsSchema)
+def add_co_lead(body, case_id):
+    """Add a co-lead (the lead organisation): an organisation of the case's municipality."""
+    case = case_domain.get_visible_case(viewer(), case_id)
+    leads.add_co_lead(case, body["org_id"], actor=current_user)
+    return leads.leads_view(case)
+
+
+@leads_blp.route("/cases/<uuid:case_id>/co-leads/<uuid:org_id>/end", methods=["POST"])
+@requires("cases", "update")
+@leads_blp.response(200, LeadsSchema)
+def end_co_lead(case_id, org_id):
+    """End a co-lead's part (the lead, or the co-lead itself)."""
+    case = case_domain.get_visible_case(viewer(), case_id)
+    leads.end_co_lead(case, org_id, actor=current_user)
+    return leads.leads_view(case)
+
+
+@leads_blp.route("/cases/<uuid:case_id>/lead-handovers", methods=["POST"])
+@requires("cases", "update")
+@leads_blp.arguments(HandoverInSchema)
+@leads_blp.response(201, HandoverSchema)
+def request_handover(body, case_id):
+    """Offer the lead to another organisation of the case's municipality (the lead organisation)."""
+    case = case_domain.get_visible_case(viewer(), case_id)
+    return leads.present(leads.request_handover(case, body, actor=current_user))
+
+
+@leads_blp.route("/lead-handovers")
+@requires("cases", "read")
+@leads_blp.arguments(HandoverQuerySchema, location="query")
+@leads_blp.response(200, page_of(HandoverSchema))
+def list_handovers(args):
+    """Offers to your organisation (inbox) or from it (outbox) in the municipality you act in, newest first."""
+    page = paginate(leads.box_query(viewer(), args["box"]), args["limit"], args["offset"])
+    return {**page, "items": [leads.present(h) for h in page["items"]]}
+
+
+@leads_blp.route("/lead-handovers/<uuid:handover_id>")
+@requires("cases", "read")
+@leads_blp.response(200, HandoverSchema)
+def get_handover(handover_id):
+    """One offer (either side)."""
+    return leads.present(leads.get_visible_handover(viewer(), handover_id))
+
+
+def _decide_handover(handover_id, action: str, body: dict | None):
+    h = leads.get_visible_handover(viewer(), handover_id)
+    return leads.present(leads.decide(h, action, actor=current_user, reason=(body or {}).get("reason")))
+
+
+@leads_blp.route("/lead-handovers/<uuid:handover_id>/accept", methods=["POST"])
+@requires("cases", "update")
+@leads_blp.arguments(HandoverDecisionSchema, required=False)
+@leads_blp.response(200, HandoverSchema)
+def accept_handover(body, handover_id):
+    """Take the lead over (the receiving organisation); the other open offers lapse."""
+    return _decide_handover(handover_id, "accept", body)
+
+
+@leads_blp.route("/lead-handovers/<uuid:handover_id>/decline", methods=["POST"])
+@requires("cases", "update")
+@leads_blp.arguments(HandoverDecisionSchema)
+@leads_blp.response(200, HandoverSchema)
+def decline_handover(body, handover_id):
+    """Decline, with a reason (the receiving organisation)."""
+    return _decide_handover(handover_id, "decline", body)
+
+
+@leads_blp.route("/lead-handovers/<uuid:handover_id>/withdraw", methods=["POST"])
+@requires("cases", "update")
+@leads_blp.arguments(HandoverDecisionSchema, required=False)
+@leads_blp.response(200, HandoverSchema)
+def withdraw_handover(body, handover_id):
+    """Withdraw the offer (the offering organisation)."""
+    return _decide_handover(handover_id, "withdraw", body)

@@ -194,7 +194,8 @@ class CaseStageChange(Base):
 class CaseInvolvement(Base):
     """An organisation's working relationship to a case, over time.
 
-    relation: owner | referral (accepted referral) | task (owns a plan task). Closed by `until`.
+    relation: owner (主担当) | co_lead (副担当) | referral (accepted referral) | task (owns a plan task).
+    Closed by `until`.
     Involvement makes a case visible to the organisation; personal data still needs a sharing basis.
     """
 
@@ -232,6 +233,9 @@ class ProgressRecord(Created, Base):
     __table_args__ = (Index("ix_progress_records_case", "case_id", "occurred_on"),)
 
 
+# The relations of an organisation that works on a case (and has met its people): 主担当, 副担当, an accepted
+# referral, a plan task. A pending referral or a meeting seat is not one of them.
+WORKING_RELATIONS = ("owner", "co_lead", "referral", "task")
 TRANSFER_STATES = ("pending", "accepted", "declined", "withdrawn")
 
 
@@ -264,6 +268,41 @@ class CaseTransfer(Base):
         Index("ix_case_transfers_from", "from_org_id", "state", "requested_at"),
         # one pending transfer per case
         Index("uq_case_transfers_pending", "case_id", unique=True,
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+    )
+
+
+HANDOVER_STATES = ("pending", "accepted", "declined", "withdrawn", "lapsed")
+
+
+class LeadHandover(Base):
+    """主担当の交代: the lead organisation offers the lead of a case to another organisation of the same
+    municipality, which accepts or declines. Several offers may be open at once (to different organisations);
+    the first acceptance wins and the others lapse. The rows are the hand-over history."""
+
+    __tablename__ = "lead_handovers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))
+    from_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    to_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    # the handing-over organisation stays on the case as a co-lead (副担当) after the hand-over
+    previous_lead_stays: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    requested_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        one_of("state", HANDOVER_STATES),
+        Index("ix_lead_handovers_to", "to_org_id", "state", "requested_at"),
+        Index("ix_lead_handovers_from", "from_org_id", "state", "requested_at"),
+        # one open offer per case and receiving organisation
+        Index("uq_lead_handovers_pending", "case_id", "to_org_id", unique=True,
               sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
     )
 

@@ -12,6 +12,7 @@ from caseflow.access.sharing import Viewer, visible_case_with_relations
 from caseflow.accounts.models import User
 from caseflow.cases import people, signals
 from caseflow.cases.models import (
+    WORKING_RELATIONS,
     Case,
     CaseCounter,
     CaseInvolvement,
@@ -207,7 +208,7 @@ def history(case: Case) -> list[CaseStageChange]:
 
 
 def add_progress(case: Case, data: dict, *, actor, relations: set[str]) -> ProgressRecord:
-    if not relations & {"owner", "referral", "task"}:
+    if not relations & set(WORKING_RELATIONS):
         raise Problem(403, detail="支援経過はこのケースに関わる組織のみ記録できます。", type_="forbidden")
     codes.check("progress_kind", "kind", data["kind"])
     if data["occurred_on"] > today_tokyo():

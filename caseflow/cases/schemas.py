@@ -261,3 +261,59 @@ class TransferQuerySchema(PageArgs):
 
 class TransferDecisionSchema(Schema):
     reason = Text(max_length=2000, allow_none=True)
+
+
+# --- 主担当・副担当 ----------------------------------------------------------------------------------------
+
+class CoLeadInSchema(Schema):
+    org_id = fields.UUID(required=True, metadata={"description": "an organisation of the case's municipality"})
+
+
+class CoLeadSchema(Schema):
+    org = fields.Nested(OrganizationRefSchema)
+    since = Timestamp()
+
+
+class HandoverInSchema(Schema):
+    to_org_id = fields.UUID(required=True, metadata={"description": "an organisation of the case's municipality"})
+    reason = Text(required=True, min_length=1, max_length=2000)
+    previous_lead_stays = fields.Boolean(load_default=True,
+                                         metadata={"description": "the handing-over organisation stays as 副担当"})
+
+
+class HandoverCaseSchema(Schema):
+    id = fields.UUID()
+    case_number = fields.String()
+    issues = fields.List(fields.String())
+    stage = fields.String()
+    urgency = fields.String()
+    age_band = fields.String(allow_none=True)
+
+
+class HandoverSchema(Schema):
+    id = fields.UUID()
+    case_id = fields.UUID()
+    state = fields.String(metadata={"description": "pending | accepted | declined | withdrawn | lapsed"})
+    state_label = fields.String()
+    reason = fields.String()
+    state_reason = fields.String(allow_none=True)
+    previous_lead_stays = fields.Boolean()
+    requested_at = Timestamp()
+    decided_at = Timestamp(allow_none=True)
+    from_org = fields.Nested(OrganizationRefSchema)
+    to_org = fields.Nested(OrganizationRefSchema)
+    case = fields.Nested(HandoverCaseSchema, metadata={"description": "the de-identified view of the case"})
+
+
+class LeadsSchema(Schema):
+    lead = fields.Nested(OrganizationRefSchema, metadata={"description": "主担当"})
+    co_leads = fields.List(fields.Nested(CoLeadSchema), metadata={"description": "副担当, oldest first"})
+    handovers = fields.List(fields.Nested(HandoverSchema), metadata={"description": "主担当の交代, oldest first"})
+
+
+class HandoverQuerySchema(PageArgs):
+    box = fields.String(load_default="inbox", validate=validate.OneOf(["inbox", "outbox"]))
+
+
+class HandoverDecisionSchema(Schema):
+    reason = Text(max_length=2000, allow_none=True)

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 
 from caseflow.access import trail
 from caseflow.access.sharing import Viewer, _cases_of_persons, case_is_visible
-from caseflow.cases.models import Case, CaseInvolvement, Person
+from caseflow.cases.models import WORKING_RELATIONS, Case, CaseInvolvement, Person
 from caseflow.codes import rules as codes
 from caseflow.consents.models import Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.core import db
@@ -41,7 +41,7 @@ def person_visible_to(viewer: Viewer, person_id: uuid.UUID) -> Person:
 
 # Involvements that mean the organisation works with the person (has met them): never a pending referral,
 # a meeting seat or a break-glass access.
-MET = ("owner", "referral", "task")
+MET = WORKING_RELATIONS
 
 
 def _met_cases(viewer: Viewer, person: Person) -> list[Case]:

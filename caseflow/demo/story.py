@@ -18,6 +18,7 @@ from caseflow.access import trail
 from caseflow.access.sharing import Viewer
 from caseflow.access.trail import Disclosure
 from caseflow.accounts.models import User
+from caseflow.cases import leads
 from caseflow.cases import rules as case_domain
 from caseflow.cases.models import Case, CaseStageChange, Person
 from caseflow.consents import rules as consents
@@ -320,6 +321,23 @@ class Story:
             self.s.flush()
         self.echo("  支援会議: 2 (one held with minutes and a decision, one upcoming)")
 
+    # --- 主担当と副担当 -------------------------------------------------------------------------------
+    def build_leads(self) -> None:
+        """In each city: the 社協 joins one open case of the coordinator's department as co-lead (副担当), and a
+        second case has an open offer of its lead to the 社協 (主担当の交代, waiting for acceptance)."""
+        for coord_key, shakyo_code in (("coordinator.kamakura", "kmk-shakyo"), ("coordinator.kumamoto", "kmm-shakyo")):
+            coord, shakyo = self.user(coord_key), self.orgs[shakyo_code]
+            cases = self.s.scalars(select(Case).where(Case.owner_org_id == coord.org_id, Case.stage != "closed",
+                                                      Case.primary_person_id.is_not(None))
+                                   .order_by(Case.opened_on.desc(), Case.id).limit(2)).all()
+            if len(cases) < 2:
+                continue
+            leads.add_co_lead(cases[0], shakyo.id, actor=coord)
+            leads.request_handover(cases[1], {"to_org_id": shakyo.id, "reason": "地域での見守りが中心となるため",
+                                              "previous_lead_stays": True}, actor=coord)
+        self.s.flush()
+        self.echo("  主担当と副担当 (each city): a case with the 社協 as co-lead, a lead hand-over waiting for it")
+
     # --- audit patterns ------------------------------------------------------------------------
     def build_audit_patterns(self) -> None:
         """Past events for each city's anomaly reports: a bulk read, after-hours reads, denied attempts."""
@@ -360,6 +378,7 @@ def build(orgs: dict[str, Organization], echo: Callable[[str], None], households
     story.build_consents(built)
     story.build_emergency()
     story.build_meetings()
+    story.build_leads()
     story.build_audit_patterns()
     counts = dict(s.execute(select(Case.stage, func.count(Case.id)).group_by(Case.stage)).all())
     echo("  cases by stage: " + ", ".join(f"{k} {counts.get(k, 0)}" for k, _ in STAGE_MIX))

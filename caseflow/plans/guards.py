@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy.orm.exc import StaleDataError
 
 from caseflow.access.sharing import Viewer, relations_to_cases
-from caseflow.cases.models import Case
+from caseflow.cases.models import WORKING_RELATIONS, Case
 from caseflow.core import db
 from caseflow.core.errors import Problem
 
-WORKING_RELATIONS = {"owner", "referral", "task"}
+LEAD_RELATIONS = {"owner", "co_lead"}
 
 
 NOT_FOUND = "指定されたリソースは存在しないか、閲覧できません。"
@@ -20,14 +20,15 @@ def _relations(case: Case, actor) -> set[str]:
 
 def require_involved(case: Case, actor, what: str) -> None:
     """Only organisations working on the case write its assessment (a meeting member only reads)."""
-    if not _relations(case, actor) & WORKING_RELATIONS:
-        raise Problem(403, detail=f"{what}は、このケースに関わる組織（主担当・紹介を受けた組織・タスク担当）のみ行えます。",
+    if not _relations(case, actor) & set(WORKING_RELATIONS):
+        raise Problem(403, detail=f"{what}は、このケースに関わる組織（主担当・副担当・紹介を受けた組織・タスク担当）のみ行えます。",
                       type_="forbidden")
 
 
 def require_case_owner(case: Case, actor, what: str) -> None:
-    if case.owner_org_id != actor.org_id:
-        raise Problem(403, detail=f"{what}は、ケースの主担当組織のみ行えます。", type_="forbidden")
+    """The plan is the lead's and the co-leads' (主担当・副担当) to shape."""
+    if case.owner_org_id != actor.org_id and not _relations(case, actor) & LEAD_RELATIONS:
+        raise Problem(403, detail=f"{what}は、ケースの主担当組織（または副担当組織）のみ行えます。", type_="forbidden")
 
 
 def _require_open_case(case: Case) -> None:

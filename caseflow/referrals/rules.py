@@ -40,7 +40,7 @@ from caseflow.access.disclosure import DisclosureLog, age_band, present_person, 
 from caseflow.access.refs import org_ref, user_ref
 from caseflow.access.sharing import Viewer, bases_for_persons, relations_to_cases
 from caseflow.accounts.models import User
-from caseflow.cases.models import RELATIONSHIP_LABELS, Case, CaseInvolvement, HouseholdMember, Person
+from caseflow.cases.models import RELATIONSHIP_LABELS, WORKING_RELATIONS, Case, CaseInvolvement, HouseholdMember, Person
 from caseflow.cases.rules import get_visible_case
 from caseflow.core import db
 from caseflow.core.db import utcnow
@@ -63,7 +63,7 @@ ACTION_LABELS = {"accept": "受諾", "decline": "辞退", "withdraw": "取り下
 # Reply due date when the sender gives none: the more urgent, the sooner.
 DEFAULT_REPLY_DAYS = {"critical": 1, "high": 3, "normal": 7, "low": 14}
 URGENCY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
-INVOLVED = {"owner", "referral", "task"}
+INVOLVED = set(WORKING_RELATIONS)
 NOT_FOUND = "指定されたリソースは存在しないか、閲覧できません。"
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, select
 
 from caseflow.access import tenancy
 from caseflow.access.disclosure import age_band
-from caseflow.cases.models import Case, CaseIssue, CaseStageChange, Person
+from caseflow.cases.models import Case, CaseInvolvement, CaseIssue, CaseStageChange, Person
 from caseflow.cases.rules import STAGE_LABELS
 from caseflow.codes import rules as codes
 from caseflow.core import db
@@ -97,6 +97,13 @@ def compute(period: Period, *, municipality_id: uuid.UUID, org_id: uuid.UUID | N
         .group_by(CaseIssue.case_id).having(func.count() >= 2).subquery())) or 0
 
     by_stage = _stage_at_end(period, cf)
+    # A case counts once, by its lead (the owner filter above); the same new cases broken down by the co-leads
+    # (副担当) they had by the end of the period -- a case with two co-leads appears under each.
+    co_lead_rows = s.execute(
+        select(CaseInvolvement.org_id, func.count(func.distinct(Case.id))).select_from(Case)
+        .join(CaseInvolvement, and_(CaseInvolvement.case_id == Case.id, CaseInvolvement.relation == "co_lead",
+                                    CaseInvolvement.since < period.end_utc))
+        .where(opened).group_by(CaseInvolvement.org_id)).all()
 
     closed_in = and_(CaseStageChange.to_stage == "closed", CaseStageChange.at >= period.start_utc,
                      CaseStageChange.at < period.end_utc)
@@ -116,6 +123,7 @@ def compute(period: Period, *, municipality_id: uuid.UUID, org_id: uuid.UUID | N
         select(Referral.to_org_id, Referral.state, func.count(Referral.id)).join(*ref_join)
         .where(ref_in, *cf).group_by(Referral.to_org_id, Referral.state)).all()
     org_labels = _org_labels()
+    by_co_lead = {org_labels.get(org, str(org)): n for org, n in co_lead_rows}
     referrals: dict[str, dict[str, int]] = {}
     for to_org, state, n in referral_rows:
         referrals.setdefault(org_labels.get(to_org, str(to_org)), {})[state] = n
@@ -139,7 +147,7 @@ def compute(period: Period, *, municipality_id: uuid.UUID, org_id: uuid.UUID | N
     return {
         "period": {"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat()},
         "new_consultations": {"total": new_total, "by_channel": by_channel, "by_issue": by_issue,
-                              "by_district": by_district, "by_age_band": by_age},
+                              "by_district": by_district, "by_age_band": by_age, "by_co_lead": by_co_lead},
         "multi_issue_cases": multi_issue,
         "cases_by_stage_at_end": by_stage,
         "referrals": {"by_receiving_org": referrals,
@@ -225,7 +233,7 @@ def suppress(report: dict, threshold: int) -> dict:
     r = {**report}
     nc = report["new_consultations"]
     r["new_consultations"] = {"total": scalar(nc["total"]), **{k: breakdown(nc[k]) for k in
-                                                               ("by_channel", "by_issue", "by_district", "by_age_band")}}
+                                                               ("by_channel", "by_issue", "by_district", "by_age_band", "by_co_lead")}}
     r["multi_issue_cases"] = scalar(report["multi_issue_cases"])
     r["cases_by_stage_at_end"] = breakdown(report["cases_by_stage_at_end"])
     r["referrals"] = {**report["referrals"],
@@ -258,6 +266,7 @@ def rows_for_export(report: dict, threshold: int) -> list[tuple[str, str, str]]:
     rows += [("新規相談（地区別）", district.get(k, "不明" if k == "unknown" else k), cell(v))
              for k, v in sorted(nc["by_district"].items())]
     rows += [("新規相談（年代別）", k, cell(v)) for k, v in sorted(nc["by_age_band"].items())]
+    rows += [("新規相談（副担当別）", k, cell(v)) for k, v in sorted(nc["by_co_lead"].items())]
     rows.append(("複合課題", "課題が2つ以上の新規ケース", cell(report["multi_issue_cases"])))
     rows += [("期末のケース段階", STAGE_LABELS.get(k, k), cell(v)) for k, v in report["cases_by_stage_at_end"].items()]
     state_labels = {"pending": "回答待ち", "accepted": "受諾", "declined": "辞退", "withdrawn": "取下げ", "completed": "完了"}

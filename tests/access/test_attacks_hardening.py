@@ -339,6 +339,9 @@ OPTIONAL_BODY = {
     "role_requests.reject_role_request": "note optional",
     "role_requests.withdraw_role_request": "note optional",
     "municipalities.end_membership": "ends the membership; takes nothing",
+    "leads.end_co_lead": "ends the co-lead's part; takes nothing",
+    "leads.accept_handover": "note optional",
+    "leads.withdraw_handover": "reason optional",
 }
 
 

@@ -3,7 +3,7 @@
 Passwords and their hashing, login throttling, session cookies, CSRF on every cookie-authenticated write,
 token expiry and revocation, security headers on every response, no personal data in the application's logs,
 IDOR on every id in every path, and request limits. Route walks come from `app.url_map`, so routes added later
-are covered without editing this file; `tests/reliability_support.py` seeds one real record per path parameter.
+are covered without editing this file; `tests/support.py` seeds one real record per path parameter.
 """
 from __future__ import annotations
 
@@ -605,7 +605,7 @@ def test_another_organisations_ids_answer_404_on_every_route(app, basic):
         if not params or authz.endpoint_is_public(app, endpoint):
             continue
         missing = [p for p in params if p not in ids]
-        assert not missing, f"{rule.rule}: seed a record for {missing} in tests/reliability_support.py seed_records"
+        assert not missing, f"{rule.rule}: seed a record for {missing} in tests/support.py seed_records"
         if set(params) <= set(SHARED_BY_DESIGN):
             shared.append((method, rule.rule))
             continue

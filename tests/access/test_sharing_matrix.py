@@ -33,7 +33,7 @@ RAW = {"identity": [YAMADA["name"], YAMADA["name_kana"], YAMADA["birth_date"]],
 ALL = set(CATEGORY_PROBES)
 COVERED = {"identity", "contact"}  # what the "covering" consent names
 
-RELATIONS = ["owner", "involved_referral", "pending_referral", "uninvolved", "meeting_pledged",
+RELATIONS = ["owner", "co_lead", "co_lead_ended", "involved_referral", "pending_referral", "uninvolved", "meeting_pledged",
              "meeting_unpledged", "meeting_pledged_not_attending", "meeting_after_window", "multilayer_meeting_pledged", "emergency_active",
              "emergency_expired", "auditor"]
 CONSENTS = ["none", "covering", "wrong_recipient", "wrong_category", "expired", "revoked"]
@@ -45,7 +45,7 @@ def expected(relation: str, consent: str) -> set[str] | None:
         return None
     if relation == "owner":
         return ALL
-    if relation in ("uninvolved", "meeting_after_window", "emergency_expired"):
+    if relation in ("uninvolved", "meeting_after_window", "emergency_expired", "co_lead_ended"):
         return None
     if relation in ("meeting_pledged", "emergency_active"):
         return ALL
@@ -81,6 +81,10 @@ def _setup(app, basic, relation: str, consent: str, viewer_home: str = "kamakura
             extra["referral_id"] = ref.id
             if relation == "involved_referral":
                 s.add(CaseInvolvement(case_id=case_id, org_id=viewer_org, relation="referral", source_id=ref.id))
+        if relation.startswith("co_lead"):
+            # 副担当: involved like an accepted referral (personal data on a basis only); ended: nothing
+            s.add(CaseInvolvement(case_id=case_id, org_id=viewer_org, relation="co_lead", since=now - timedelta(days=5),
+                                  until=now - timedelta(hours=1) if relation == "co_lead_ended" else None))
         if relation.startswith("meeting") or relation.startswith("multilayer"):
             after = relation == "meeting_after_window"
             m = Meeting(municipality_id=basic.municipalities["kamakura"],

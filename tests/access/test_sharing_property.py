@@ -51,6 +51,8 @@ world_spec = st.fixed_dictionaries({
                                    st.booleans(),                                       # window open
                                    st.sampled_from(["support_meeting", "multilayer_meeting"])), max_size=2),
     "emergencies": st.lists(st.tuples(st.integers(0, N_ORGS - 1), st.integers(0, 2), st.booleans()), max_size=2),
+    # 副担当: (case, organisation) pairs the lead asks for; the API adds those of the case's municipality
+    "co_leads": st.sets(st.tuples(st.integers(0, 2), st.integers(0, N_ORGS - 1)), max_size=3),
     # cases moved to `other` at the end (転居), when an organisation is at home there to receive them
     "transfers": st.sets(st.integers(0, 2)),
 })
@@ -82,6 +84,19 @@ def acting_places(spec, v) -> list[int]:
     """Where organisation v may act: its home, and main when it is a member."""
     home = spec["homes"][v]
     return [home] + ([0] if home == 1 and v in spec["members"] else [])
+
+
+def co_leads(spec, n_cases) -> set[tuple[int, int]]:
+    """(case, organisation) pairs that become co-leads: another organisation that takes part in the case's
+    municipality (at home there, or a member of main when the case is main's). The API refuses the rest."""
+    out = set()
+    for c, org in spec.get("co_leads", ()):
+        if c >= n_cases or org == spec["case_owners"][c]:
+            continue
+        place = spec["homes"][spec["case_owners"][c]]
+        if spec["homes"][org] == place or (place == 0 and org in spec["members"]):
+            out.add((c, org))
+    return out
 
 
 def transfers(spec, n_cases) -> dict[int, int]:
@@ -122,7 +137,7 @@ def _related(spec, owners, v, c, place):
     """Whether v, acting in `place`, is related to case c, and the categories it has a basis for (whether the
     case is in `place` at all is the caller's test). The meetings are main's: they count in main only."""
     cats = set()
-    seen = owners[c] == v
+    seen = owners[c] == v or (c, v) in co_leads(spec, len(owners))  # a co-lead: involved, no basis by itself
     if owners[c] == v:
         cats |= set(CATS)
     for (cc, org, state) in spec["referrals"]:
@@ -148,7 +163,7 @@ def _related(spec, owners, v, c, place):
 CROSSING = {"homes": (0, 1, 0), "members": {1}, "case_owners": [0, 2],
             "consents": [(0, 1, {"identity"}, "active"), (1, 1, {"contact"}, "active")], "referrals": [],
             "meetings": [({0, 1}, {0, 1}, {1}, True, "support_meeting")], "emergencies": [(2, 0, True)],
-            "transfers": {0}}
+            "co_leads": {(0, 1), (1, 0)}, "transfers": {0}}
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -237,6 +252,11 @@ def _check_world(app, spec):
                                   expires_at=now + (timedelta(hours=2) if active else -timedelta(hours=1))))
         s.commit()
 
+    for c, org in sorted(spec.get("co_leads", ())):
+        if c >= len(cases) or org == owners[c]:
+            continue
+        r = clients[owners[c]].post(f"/api/v1/cases/{cases[c]['id']}/co-leads", json={"org_id": str(w.orgs[f"org-{org}"])})
+        assert r.status_code == (201 if (c, org) in co_leads(spec, len(cases)) else 422), r.get_json()
     for c, receiver in transfers(spec, len(cases)).items():
         r = clients[owners[c]].post(f"/api/v1/cases/{cases[c]['id']}/transfers", json={
             "to_municipality": "other", "to_org_id": str(w.orgs[f"org-{receiver}"]), "reason": "転居"})

@@ -36,6 +36,15 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
     assert case["id"] in [c["id"] for c in found]
     assert coord.get(f"/api/v1/cases/{case['id']}/history").get_json()[0]["to_stage"] == "intake"
 
+    # 主担当と副担当: the 社協 is co-lead of one case and has an offer of the lead of another waiting
+    outbox = coord.get("/api/v1/lead-handovers?box=outbox").get_json()["items"]
+    assert [(o["state"], o["to_org"]["code"]) for o in outbox] == [("pending", "kmk-shakyo")]
+    shakyo, _sh = _login(app, "npo.kmk-shakyo@demo.caseflow.example")
+    assert [o["id"] for o in shakyo.get("/api/v1/lead-handovers").get_json()["items"]] == [outbox[0]["id"]]
+    co_led = [c for c in shakyo.get("/api/v1/cases?limit=200").get_json()["items"]
+              if shakyo.get(f"/api/v1/cases/{c['id']}/leads").get_json()["co_leads"]]
+    assert len(co_led) == 1
+
     # an NPO's referral inbox has pending referrals, overdue first; their persons are de-identified
     npo, nh = _login(app, "npo.kvoad@demo.caseflow.example")
     inbox = npo.get("/api/v1/referrals?box=inbox&state=pending").get_json()["items"]

@@ -2,7 +2,7 @@
 
 Every operation in /api/openapi.json is called with generated valid and invalid input, as a user whose role
 may perform it (bearer token), against real records of one organisation (the path parameters are real ids,
-see tests/reliability_support.py), so the fuzzer reaches the views rather than bouncing off 404s. Each
+see tests/support.py), so the fuzzer reaches the views rather than bouncing off 404s. Each
 response must be no 5xx and must conform to the document (status, content type, headers, body schema), and
 data that violates the document must be rejected with a 4xx.
 
