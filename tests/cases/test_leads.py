@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from support import Http, YAMADA, audit_verify, live_server, make_plan, open_case, race
+from support import YAMADA, Http, audit_verify, live_server, make_plan, open_case, race
 
 
 @pytest.fixture
