@@ -21,7 +21,7 @@ from sqlalchemy.sql import Select
 from caseflow.access import tenancy, trail
 from caseflow.access.disclosure import age_band
 from caseflow.cases.models import Case, CaseInvolvement, LeadHandover, Person
-from caseflow.cases.rules import require_owner
+from caseflow.cases.rules import decide_offer, require_owner
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem, validation_problem
@@ -161,13 +161,7 @@ def decide(h: LeadHandover, action: str, *, actor, reason: str | None = None) ->
     # serialised, so two acceptances cannot deadlock on each other's offer rows (PostgreSQL).
     s.execute(update(Case).where(Case.id == h.case_id).values(owner_org_id=Case.owner_org_id)
               .execution_options(synchronize_session=False))
-    done = s.execute(update(LeadHandover).where(LeadHandover.id == h.id, LeadHandover.state == "pending")
-                     .values(state=new_state, state_reason=reason, decided_by_user_id=actor.id, decided_at=now)
-                     .execution_options(synchronize_session=False)).rowcount
-    s.refresh(h)
-    if done != 1:
-        raise Problem(409, detail=f"この申し出は現在「{STATE_LABELS[h.state]}」です。", type_="illegal-transition",
-                      current_state=h.state)
+    decide_offer(h, new_state, actor=actor, reason=reason, now=now, what="この申し出", labels=STATE_LABELS)
     if action == "accept":
         _hand_over(h, actor, now)
     trail.record(s, action=f"cases.handover_{action}", resource_type="cases", resource_id=h.case_id, actor=actor,

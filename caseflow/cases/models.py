@@ -239,7 +239,20 @@ WORKING_RELATIONS = ("owner", "co_lead", "referral", "task")
 TRANSFER_STATES = ("pending", "accepted", "declined", "withdrawn")
 
 
-class CaseTransfer(Base):
+class Offer:
+    """Mixin: an offer one organisation makes and another accepts or declines (a transfer, a hand-over):
+    why, its state, who asked and who decided, when."""
+
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    requested_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseTransfer(Offer, Base):
     """転居: a case moving to another municipality. The receiving organisation (a member of the target
     municipality) accepts it; only then does the case, with its household and persons, change tenant.
     Before that the receiving side sees the de-identified view only."""
@@ -254,13 +267,6 @@ class CaseTransfer(Base):
     to_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     from_case_number: Mapped[str] = mapped_column(String(20))
     to_case_number: Mapped[str | None] = mapped_column(String(20))  # numbered by the receiving side
-    reason: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    state_reason: Mapped[str | None] = mapped_column(Text)
-    requested_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         one_of("state", TRANSFER_STATES),
@@ -275,7 +281,7 @@ class CaseTransfer(Base):
 HANDOVER_STATES = ("pending", "accepted", "declined", "withdrawn", "lapsed")
 
 
-class LeadHandover(Base):
+class LeadHandover(Offer, Base):
     """主担当の交代: the lead organisation offers the lead of a case to another organisation of the same
     municipality, which accepts or declines. Several offers may be open at once (to different organisations);
     the first acceptance wins and the others lapse. The rows are the hand-over history."""
@@ -287,15 +293,8 @@ class LeadHandover(Base):
     municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))
     from_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     to_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
-    reason: Mapped[str] = mapped_column(Text)
     # the handing-over organisation stays on the case as a co-lead (副担当) after the hand-over
     previous_lead_stays: Mapped[bool] = mapped_column(Boolean, default=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    state_reason: Mapped[str | None] = mapped_column(Text)
-    requested_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         one_of("state", HANDOVER_STATES),

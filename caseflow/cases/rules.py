@@ -137,6 +137,20 @@ def touch_case(case: Case, now=None) -> None:
                          .execution_options(synchronize_session="fetch"))
 
 
+def decide_offer(offer, new_state: str, *, actor, reason: str | None, now, what: str, labels: dict) -> None:
+    """Move a pending offer (a transfer, a hand-over) to `new_state` by a conditional UPDATE: of two requests
+    deciding it at once, one wins and the other gets 409 naming the state it found."""
+    model = type(offer)
+    s = db.session()
+    done = s.execute(update(model).where(model.id == offer.id, model.state == "pending")
+                     .values(state=new_state, state_reason=reason, decided_by_user_id=actor.id, decided_at=now)
+                     .execution_options(synchronize_session=False)).rowcount
+    s.refresh(offer)
+    if done != 1:
+        raise Problem(409, detail=f"{what}は現在「{labels[offer.state]}」です。", type_="illegal-transition",
+                      current_state=offer.state)
+
+
 def require_owner(case: Case, actor) -> None:
     if case.owner_org_id != actor.org_id:
         raise Problem(403, detail="この操作は担当組織（ケースの主担当）のみ行えます。", type_="forbidden")

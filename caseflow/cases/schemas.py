@@ -281,13 +281,10 @@ class HandoverInSchema(Schema):
                                          metadata={"description": "the handing-over organisation stays as 副担当"})
 
 
-class HandoverCaseSchema(Schema):
-    id = fields.UUID()
+class HandoverCaseSchema(TransferCaseSchema):
+    """The de-identified case, with its number (the offer stays inside one municipality)."""
+
     case_number = fields.String()
-    issues = fields.List(fields.String())
-    stage = fields.String()
-    urgency = fields.String()
-    age_band = fields.String(allow_none=True)
 
 
 class HandoverSchema(Schema):

@@ -23,7 +23,7 @@ from sqlalchemy.sql import Select
 from caseflow.access import tenancy, trail
 from caseflow.access.disclosure import age_band
 from caseflow.cases.models import Case, CaseInvolvement, CaseTransfer, Person
-from caseflow.cases.rules import next_case_number, require_owner, today_tokyo
+from caseflow.cases.rules import decide_offer, next_case_number, require_owner, today_tokyo
 from caseflow.consents.models import EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import utcnow
@@ -95,13 +95,7 @@ def decide(t: CaseTransfer, action: str, *, actor, reason: str | None = None) ->
     new_state = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}[action]
     s = db.session()
     now = utcnow()
-    done = s.execute(update(CaseTransfer).where(CaseTransfer.id == t.id, CaseTransfer.state == "pending")
-                     .values(state=new_state, state_reason=reason, decided_by_user_id=actor.id, decided_at=now)
-                     .execution_options(synchronize_session=False)).rowcount
-    s.refresh(t)
-    if done != 1:
-        raise Problem(409, detail=f"この移管は現在「{STATE_LABELS[t.state]}」です。", type_="illegal-transition",
-                      current_state=t.state)
+    decide_offer(t, new_state, actor=actor, reason=reason, now=now, what="この移管", labels=STATE_LABELS)
     if action == "accept":
         _move(t, actor, now)
     trail.record(s, action=f"transfers.{action}", resource_type="case_transfers", resource_id=t.id, actor=actor,
