@@ -73,6 +73,13 @@ def test_only_the_lead_adds_a_co_lead_of_its_own_municipality(app, team):
         r = coord.post(f"/api/v1/cases/{cid}/co-leads", json={"org_id": org_id})
         assert r.status_code == 422 and "org_id" in r.get_json()["errors"], r.get_json()
     assert coord.post(f"/api/v1/cases/{cid}/co-leads", json={"org_id": npo_id}).status_code == 409
+    # nor may the co-lead hand the lead to itself or to anyone: that too is the lead's; nothing is stored
+    for to in (npo_id, str(team.orgs["kmk-shakyo"])):
+        r = npo.post(f"/api/v1/cases/{cid}/lead-handovers", json={"to_org_id": to, "reason": "引き取りたい"})
+        assert r.status_code == 403, r.get_json()
+    leads = coord.get(f"/api/v1/cases/{cid}/leads").get_json()
+    assert leads["handovers"] == [] and [c["org"]["id"] for c in leads["co_leads"]] == [npo_id]
+    assert npo.get("/api/v1/lead-handovers?box=outbox").get_json()["items"] == []
     # an uninvolved organisation does not even see the case
     assert shakyo.post(f"/api/v1/cases/{cid}/co-leads/{npo_id}/end").status_code == 404
     # the co-lead ends its own part and the case is gone from it
