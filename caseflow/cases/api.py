@@ -352,8 +352,9 @@ leads_blp = Blueprint("leads", __name__, url_prefix="/api/v1",
 @requires("cases", "read")
 @leads_blp.response(200, LeadsSchema)
 def get_leads(case_id):
-    """The lead, the co-leads and the hand-over history (organisations and dates only)."""
-    return leads.leads_view(case_domain.get_visible_case(viewer(), case_id))
+    """The lead and the co-leads; the hand-over history for the organisations working on the case."""
+    v = viewer()
+    return leads.leads_view(v, case_domain.get_visible_case(v, case_id))
 
 
 @leads_blp.route("/cases/<uuid:case_id>/co-leads", methods=["POST"])
@@ -364,7 +365,7 @@ def add_co_lead(body, case_id):
     """Add a co-lead (the lead organisation): an organisation of the case's municipality."""
     case = case_domain.get_visible_case(viewer(), case_id)
     leads.add_co_lead(case, body["org_id"], actor=current_user)
-    return leads.leads_view(case)
+    return leads.leads_view(viewer(), case)
 
 
 @leads_blp.route("/cases/<uuid:case_id>/co-leads/<uuid:org_id>/end", methods=["POST"])
@@ -374,7 +375,7 @@ def end_co_lead(case_id, org_id):
     """End a co-lead's part (the lead, or the co-lead itself)."""
     case = case_domain.get_visible_case(viewer(), case_id)
     leads.end_co_lead(case, org_id, actor=current_user)
-    return leads.leads_view(case)
+    return leads.leads_view(viewer(), case)
 
 
 @leads_blp.route("/cases/<uuid:case_id>/lead-handovers", methods=["POST"])

@@ -20,7 +20,8 @@ from sqlalchemy.sql import Select
 
 from caseflow.access import tenancy, trail
 from caseflow.access.disclosure import age_band
-from caseflow.cases.models import Case, CaseInvolvement, LeadHandover, Person
+from caseflow.access.sharing import Viewer, relations_to_cases
+from caseflow.cases.models import WORKING_RELATIONS, Case, CaseInvolvement, LeadHandover, Person
 from caseflow.cases.rules import decide_offer, require_owner
 from caseflow.core import db
 from caseflow.core.db import utcnow
@@ -97,10 +98,13 @@ def co_lead_rows(case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple[Organi
     return out
 
 
-def leads_view(case: Case) -> dict:
-    """The lead, the co-leads and the hand-over history (organisations and dates; no personal data)."""
+def leads_view(viewer: Viewer, case: Case) -> dict:
+    """The lead and the co-leads, for whoever sees the case; the hand-over history (its reasons are free text)
+    only for the organisations working on the case and the sides of an offer."""
     s = db.session()
-    handovers = s.scalars(select(LeadHandover).where(LeadHandover.case_id == case.id)
+    working = relations_to_cases(viewer, [case.id]).get(case.id, set()) & set(WORKING_RELATIONS)
+    side = (LeadHandover.from_org_id == viewer.org_id) | (LeadHandover.to_org_id == viewer.org_id)
+    handovers = s.scalars(select(LeadHandover).where(LeadHandover.case_id == case.id, *(() if working else (side,)))
                           .order_by(LeadHandover.requested_at, LeadHandover.id)).all()
     return {"lead": s.get(Organization, case.owner_org_id),
             "co_leads": [{"org": org, "since": since} for org, since in co_lead_rows([case.id])[case.id]],

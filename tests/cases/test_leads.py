@@ -118,6 +118,13 @@ def test_the_lead_is_handed_over_by_an_accepted_offer(app, team):
     assert [(h["from_org"]["id"], h["to_org"]["id"], h["state"]) for h in leads["handovers"]] == \
         [(chiiki, npo_id, "accepted")]
     assert npo.get(f"/api/v1/cases/{cid}").get_json()["owner_org"]["id"] == npo_id
+    # an organisation that only has a pending referral sees who leads, not the hand-overs' reasons
+    shakyo = team.client("shakyo@example.jp")
+    r = npo.post("/api/v1/referrals", json={"case_id": cid, "to_org_id": str(team.orgs["kmk-shakyo"]),
+                                            "reason": "見守り", "requested_support": "訪問"})
+    assert r.status_code == 201, r.get_json()
+    seen = shakyo.get(f"/api/v1/cases/{cid}/leads").get_json()
+    assert seen["lead"]["id"] == npo_id and seen["handovers"] == [] and "就労支援" not in str(seen)
     # the new lead edits the case; the old one, now co-lead, no longer may
     etag = npo.get(f"/api/v1/cases/{cid}").headers["ETag"]
     assert npo.patch(f"/api/v1/cases/{cid}", json={"urgency": "high"}, headers={"If-Match": etag}).status_code == 200
