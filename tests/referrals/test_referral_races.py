@@ -6,17 +6,14 @@ released together by a barrier. Runs on both engines (CASEFLOW_TEST_DATABASE_URL
 """
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 
 import pytest
-import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
-from conftest import PASSWORD
-from support import audit_verify, open_case
+from support import Http, audit_verify, live_server, open_case
+from support import race as race_calls
 
 ROUNDS = 20
 RESULT = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn", "complete": "completed"}
@@ -24,48 +21,14 @@ RESULT = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn", 
 
 @pytest.fixture
 def live(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-class Http:
-    """One user's own browser-like session against the live server."""
-
-    def __init__(self, base: str, email: str):
-        self.base = base
-        self.session = requests.Session()
-        r = self.session.post(f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=60)
-        assert r.status_code == 200, r.text
-        self.csrf = r.json()["csrf_token"]
-
-    def get(self, path):
-        return self.session.get(self.base + path, timeout=60)
-
-    def post(self, path, body=None):
-        return self.session.post(self.base + path, json=body, headers={"X-CSRF-Token": self.csrf}, timeout=60)
+    with live_server(app) as base:
+        yield base
 
 
 def race(calls):
-    """Run the (client, path, body) calls at the same moment; return the responses in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, client, path, body):
-        barrier.wait()
-        try:
-            results[i] = client.post(path, body)
-        except Exception as exc:  # surfaced by the assertions below
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    """Post the (client, path, body) calls at the same moment (support.race); return the responses in order."""
+    results = race_calls([lambda client=client, path=path, body=body: client.post(path, body)
+                          for client, path, body in calls])
     assert all(not isinstance(r, Exception) and r is not None for r in results), results
     return results
 
