@@ -299,7 +299,7 @@ def request_transfer(body, case_id):
 def list_transfers(args):
     """Transfers to your organisation in the municipality you act in (inbox), or from it (outbox), newest first."""
     page = paginate(transfers.box_query(viewer(), args["box"]), args["limit"], args["offset"])
-    return {**page, "items": [transfers.present(t) for t in page["items"]]}
+    return {**page, "items": transfers.present_many(page["items"])}
 
 
 @transfers_blp.route("/transfers/<uuid:transfer_id>")
@@ -395,7 +395,7 @@ def request_handover(body, case_id):
 def list_handovers(args):
     """Offers to your organisation (inbox) or from it (outbox) in the municipality you act in, newest first."""
     page = paginate(leads.box_query(viewer(), args["box"]), args["limit"], args["offset"])
-    return {**page, "items": [leads.present(h) for h in page["items"]]}
+    return {**page, "items": leads.present_many(page["items"])}
 
 
 @leads_blp.route("/lead-handovers/<uuid:handover_id>")

@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from caseflow.access import tenancy, trail
-from caseflow.access.disclosure import age_band
 from caseflow.access.sharing import Viewer, relations_to_cases
-from caseflow.cases.models import WORKING_RELATIONS, Case, CaseInvolvement, LeadHandover, Person
+from caseflow.cases.models import WORKING_RELATIONS, Case, CaseInvolvement, LeadHandover
 from caseflow.cases.rules import decide_offer, require_owner
+from caseflow.cases.views import offer_context
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem, validation_problem
@@ -108,7 +108,7 @@ def leads_view(viewer: Viewer, case: Case) -> dict:
                           .order_by(LeadHandover.requested_at, LeadHandover.id)).all()
     return {"lead": s.get(Organization, case.owner_org_id),
             "co_leads": [{"org": org, "since": since} for org, since in co_lead_rows([case.id])[case.id]],
-            "handovers": [present(h, with_case=False) for h in handovers]}
+            "handovers": present_many(handovers, with_case=False)}
 
 
 # --- hand-over ----------------------------------------------------------------------------------------
@@ -197,18 +197,20 @@ def _hand_over(h: LeadHandover, actor, now: datetime) -> None:
         s.refresh(case)
 
 
-def present(h: LeadHandover, *, with_case: bool = True) -> dict:
-    """The offer, and (for the inbox) the de-identified view of its case: no personal data before acceptance."""
-    s = db.session()
-    orgs = {o.id: o for o in s.scalars(select(Organization).where(Organization.id.in_([h.from_org_id, h.to_org_id])))}
-    out = {"id": h.id, "case_id": h.case_id, "state": h.state, "state_label": STATE_LABELS[h.state],
-           "reason": h.reason, "state_reason": h.state_reason, "previous_lead_stays": h.previous_lead_stays,
-           "requested_at": h.requested_at, "decided_at": h.decided_at,
-           "from_org": orgs[h.from_org_id], "to_org": orgs[h.to_org_id]}
-    if with_case:
-        case = s.get(Case, h.case_id)
-        birth_year = s.scalar(select(Person.birth_year).where(Person.id == case.primary_person_id)) \
-            if case.primary_person_id else None
-        out["case"] = {"id": case.id, "case_number": case.case_number, "issues": case.issues, "stage": case.stage,
-                       "urgency": case.urgency, "age_band": age_band(birth_year)}
+def present_many(handovers: list[LeadHandover], *, with_case: bool = True) -> list[dict]:
+    """The offers, and (for the inbox) the de-identified view of each case: no personal data before acceptance."""
+    orgs, cases = offer_context(handovers)
+    out = []
+    for h in handovers:
+        item = {"id": h.id, "case_id": h.case_id, "state": h.state, "state_label": STATE_LABELS[h.state],
+                "reason": h.reason, "state_reason": h.state_reason, "previous_lead_stays": h.previous_lead_stays,
+                "requested_at": h.requested_at, "decided_at": h.decided_at,
+                "from_org": orgs[h.from_org_id], "to_org": orgs[h.to_org_id]}
+        if with_case:
+            item["case"] = cases[h.case_id]
+        out.append(item)
     return out
+
+
+def present(h: LeadHandover) -> dict:
+    return present_many([h])[0]

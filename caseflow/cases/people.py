@@ -199,9 +199,3 @@ def end_member(h: Household, member_id: uuid.UUID, until: date, *, actor) -> Non
     trail.record(s, action="households.end_member", resource_type="households", resource_id=h.id, actor=actor)
     s.flush()
     s.expire(h)
-
-
-def current_members(household_id: uuid.UUID) -> list[HouseholdMember]:
-    return list(db.session().scalars(
-        select(HouseholdMember).where(HouseholdMember.household_id == household_id, HouseholdMember.until.is_(None))
-        .order_by(HouseholdMember.position)))

@@ -14,16 +14,15 @@ Both municipalities' audit trails record the move.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from caseflow.access import tenancy, trail
-from caseflow.access.disclosure import age_band
-from caseflow.cases.models import Case, CaseInvolvement, CaseTransfer, Person
+from caseflow.cases.models import Case, CaseInvolvement, CaseTransfer
 from caseflow.cases.rules import decide_offer, next_case_number, require_owner, today_tokyo
+from caseflow.cases.views import offer_context
 from caseflow.consents.models import EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import utcnow
@@ -132,21 +131,21 @@ def _move(t: CaseTransfer, actor, now) -> None:
                  municipality_id=t.from_municipality_id, detail={"transfer_id": str(t.id)})
 
 
-def present(t: CaseTransfer, *, today: date | None = None) -> dict:
-    """The transfer and the de-identified view of its case (no personal data before a basis exists)."""
+def present_many(transfers: list[CaseTransfer]) -> list[dict]:
+    """The transfers and the de-identified view of each case (no personal data before a basis exists)."""
+    orgs, cases = offer_context(transfers)
     s = db.session()
-    case = s.get(Case, t.case_id)
-    munis = {m.id: m for m in s.scalars(select(Municipality).where(
-        Municipality.id.in_([t.from_municipality_id, t.to_municipality_id])))}
-    orgs = {o.id: o for o in s.scalars(select(Organization).where(Organization.id.in_([t.from_org_id, t.to_org_id])))}
-    birth_year = s.scalar(select(Person.birth_year).where(Person.id == case.primary_person_id)) \
-        if case.primary_person_id else None
-    return {
+    muni_ids = {t.from_municipality_id for t in transfers} | {t.to_municipality_id for t in transfers}
+    munis = {m.id: m for m in s.scalars(select(Municipality).where(Municipality.id.in_(muni_ids)))} if muni_ids else {}
+    return [{
         "id": t.id, "state": t.state, "state_label": STATE_LABELS[t.state], "reason": t.reason,
         "state_reason": t.state_reason, "requested_at": t.requested_at, "decided_at": t.decided_at,
         "from_municipality": munis[t.from_municipality_id], "to_municipality": munis[t.to_municipality_id],
         "from_org": orgs[t.from_org_id], "to_org": orgs[t.to_org_id],
         "from_case_number": t.from_case_number, "to_case_number": t.to_case_number,
-        "case": {"id": case.id, "issues": case.issues, "stage": case.stage, "urgency": case.urgency,
-                 "age_band": age_band(birth_year, today)},
-    }
+        "case": {k: v for k, v in cases[t.case_id].items() if k != "case_number"},
+    } for t in transfers]
+
+
+def present(t: CaseTransfer) -> dict:
+    return present_many([t])[0]
