@@ -94,10 +94,12 @@ def build_world(app, n_cases: int) -> str:
                  "relationship": "parent"}]}})
         case_ids.append(case["id"])
     chair = JsonClient(app, "chair@bench.example.jp")
+    council = chair.post("/api/v1/councils", {"kind": "support_meeting", "name": "鎌倉市支援会議",
+                                              "member_org_ids": [npo_id], "pledge_scope": "meeting"})
     meeting = chair.post("/api/v1/meetings", {
-        "kind": "support_meeting", "title": "第3回 鎌倉市支援会議",
+        "council_id": council["id"], "title": "第3回 鎌倉市支援会議",
         "starts_at": (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(), "place": "鎌倉市役所 第1会議室",
-        "member_org_ids": [npo_id], "attendee_user_ids": [member_user]})
+        "attendee_user_ids": [member_user]})
     for case_id in case_ids:
         chair.post(f"/api/v1/meetings/{meeting['id']}/agenda",
                    {"case_id": case_id, "points": POINTS, "minutes_allotted": 5, "presenting_org_id": chiiki_id})

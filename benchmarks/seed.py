@@ -600,6 +600,7 @@ class Dataset:
     # meetings -----------------------------------------------------------------------------------
     def meetings(self) -> None:
         from caseflow.core.jpdate import fiscal_year
+        from caseflow.meetings.models import COUNCIL_KINDS
 
         rng, today = self.rng, self.today
         first = min(d for _c, _o, d, _x in self.case_life)
@@ -612,13 +613,17 @@ class Dataset:
         for case_id, owner, day, closed in self.case_life:
             by_month[(day.year, day.month)].append((case_id, closed))
         fixed = [self.busy_npo, *self.main_depts]
+        # two councils of the city (会議体): its 支援会議 and the departments' ケース会議; members as they join
+        councils = {kind: self.uid() for kind in ("support_meeting", "case_conference")}
+        council_orgs: dict[str, dict] = {kind: {} for kind in councils}
 
         def meeting(starts: datetime, kind: str, n_items: int, extra_members: list, *, pledge_personas=False):
             mid = self.uid()
             self.meeting_ids.append(mid)
             fy = fiscal_year(starts.astimezone(JST).date())
             held = starts < self.now
-            rows.append({"id": mid, "municipality_id": self.municipality_id, "kind": kind, "title": f"{'支援会議' if kind == 'support_meeting' else 'ケース会議'}"
+            rows.append({"id": mid, "municipality_id": self.municipality_id, "council_id": councils[kind],
+                         "kind": kind, "title": f"{'支援会議' if kind == 'support_meeting' else 'ケース会議'}"
                                                            f" {starts.astimezone(JST):%Y年%m月}",
                          "starts_at": starts, "place": "本庁舎 会議室", "chair_user_id": chair, "organizer_org_id": top,
                          "fiscal_year": fy, "status": "held" if held else "planned",
@@ -629,18 +634,20 @@ class Dataset:
             orgs = list(dict.fromkeys([*fixed, *extra_members]))
             for org in orgs:
                 members.append({"meeting_id": mid, "org_id": org})
+                council_orgs[kind].setdefault(org, starts - timedelta(days=20))
                 users = self.org_users.get(org) or []
                 for u in users[:1]:
                     attendees.append({"meeting_id": mid, "user_id": u})
                     if kind == "support_meeting" and (u, fy) not in pledged:
                         pledged.add((u, fy))
-                        pledges.append({"id": self.uid(), "user_id": u, "meeting_id": None, "fiscal_year": fy,
+                        pledges.append({"id": self.uid(), "user_id": u, "meeting_id": None,
+                                        "council_id": councils[kind], "fiscal_year": fy,
                                         "pledge_text_version": "v1", "signed_at": starts - timedelta(days=10)})
             if pledge_personas:
                 # The personas attend already (first users of their organisations); add meeting pledges too.
                 for key in ("npo", "coordinator"):
                     pledges.append({"id": self.uid(), "user_id": self.persona_ids[key], "meeting_id": mid,
-                                    "fiscal_year": None, "pledge_text_version": "v1",
+                                    "council_id": None, "fiscal_year": None, "pledge_text_version": "v1",
                                     "signed_at": self.now - timedelta(days=1)})
             d = starts.astimezone(JST).date()
             pool = []
@@ -668,8 +675,18 @@ class Dataset:
         # The benchmark's meeting: in three days, 30 cases on the agenda, sharing window open now.
         soon = (self.now + timedelta(days=3)).astimezone(JST).replace(hour=14, minute=0, second=0, microsecond=0)
         self.agenda_meeting = meeting(soon, "support_meeting", 30, rng.sample(self.npos, 8), pledge_personas=True)
-        self.write([("meetings", rows), ("meeting_members", members), ("meeting_attendees", attendees),
-                    ("pledges", pledges), ("agenda_items", items)])
+        council_rows = [{"id": cid, "municipality_id": self.municipality_id, "kind": kind,
+                         "name": "支援会議" if kind == "support_meeting" else "ケース会議",
+                         "legal_basis": COUNCIL_KINDS[kind][2], "secretariat_org_id": top, "chair_user_id": chair,
+                         "quorum_percent": 50 if kind == "support_meeting" else None, "invites_non_members": False,
+                         "pledge_scope": "fiscal_year", "active": True, "created_by_user_id": chair,
+                         "created_at": self.now - timedelta(days=800), "updated_at": self.now, "version": 1}
+                        for kind, cid in councils.items()]
+        council_members = [{"id": self.uid(), "council_id": councils[kind], "org_id": org, "since": since, "until": None}
+                           for kind, orgs in council_orgs.items() for org, since in orgs.items()]
+        self.write([("councils", council_rows), ("council_members", council_members), ("meetings", rows),
+                    ("meeting_members", members), ("meeting_attendees", attendees), ("pledges", pledges),
+                    ("agenda_items", items)])
         # Approved last, as the chair does: an approved meeting's agenda is locked (caseflow.core.dbguards).
         approved = [r["id"] for r in rows if r["status"] == "held"]
         from caseflow.meetings.models import Meeting

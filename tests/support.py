@@ -65,6 +65,37 @@ def make_plan(client, case_id, owner_org_id, title="週1回の訪問と本人と
     return r.get_json()
 
 
+def council_for(client, org_ids=(), kind="support_meeting", pledge_scope="meeting", **extra) -> str:
+    """The id of a council (会議体) of the caller's organisation (its secretariat, a supervisor calling) with
+    these member organisations; the same (caller, kind, members, pledge scope, extra) reuse one council."""
+    key = ((client.me or {}).get("id"), kind, tuple(sorted(str(o) for o in org_ids)), pledge_scope,
+           tuple(sorted(extra.items())))
+    cache = client.app.config.setdefault("_test_councils", {})
+    if key not in cache:
+        body = {"kind": kind, "name": f"会議体 {len(cache) + 1}", "member_org_ids": [str(o) for o in org_ids],
+                "pledge_scope": pledge_scope, **extra}
+        r = client.post("/api/v1/councils", json=body)
+        assert r.status_code == 201, r.get_json()
+        cache[key] = r.get_json()["id"]
+    return cache[key]
+
+
+def council_row(session, *, municipality_id, kind, secretariat_org_id, chair_user_id, member_org_ids=(),
+                pledge_scope="meeting"):
+    """A council written straight into the database (for tests that build meetings as rows)."""
+    from caseflow.meetings.models import COUNCIL_KINDS, Council, CouncilMember
+
+    council = Council(municipality_id=municipality_id, kind=kind, name=f"会議体 {uuid.uuid4().hex[:8]}",
+                      legal_basis=COUNCIL_KINDS[kind][2], secretariat_org_id=secretariat_org_id,
+                      chair_user_id=chair_user_id, pledge_scope=pledge_scope)
+    session.add(council)
+    session.flush()
+    session.add_all([CouncilMember(council_id=council.id, org_id=o)
+                     for o in dict.fromkeys([secretariat_org_id, *member_org_ids])])
+    session.flush()
+    return council
+
+
 def move(client, case_id, to, **extra):
     return client.post(f"/api/v1/cases/{case_id}/transitions", json={"to": to, **extra})
 
@@ -192,10 +223,11 @@ def seed_records(world) -> dict:
     ids["task_id"] = task["id"]
     plan = coord.get(f"/api/v1/cases/{case['id']}/plan").get_json()
     ids["goal_id"] = _first_goal(coord, case["id"], plan)
+    ids["council_id"] = council_for(sup, [world.orgs[ORG_A_NPO]], invites_non_members=True)
     r = sup.post("/api/v1/meetings", json={
-        "kind": "support_meeting", "title": "第3回 鎌倉市支援会議", "starts_at": (now() + timedelta(days=2)).isoformat(),
+        "council_id": ids["council_id"], "title": "第3回 鎌倉市支援会議", "starts_at": (now() + timedelta(days=2)).isoformat(),
         "place": "鎌倉市役所 本庁舎 第1会議室", "chair_user_id": str(world.users[a["supervisor"]]),
-        "member_org_ids": [str(world.orgs[ORG_A_NPO])], "attendee_user_ids": [str(world.users[a["npo_staff"]])]})
+        "attendee_user_ids": [str(world.users[a["npo_staff"]])]})
     assert r.status_code == 201, r.get_json()
     ids["meeting_id"] = r.get_json()["id"]
     r = sup.post(f"/api/v1/meetings/{ids['meeting_id']}/agenda", json={"case_id": case["id"]})

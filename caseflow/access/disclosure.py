@@ -17,6 +17,7 @@ from caseflow.accounts.models import User
 from caseflow.cases.models import RELATIONSHIP_LABELS, Case, Household, HouseholdMember, Person
 from caseflow.consents.models import CATEGORIES
 from caseflow.core import db
+from caseflow.meetings.models import Meeting
 
 IDENTITY_FIELDS = ("name", "name_kana", "birth_date", "gender")
 CONTACT_FIELDS = ("phone", "email", "line_id", "contact_preferences")
@@ -47,8 +48,14 @@ class DisclosureLog:
         self._by[(person_id, basis)].add(category)
 
     def disclosures(self) -> list[Disclosure]:
-        return [Disclosure(person_id=p, basis=b, categories=sorted(c)) for (p, b), c in sorted(
-            self._by.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))]
+        """What was disclosed; a support_meeting basis names its meeting's council too (one query)."""
+        meetings = {uuid.UUID(b.partition(":")[2]) for _p, b in self._by if b.startswith("support_meeting:")}
+        council_of = dict(db.session().execute(select(Meeting.id, Meeting.council_id)
+                                               .where(Meeting.id.in_(meetings))).all()) if meetings else {}
+        return [Disclosure(person_id=p, basis=b, categories=sorted(c),
+                           council_id=council_of.get(uuid.UUID(b.partition(":")[2]))
+                           if b.startswith("support_meeting:") else None)
+                for (p, b), c in sorted(self._by.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))]
 
     @property
     def emergency_used(self) -> bool:

@@ -3,13 +3,16 @@
 Two questions, both answered in SQL, set-wise, for a whole page at once:
 
 1. Which cases may the viewer see at all? (`visible_case_ids`) -- its organisation is involved
-   (owner, accepted referral, task), has a pending referral for it, is a member of a meeting that has
-   the case on its agenda within the sharing window, or the user holds an open emergency access.
+   (owner, co-lead, accepted referral, task), has a pending referral for it, is a member of a meeting that has
+   the case on its agenda within the sharing window, the user is an invited guest of that agenda item, or the
+   user holds an open emergency access.
 2. For each person shown, which categories of personal data, and on what basis? (`bases_for_persons`)
    -- own collection (the viewer's organisation collected it), consent (本人同意 naming the viewer's
    organisation or its kind, for the category and purpose, valid now, not revoked), support meeting
-   (社会福祉法106条の6: the case is on a 支援会議 agenda, the viewer's organisation is a member, the viewer
-   signed the pledge, within the window), or emergency (個人情報保護法27条1項2号, the viewer's own
+   (社会福祉法106条の6 and the statutory councils: the case is on the agenda of a meeting of a council that
+   shares without consent, the viewer's organisation is a member and the viewer attends and signed the
+   pledge for the meeting or for the council's fiscal year -- or the viewer is an invited guest of that very
+   agenda item with an individual pledge -- within the window), or emergency (個人情報保護法27条1項2号, the viewer's own
    time-boxed break-glass access).
 
 Without a basis the caller gets the de-identified view (case number, age band, district, issues,
@@ -49,7 +52,15 @@ from caseflow.cases.models import Case, CaseInvolvement, HouseholdMember, Person
 from caseflow.consents.models import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import UTCDateTime, utcnow
-from caseflow.meetings.models import MEETING_KINDS, AgendaItem, Meeting, MeetingAttendee, MeetingMember, Pledge
+from caseflow.meetings.models import (
+    MEETING_KINDS,
+    AgendaItem,
+    Meeting,
+    MeetingAttendee,
+    MeetingGuest,
+    MeetingMember,
+    Pledge,
+)
 from caseflow.referrals.models import Referral
 
 # What a reading is for, and the consent purpose (managed list `consent_purpose`) that counts for it: a
@@ -83,24 +94,31 @@ class PersonBases:
 
     own: bool = False
     consent: dict[str, uuid.UUID] = field(default_factory=dict)  # category -> consent id
-    meeting_by_case: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # case id -> meeting id
+    # case id -> the meetings that give the basis for it, newest first
+    meetings_by_case: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
     emergency: uuid.UUID | None = None
 
-    def basis(self, category: str, case_id: uuid.UUID | None = None) -> str | None:
-        """The basis for `category` (in the context of `case_id`, or any case), or None."""
+    def basis(self, category: str, case_id: uuid.UUID | None = None,
+              meeting_id: uuid.UUID | None = None) -> str | None:
+        """The basis for `category` (in the context of `case_id`, or any case), or None. In the context of one
+        meeting (`meeting_id`: its agenda, minutes, PDFs) only that meeting's own basis counts: what one
+        council shares is never shown in another's papers."""
         if self.own:
             return "own_collection"
         if category in self.consent:
             return f"consent:{self.consent[category]}"
-        meeting = self.meeting_by_case.get(case_id) if case_id else next(iter(self.meeting_by_case.values()), None)
-        if meeting is not None:
-            return f"support_meeting:{meeting}"
+        meetings = self.meetings_by_case.get(case_id, []) if case_id else \
+            next(iter(self.meetings_by_case.values()), [])
+        if meeting_id is not None:
+            meetings = [m for m in meetings if m == meeting_id]
+        if meetings:
+            return f"support_meeting:{meetings[0]}"
         if self.emergency is not None:
             return f"emergency:{self.emergency}"
         return None
 
-    def allowed(self, case_id: uuid.UUID | None = None) -> dict[str, str]:
-        return {c: b for c in CATEGORIES if (b := self.basis(c, case_id))}
+    def allowed(self, case_id: uuid.UUID | None = None, meeting_id: uuid.UUID | None = None) -> dict[str, str]:
+        return {c: b for c in CATEGORIES if (b := self.basis(c, case_id, meeting_id))}
 
 
 # --- which cases ------------------------------------------------------------------------------
@@ -124,6 +142,17 @@ def meeting_case_ids(viewer: Viewer, now: datetime) -> Select:
                    Meeting.window_start <= now, Meeting.window_end > now))
 
 
+def guest_case_ids(viewer: Viewer, now: datetime) -> Select:
+    """Cases of the agenda items the viewer (the user) is invited to as a non-member guest, inside the
+    meeting's window, in the viewer's municipality."""
+    return (select(AgendaItem.case_id)
+            .join(MeetingGuest, and_(MeetingGuest.agenda_item_id == AgendaItem.id,
+                                     MeetingGuest.user_id == viewer.user_id))
+            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+            .where(AgendaItem.case_id.is_not(None), Meeting.municipality_id == viewer.municipality_id,
+                   Meeting.window_start <= now, Meeting.window_end > now))
+
+
 def emergency_case_ids(viewer: Viewer, now: datetime) -> Select:
     return select(EmergencyAccess.case_id).where(*_emergency_active(viewer, now))
 
@@ -133,7 +162,7 @@ def visible_case_ids(viewer: Viewer, now: datetime | None = None) -> Select:
     municipality the viewer acts in."""
     now = now or utcnow()
     related = union(involved_case_ids(viewer), pending_referral_case_ids(viewer), meeting_case_ids(viewer, now),
-                    emergency_case_ids(viewer, now)).subquery()
+                    guest_case_ids(viewer, now), emergency_case_ids(viewer, now)).subquery()
     return (select(Case.id).join(related, related.c.case_id == Case.id)
             .where(Case.municipality_id == viewer.municipality_id))
 
@@ -159,6 +188,11 @@ def case_is_visible(viewer: Viewer, now=None, case_id=Case.id) -> ColumnElement[
                                   Referral.state == "pending").exists(),
         select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
+        .where(AgendaItem.case_id == case_id, Meeting.municipality_id == viewer.municipality_id,
+               Meeting.window_start <= now, Meeting.window_end > now).exists(),
+        select(AgendaItem.id).join(MeetingGuest, and_(MeetingGuest.agenda_item_id == AgendaItem.id,
+                                                      MeetingGuest.user_id == viewer.user_id))
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .where(AgendaItem.case_id == case_id, Meeting.municipality_id == viewer.municipality_id,
                Meeting.window_start <= now, Meeting.window_end > now).exists(),
         select(EmergencyAccess.id).where(EmergencyAccess.case_id == case_id, *_emergency_active(viewer, now)).exists(),
@@ -199,13 +233,24 @@ def involvement_periods() -> Select:
 
 def pledged_attendee(viewer: Viewer):
     """SQL, correlated to `Meeting`: the viewer attends the meeting and signed the confidentiality pledge
-    for it (or for its fiscal year). Only such users receive data on the 支援会議 basis."""
+    for it, or the fiscal-year pledge of the meeting's council (never another council's). Only such users of
+    member organisations receive data on the 支援会議 basis."""
     pledged = or_(Pledge.meeting_id == Meeting.id,
-                  and_(Pledge.meeting_id.is_(None), Pledge.fiscal_year == Meeting.fiscal_year))
+                  and_(Pledge.meeting_id.is_(None), Pledge.council_id == Meeting.council_id,
+                       Pledge.fiscal_year == Meeting.fiscal_year))
     return and_(
         select(MeetingAttendee.user_id).where(MeetingAttendee.meeting_id == Meeting.id,
                                               MeetingAttendee.user_id == viewer.user_id).exists(),
         select(Pledge.id).where(Pledge.user_id == viewer.user_id, pledged).exists())
+
+
+def pledged_guest(viewer: Viewer):
+    """SQL, correlated to `Meeting` and `AgendaItem`: the viewer is an invited guest of this agenda item and
+    signed an individual pledge for this meeting."""
+    return and_(
+        select(MeetingGuest.user_id).where(MeetingGuest.agenda_item_id == AgendaItem.id,
+                                           MeetingGuest.user_id == viewer.user_id).exists(),
+        select(Pledge.id).where(Pledge.user_id == viewer.user_id, Pledge.meeting_id == Meeting.id).exists())
 
 
 def _emergency_active(viewer: Viewer, now: datetime):
@@ -229,19 +274,20 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, co
     rows = _execute_prebuilt(_bases_statement(_on_postgresql()),
                              {**statement_params(viewer, now), "persons": others,
                               "purpose": PURPOSE_OF_CONTEXT[context]})
-    meeting_by_case: dict[uuid.UUID, uuid.UUID] = {}
+    meetings_by_case: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     persons_of_case: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for kind, person_id, case_id, category, ref_id in rows:
         if kind == "consent":
             result[person_id].consent.setdefault(category, ref_id)
         elif kind == "meeting":
-            meeting_by_case.setdefault(case_id, ref_id)  # the latest meeting of the case
+            if ref_id not in meetings_by_case[case_id]:
+                meetings_by_case[case_id].append(ref_id)  # the latest meeting of the case first
             persons_of_case[case_id].add(person_id)
         else:
             result[person_id].emergency = ref_id
     for case_id, pids in persons_of_case.items():
         for pid in pids:
-            result[pid].meeting_by_case[case_id] = meeting_by_case[case_id]
+            result[pid].meetings_by_case[case_id] = meetings_by_case[case_id]
     return result
 
 
@@ -317,6 +363,7 @@ def _relations_union(among):
         CaseInvolvement.org_id == v.org_id, CaseInvolvement.until.is_(None), among(CaseInvolvement.case_id))]
     for label, stmt in (("referral_pending", pending_referral_case_ids(v)),
                         ("meeting", meeting_case_ids(v, now)),
+                        ("meeting", guest_case_ids(v, now)),
                         ("emergency", emergency_case_ids(v, now))):
         col = stmt.selected_columns[0]
         kinds.append(stmt.add_columns(literal(label, String).label("relation")).where(among(col)))
@@ -381,12 +428,21 @@ def _bases_statement(postgresql: bool):
         .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == v.org_id))
         .where(Meeting.kind.in_(SHARING_MEETING_KINDS), Meeting.municipality_id == v.municipality_id,
                Meeting.window_start <= now, Meeting.window_end > now, pledged_attendee(v)))
+    # An invited guest: the case of the very agenda item, after an individual pledge for the meeting.
+    guests = (
+        select(literal("meeting", String), person_cases.c.person_id, AgendaItem.case_id, typed_null(String()),
+               Meeting.id, Meeting.starts_at)
+        .join(AgendaItem, AgendaItem.case_id == person_cases.c.case_id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .join(Case, and_(Case.id == AgendaItem.case_id, Case.municipality_id == Meeting.municipality_id))
+        .where(Meeting.kind.in_(SHARING_MEETING_KINDS), Meeting.municipality_id == v.municipality_id,
+               Meeting.window_start <= now, Meeting.window_end > now, pledged_guest(v)))
     # Emergency: this user's own open break-glass access to the person.
     emergencies = (
         select(literal("emergency", String), EmergencyAccess.person_id, typed_null(Uuid()), typed_null(String()),
                EmergencyAccess.id, EmergencyAccess.opened_at)
         .where(among(EmergencyAccess.person_id), *_emergency_active(v, now)))
-    u = union_all(consents, meetings, emergencies).subquery()
+    u = union_all(consents, meetings, guests, emergencies).subquery()
     # newest consent per category and newest meeting per case first (they win in bases_for_persons)
     return (select(u.c.kind, u.c.person_id, u.c.case_id, u.c.category, u.c.ref_id)
             .order_by(u.c.kind, u.c.sort_at.desc(), u.c.ref_id))
@@ -434,25 +490,31 @@ def _cases_of_persons(person_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[uuid.U
     return out
 
 
-def case_notes_basis(viewer: Viewer, case: Case, primary: PersonBases | None, now: datetime | None = None) -> str | None:
+def case_notes_basis(viewer: Viewer, case: Case, primary: PersonBases | None, now: datetime | None = None,
+                     meeting_id: uuid.UUID | None = None) -> str | None:
     """The basis for the case's own narrative (summary, assessments): the primary person's case_notes
-    basis; for an anonymous case, the owner's own collection or a 支援会議 that has it on its agenda."""
+    basis; for an anonymous case, the owner's own collection or a 支援会議 that has it on its agenda (in a
+    meeting's papers, `meeting_id`: that meeting only)."""
     if primary is not None:
-        return primary.basis("case_notes", case.id)
+        return primary.basis("case_notes", case.id, meeting_id)
     if case.owner_org_id == viewer.org_id:
         return "own_collection"
-    meeting = _meeting_basis_for_case(viewer, case.id, now or utcnow())
+    meeting = _meeting_basis_for_case(viewer, case.id, now or utcnow(), meeting_id)
     return f"support_meeting:{meeting}" if meeting else None
 
 
-def _meeting_basis_for_case(viewer: Viewer, case_id: uuid.UUID, now: datetime) -> uuid.UUID | None:
-    return db.session().scalar(
-        select(Meeting.id).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
-        .join(MeetingMember, and_(MeetingMember.meeting_id == Meeting.id, MeetingMember.org_id == viewer.org_id))
-        .where(AgendaItem.case_id == case_id, Meeting.kind.in_(SHARING_MEETING_KINDS),
-               Meeting.municipality_id == viewer.municipality_id, Meeting.window_start <= now, Meeting.window_end > now,
-               pledged_attendee(viewer))
-        .order_by(Meeting.starts_at.desc()).limit(1))
+def _meeting_basis_for_case(viewer: Viewer, case_id: uuid.UUID, now: datetime,
+                            meeting_id: uuid.UUID | None = None) -> uuid.UUID | None:
+    member = and_(select(MeetingMember.org_id).where(MeetingMember.meeting_id == Meeting.id,
+                                                     MeetingMember.org_id == viewer.org_id).exists(),
+                  pledged_attendee(viewer))
+    stmt = (select(Meeting.id).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+            .where(AgendaItem.case_id == case_id, Meeting.kind.in_(SHARING_MEETING_KINDS),
+                   Meeting.municipality_id == viewer.municipality_id, Meeting.window_start <= now,
+                   Meeting.window_end > now, or_(member, pledged_guest(viewer))))
+    if meeting_id is not None:
+        stmt = stmt.where(Meeting.id == meeting_id)
+    return db.session().scalar(stmt.order_by(Meeting.starts_at.desc()).limit(1))
 
 
 def basis_for(viewer: Viewer, person, category: str, *, case_id: uuid.UUID | None = None,

@@ -32,9 +32,13 @@ class Disclosure:
     person_id: uuid.UUID
     basis: str
     categories: list[str]
+    council_id: uuid.UUID | None = None  # the council (会議体) of a support_meeting basis
 
     def as_json(self) -> dict:
-        return {"person": str(self.person_id), "basis": self.basis, "categories": sorted(self.categories)}
+        out = {"person": str(self.person_id), "basis": self.basis, "categories": sorted(self.categories)}
+        if self.council_id is not None:
+            out["council"] = str(self.council_id)
+        return out
 
 
 @dataclass

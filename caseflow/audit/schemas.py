@@ -54,7 +54,8 @@ class AuditEventSchema(Schema):
     legal_basis = fields.String(allow_none=True)
     request_id = fields.String(allow_none=True)
     flagged = fields.Boolean()
-    disclosures = fields.Raw(metadata={"description": "[{person, basis, categories}] (ids only)"})
+    disclosures = fields.Raw(metadata={"description": "[{person, basis, categories, council?}] (ids only; council: "
+                                                      "the council of a support_meeting basis)"})
     detail = fields.Raw()
     hash = fields.String()
     reviewed = fields.Boolean()
@@ -129,12 +130,35 @@ class BasisKindCountSchema(Schema):
     disclosures = fields.Integer()
 
 
+class CouncilOrgDisclosureSchema(Schema):
+    org_id = fields.UUID(allow_none=True)
+    org_name = fields.String(allow_none=True)
+    disclosures = fields.Integer()
+    first_at = Timestamp()
+    last_at = Timestamp()
+
+
+class CouncilDisclosureSchema(Schema):
+    """What one council (会議体) shared of the person on the 支援会議 basis, and with whom."""
+
+    council_id = fields.UUID()
+    council_name = fields.String()
+    kind = fields.String()
+    kind_label = fields.String()
+    legal_basis = fields.String()
+    meetings = fields.Integer()
+    disclosures = fields.Integer()
+    organisations = fields.List(fields.Nested(CouncilOrgDisclosureSchema))
+
+
 class PersonReportSchema(Schema):
     person_id = fields.UUID()
     since = Timestamp(allow_none=True)
     until = Timestamp(allow_none=True)
     total_disclosures = fields.Integer()
     organisations = fields.List(fields.Nested(OrgDisclosureSchema))
+    councils = fields.List(fields.Nested(CouncilDisclosureSchema),
+                           metadata={"description": "the 支援会議-basis disclosures grouped by council"})
     by_basis_kind = fields.List(fields.Nested(BasisKindCountSchema))
 
 

@@ -33,6 +33,7 @@ from caseflow.audit.queries import (
 )
 from caseflow.core import db
 from caseflow.core.errors import validation_problem
+from caseflow.meetings.models import COUNCIL_KINDS, Council, Meeting
 
 
 @dataclass
@@ -160,9 +161,39 @@ def review_status(seqs: list[int]) -> dict[int, dict]:
     return {seq: {"reviews": n, "last_reviewed_at": last} for seq, n, last in rows}
 
 
+def _by_council(groups, orgs: dict) -> list[dict]:
+    """The 支援会議-basis disclosures of a person report, grouped by the council (会議体) of each meeting: what
+    each council shared, with whom, in how many of its meetings (one query for the meetings' councils)."""
+    by_meeting: dict[uuid.UUID, list] = {}
+    for org_id, basis, n, _users, first, last, _f, _l in groups:
+        if _basis_kind_of(basis) == "support_meeting":
+            by_meeting.setdefault(uuid.UUID(basis.partition(":")[2]), []).append((org_id, n, first, last))
+    if not by_meeting:
+        return []
+    rows = db.session().execute(select(Meeting.id, Council).join(Council, Council.id == Meeting.council_id)
+                                .where(Meeting.id.in_(list(by_meeting)))).all()
+    out: dict = {}
+    for meeting_id, council in rows:
+        c = out.setdefault(council.id, {"council_id": council.id, "council_name": council.name,
+                                        "kind": council.kind, "kind_label": COUNCIL_KINDS[council.kind][0],
+                                        "legal_basis": council.legal_basis, "meetings": 0, "disclosures": 0,
+                                        "organisations": {}})
+        c["meetings"] += 1
+        for org_id, n, first, last in by_meeting[meeting_id]:
+            c["disclosures"] += n
+            o = c["organisations"].setdefault(org_id, {"org_id": org_id, "org_name": orgs.get(org_id, {}).get("name"),
+                                                       "disclosures": 0, "first_at": first, "last_at": last})
+            o["disclosures"] += n
+            o["first_at"], o["last_at"] = min(o["first_at"], first), max(o["last_at"], last)
+    for c in out.values():
+        c["organisations"] = sorted(c["organisations"].values(), key=lambda o: (o["org_name"] or "", str(o["org_id"])))
+    return sorted(out.values(), key=lambda c: (c["council_name"], str(c["council_id"])))
+
+
 def person_report(person_id: uuid.UUID, since: datetime | None = None,
                   until: datetime | None = None, *, tenant: Tenant) -> dict:
-    """Every disclosure of one person's data in the tenant, grouped by receiving organisation and legal basis."""
+    """Every disclosure of one person's data in the tenant, grouped by receiving organisation and legal basis,
+    and the 支援会議-basis ones by council."""
     session = db.session()
     where = [S.person_id == person_id, _allowed(E), tenant.events()]
     if since is not None:
@@ -208,6 +239,7 @@ def person_report(person_id: uuid.UUID, since: datetime | None = None,
         "person_id": person_id, "since": since, "until": until,
         "total_disclosures": sum(o["disclosures"] for o in organisations),
         "organisations": organisations,
+        "councils": _by_council(groups, orgs),
         "by_basis_kind": [{"basis_kind": k, "basis_label": BASIS_KINDS.get(k, k), "disclosures": n}
                           for k, n in sorted(by_kind.items())],
     }

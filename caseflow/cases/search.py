@@ -17,6 +17,7 @@ from caseflow.access.sharing import (
     consent_counts,
     has_large_caseload,
     pledged_attendee,
+    pledged_guest,
     visible_case_ids,
 )
 from caseflow.cases.models import Case, CaseIssue, HouseholdMember, Person, PersonSearchGram
@@ -229,4 +230,10 @@ def _identity_visible(viewer: Viewer, now: datetime):
                       Meeting.window_start <= now, Meeting.window_end > now,
                       pledged_attendee(viewer))
                .correlate(Case))
-    return or_(Person.collected_by_org_id == viewer.org_id, consent.exists(), emergency.exists(), meeting.exists())
+    guest = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+             .where(AgendaItem.case_id == Case.id, Meeting.kind.in_(SHARING_MEETING_KINDS),
+                    Meeting.municipality_id == viewer.municipality_id,
+                    Meeting.window_start <= now, Meeting.window_end > now, pledged_guest(viewer))
+             .correlate(Case))
+    return or_(Person.collected_by_org_id == viewer.org_id, consent.exists(), emergency.exists(), meeting.exists(),
+               guest.exists())

@@ -104,6 +104,8 @@ GUARDS: dict[str, tuple] = {
     "meetings": (FrozenWhen("status", "minutes_approved", MEETING_WINDOW_COLUMNS),),
     "agenda_items": (_MEETING_LOCK,),
     "meeting_minutes": (_MEETING_LOCK,),          # editable while held, locked by the chair's approval
+    "meeting_guests": (_MEETING_LOCK,),           # who was invited to an approved meeting stays (0015)
+    "council_members": (RevokeOnce("until", ("until",)),),  # a membership ends once, never rewritten (0015)
 }
 
 

@@ -26,7 +26,7 @@ from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.jpdate import TOKYO
 from caseflow.demo import world
-from caseflow.meetings import agenda, minutes, pledges
+from caseflow.meetings import agenda, councils, minutes, pledges
 from caseflow.meetings import rules as meeting_rules
 from caseflow.organizations.models import Organization
 from caseflow.plans import tasks as tasks
@@ -275,27 +275,69 @@ class Story:
                 break
         self.echo(f"  emergency accesses: {opened} (flagged for audit review)")
 
-    # --- meetings ---------------------------------------------------------------------------------
+    # --- councils and meetings --------------------------------------------------------------------
+    # (city, secretariat supervisor, kind, name, members, quorum %, invites non-members, schedule, 要綱)
+    COUNCILS = [
+        ("kamakura", "supervisor.kamakura", "support_meeting", "鎌倉市支援会議",
+         ["kmk-fukushi-somu", "kmk-chiiki-kyosei", "kmk-seikatsu-fukushi", "kmk-korei-ikiiki", "kmk-shogai-fukushi",
+          "kmk-kodomo-katei-sodan", "kmk-shakyo"], 50, True, "毎月第2水曜 14:00",
+         "鎌倉市支援会議設置要綱"),
+        ("kamakura", "supervisor.kamakura", "child_protection_council", "鎌倉市要保護児童対策地域協議会",
+         ["kmk-fukushi-somu", "kmk-kodomo-katei-sodan", "kmk-kodomo-shien", "kmk-hattatsu-shien", "kmk-kyoiku-center",
+          "kmk-seishonen"], 50, True, "実務者会議 毎月第4木曜", "鎌倉市要保護児童対策地域協議会設置要綱"),
+        ("kamakura", "supervisor.kamakura", "multilayer_meeting", "鎌倉市重層的支援会議",
+         ["kmk-fukushi-somu", "kmk-chiiki-kyosei", "kmk-shakyo", "kmk-hokatsu-ofuna"], None, False, "隔月",
+         None),
+        ("kumamoto", "supervisor.kumamoto", "support_meeting", "熊本市孤独・孤立対策支援会議",
+         ["kmm-kenko-fukushi-seisaku", "kmm-kvoad", "kmm-denden", "kmm-seishin-hoken-fukushi"], 50, False,
+         "毎月第1火曜", "熊本市支援会議運営要綱"),
+        ("kumamoto", "supervisor.kumamoto", "isolation_council", "熊本市孤独・孤立対策地域協議会",
+         ["kmm-kenko-fukushi-seisaku", "kmm-kvoad", "kmm-shakyo", "kmm-kumamoto-sodanjo", "kmm-keicho-net",
+          "kmm-bigissue"], 50, True, "年2回（6月・12月）", "熊本市孤独・孤立対策地域協議会設置要綱"),
+        ("kumamoto", "supervisor.kumamoto", "youth_support_council", "熊本市子ども・若者支援地域協議会",
+         ["kmm-kenko-fukushi-seisaku", "kmm-kodomo-wakamono-sodan", "kmm-kodomo-seisaku", "kmm-minori",
+          "kmm-donguri"], 50, True, "代表者会議 年1回、実務者会議 毎月", "熊本市子ども・若者支援地域協議会設置要綱"),
+        ("kumamoto", "supervisor.kumamoto", "case_conference", "健康福祉政策課 ケース会議",
+         ["kmm-kenko-fukushi-seisaku", "kmm-korei-fukushi", "kmm-darc"], None, False, "随時", None),
+    ]
+    BYLAWS = ("第1条 会議は、会長が招集し、その議長となる。\n"
+              "第2条 会議は、構成機関の半数以上の出席がなければ開くことができない。定足数に満たない会議の決定は成立しない。\n"
+              "第3条 会長は、必要があると認めるときは、構成機関以外の者の出席を求め、説明又は意見を聴くことができる。"
+              "この場合、出席を求められた者は個別に守秘義務の誓約をしなければならない。")
+
+    def build_councils(self) -> None:
+        """One council of each kind across the two cities, with its members, chair, 要綱 and schedule."""
+        self.councils = {}
+        for city, chair_key, kind, name, member_codes, quorum, invites, schedule, bylaws in self.COUNCILS:
+            chair = self.user(chair_key)
+            council = councils.create_council({
+                "kind": kind, "name": name, "member_org_ids": [self.orgs[c].id for c in member_codes],
+                "quorum_percent": quorum, "invites_non_members": invites, "schedule": schedule,
+                "bylaws_title": bylaws, "bylaws_text": self.BYLAWS if bylaws else None,
+                "pledge_scope": "fiscal_year"}, actor=chair)
+            self.councils[name] = council
+        self.s.flush()
+        self.echo(f"  会議体: {len(self.COUNCILS)} (支援会議 in each city, 要保護児童対策地域協議会, 重層的支援会議, "
+                  "孤独・孤立対策地域協議会, 子ども・若者支援地域協議会, ケース会議)")
+
     def build_meetings(self) -> None:
         now = utcnow()
         specs = [
-            ("kumamoto", "supervisor.kumamoto", "令和8年度 第8回 孤独・孤立対策支援会議", now - timedelta(days=3),
-             ["kmm-kenko-fukushi-seisaku", "kmm-kvoad", "kmm-denden", "kmm-seishin-hoken-fukushi"], True),
-            ("kamakura", "supervisor.kamakura", "令和8年度 第9回 鎌倉市支援会議（重層的支援体制整備事業）",
-             now + timedelta(days=6), ["kmk-fukushi-somu", "kmk-chiiki-kyosei", "kmk-seikatsu-fukushi", "kmk-shakyo"],
-             False),
+            ("supervisor.kumamoto", "熊本市孤独・孤立対策支援会議", "令和8年度 第8回 孤独・孤立対策支援会議",
+             now - timedelta(days=3), "熊本市役所 14階 会議室", True, None),
+            ("supervisor.kamakura", "鎌倉市支援会議", "令和8年度 第9回 鎌倉市支援会議（重層的支援体制整備事業）",
+             now + timedelta(days=6), "市役所 本庁舎 第2会議室", False, "staff.kmk-kyoiku-center"),
         ]
-        for city, chair_key, title, starts, member_codes, held in specs:
+        for chair_key, council_name, title, starts, place, held, guest_key in specs:
             chair = self.user(chair_key)
-            member_ids = [self.orgs[c].id for c in member_codes]
+            council = self.councils[council_name]
+            member_ids = councils.member_org_ids(council)
             attendees = [u.id for u in self.users.values() if u.org_id in member_ids and "auditor" not in u.roles
-                         and "admin" not in u.roles]
+                         and "admin" not in u.roles and "secretariat" not in u.roles]
             meeting = meeting_rules.create_meeting(
-                {"kind": "support_meeting", "title": title, "starts_at": starts,
-                 "place": "市役所 本庁舎 第2会議室" if city == "kamakura" else "熊本市役所 14階 会議室",
-                 "member_org_ids": member_ids, "attendee_user_ids": attendees,
-                 "window_start": starts - timedelta(days=10), "sharing_days_after": 14},
-                actor=chair)
+                {"council_id": council.id, "title": title, "starts_at": starts, "place": place,
+                 "attendee_user_ids": attendees, "window_start": starts - timedelta(days=10),
+                 "sharing_days_after": 14}, actor=chair)
             viewer = Viewer.of(chair)
             candidates = self.s.scalars(
                 select(Case).where(Case.owner_org_id == chair.org_id, Case.stage != "closed",
@@ -307,6 +349,11 @@ class Story:
                                                       actor=chair, viewer=viewer))
             agenda.add_agenda_item(meeting, {"topic": "地域の居場所・社会資源の情報共有", "minutes_allotted": 10},
                                      actor=chair, viewer=viewer)
+            if guest_key and items:
+                # 要綱第3条: a non-member invited to explain one case; sees that item only, after its own pledge
+                guest = self.user(guest_key)
+                meeting_rules.invite_guest(meeting, items[0], guest.id, actor=chair)
+                pledges.sign_pledge(meeting, actor=guest)
             for uid in attendees[: max(1, len(attendees) - 1)]:  # one attendee has not signed yet
                 pledges.sign_pledge(meeting, actor=self.s.get(User, uid))
             if held and items:
@@ -315,11 +362,12 @@ class Story:
                     minutes.write_minutes(meeting, item, "現状を共有し、訪問の頻度を増やすことを確認した。", actor=chair,
                                            entry=None)
                 minutes.record_decision(meeting, {"agenda_item_id": items[0].id, "title": "週1回の安否確認訪問",
-                                                   "owner_org_id": self.orgs[member_codes[2]].id,
+                                                   "owner_org_id": member_ids[2],
                                                    "due_on": self.today + timedelta(days=14)}, actor=chair)
                 meeting_rules.transition(meeting, "minutes_approved", actor=chair)
             self.s.flush()
-        self.echo("  支援会議: 2 (one held with minutes and a decision, one upcoming)")
+        self.echo("  meetings: 2 支援会議 (one held with minutes and a decision, one upcoming with an invited "
+                  "non-member)")
 
     # --- 主担当と副担当 -------------------------------------------------------------------------------
     def build_leads(self) -> None:
@@ -377,6 +425,7 @@ def build(orgs: dict[str, Organization], echo: Callable[[str], None], households
     story.build_referrals(built)
     story.build_consents(built)
     story.build_emergency()
+    story.build_councils()
     story.build_meetings()
     story.build_leads()
     story.build_audit_patterns()

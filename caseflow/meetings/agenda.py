@@ -11,7 +11,7 @@ from caseflow.cases.models import Case
 from caseflow.core import db
 from caseflow.core.db import new_id, utcnow
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.meetings.models import AgendaItem, Meeting, MeetingDecision, MinutesEntry
+from caseflow.meetings.models import AgendaItem, Meeting, MeetingDecision, MeetingGuest, MinutesEntry
 from caseflow.meetings.rules import NOT_FOUND, _require_unlocked, member_org_ids, require_manager
 
 
@@ -105,12 +105,14 @@ def remove_agenda_item(meeting: Meeting, item: AgendaItem, *, actor) -> None:
         s.scalar(select(MeetingDecision.id).where(MeetingDecision.agenda_item_id == item.id))
     if recorded is not None:
         raise Problem(409, detail="議事録または決定事項のある議題は削除できません。", type_="illegal-state")
+    # its invited guests go with it (and with them their access to the item's case)
+    guests = s.execute(MeetingGuest.__table__.delete().where(MeetingGuest.agenda_item_id == item.id)).rowcount
     s.delete(item)
     s.flush()
     _renumber(agenda_items(meeting))
     meeting.updated_at = utcnow()
     trail.record(s, action="meetings.agenda.remove", resource_type="meetings", resource_id=meeting.id,
-                 actor=actor, detail={"agenda_item_id": str(item.id),
+                 actor=actor, detail={"agenda_item_id": str(item.id), "guests_removed": guests,
                                       "case_id": str(item.case_id) if item.case_id else None})
 
 

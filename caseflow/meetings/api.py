@@ -1,4 +1,4 @@
-"""支援会議 and other case conferences: /api/v1/meetings/..., and a case's meeting history."""
+"""Councils (会議体) and their meetings: /api/v1/councils/..., /api/v1/meetings/..., and a case's meeting history."""
 from __future__ import annotations
 
 from flask import Response
@@ -13,7 +13,7 @@ from caseflow.core.blueprint import Blueprint
 from caseflow.core.db import utcnow
 from caseflow.core.pagination import paginate
 from caseflow.core.schemas import EmptySchema
-from caseflow.meetings import agenda, minutes, pledges
+from caseflow.meetings import agenda, councils, minutes, pledges
 from caseflow.meetings import pdf as meeting_pdf
 from caseflow.meetings import rules as meeting_rules
 from caseflow.meetings import views as meeting_views
@@ -25,8 +25,15 @@ from caseflow.meetings.schemas import (
     CaseMeetingSchema,
     CorrectionInSchema,
     CorrectionOutSchema,
+    CouncilCreateSchema,
+    CouncilMemberInSchema,
+    CouncilPageSchema,
+    CouncilQuerySchema,
+    CouncilSchema,
+    CouncilUpdateSchema,
     DecisionInSchema,
     DecisionOutSchema,
+    GuestInSchema,
     MeetingCaseSchema,
     MeetingCreateSchema,
     MeetingDetailSchema,
@@ -50,6 +57,82 @@ PDF_DOC = {"responses": {"200": {"description": "PDF (A4, IPAex fonts embedded),
 
 def _meeting(meeting_id):
     return meeting_rules.get_visible_meeting(viewer(), meeting_id)
+
+
+def _council(council_id):
+    return councils.get_visible_council(viewer(), council_id)
+
+
+def _council_detail(council, status: int = 200):
+    return councils.present_council(council, current_user), status, etag(council.version)
+
+
+@blp.route("/councils")
+@requires("councils", "read")
+@blp.arguments(CouncilQuerySchema, location="query")
+@blp.response(200, CouncilPageSchema)
+def list_councils(args):
+    """Councils (会議体) your organisation is a member or the secretariat of, in the municipality you act in."""
+    page = paginate(councils.council_list_query(viewer(), args), args["limit"], args["offset"])
+    page["items"] = councils.present_councils(page["items"], current_user)
+    return page
+
+
+@blp.route("/councils", methods=["POST"])
+@requires("councils", "manage")
+@blp.arguments(CouncilCreateSchema)
+@blp.response(201, CouncilSchema)
+def create_council(body):
+    """Set up a council (supervisors); your organisation is its secretariat (事務局) and a member. A council that
+    shares without consent (支援会議, statutory 協議会) is set up by a municipal department."""
+    council = councils.create_council(body, actor=current_user)
+    db.session().flush()
+    return _council_detail(council, 201)
+
+
+@blp.route("/councils/<uuid:council_id>")
+@requires("councils", "read")
+@blp.response(200, CouncilSchema)
+def get_council(council_id):
+    """A council: kind, legal basis, members over time, chair, 要綱, quorum, schedule."""
+    return _council_detail(_council(council_id))
+
+
+@blp.route("/councils/<uuid:council_id>", methods=["PATCH"])
+@requires("councils", "manage")
+@blp.arguments(CouncilUpdateSchema)
+@blp.response(200, CouncilSchema)
+def update_council(body, council_id):
+    """Edit a council (secretariat; send If-Match). Its kind, and so its legal basis, never changes."""
+    council = _council(council_id)
+    require_if_match(council.version)
+    councils.update_council(council, body, actor=current_user)
+    db.session().flush()
+    return _council_detail(council)
+
+
+@blp.route("/councils/<uuid:council_id>/members", methods=["POST"])
+@requires("councils", "manage")
+@blp.arguments(CouncilMemberInSchema)
+@blp.response(201, CouncilSchema)
+def add_council_member(body, council_id):
+    """Add a member organisation (secretariat); it joins the council's planned meetings."""
+    council = _council(council_id)
+    councils.add_member(council, body["org_id"], actor=current_user)
+    db.session().flush()
+    return _council_detail(council, 201)
+
+
+@blp.route("/councils/<uuid:council_id>/members/<uuid:org_id>/end", methods=["POST"])
+@requires("councils", "manage")
+@blp.arguments(EmptySchema, required=False)
+@blp.response(200, CouncilSchema)
+def end_council_member(_body, council_id, org_id):
+    """End an organisation's membership (secretariat): it leaves every meeting whose sharing window is open."""
+    council = _council(council_id)
+    councils.end_member(council, org_id, actor=current_user)
+    db.session().flush()
+    return _council_detail(council)
 
 
 def _detail(meeting):
@@ -113,9 +196,10 @@ def update_meeting(body, meeting_id):
 @blp.arguments(MeetingTransitionSchema)
 @blp.response(200, MeetingDetailSchema)
 def transition_meeting(body, meeting_id):
-    """planned → held → minutes_approved. Approval is the chair's and locks the minutes; other moves are 409."""
+    """planned → held → minutes_approved. Holding records who was present and the quorum (below it, decisions
+    are not carried); approval is the chair's and locks the minutes; other moves are 409."""
     meeting = _meeting(meeting_id)
-    meeting_rules.transition(meeting, body["to"], actor=current_user)
+    meeting_rules.transition(meeting, body["to"], actor=current_user, present_user_ids=body.get("present_user_ids"))
     db.session().flush()
     return _detail(meeting)
 
@@ -185,6 +269,18 @@ def update_agenda_item(body, meeting_id, item_id):
     agenda.update_agenda_item(meeting, agenda.get_item(meeting, item_id), body, actor=current_user)
     db.session().flush()
     return _agenda(meeting)
+
+
+@blp.route("/meetings/<uuid:meeting_id>/agenda/<uuid:item_id>/guests", methods=["POST"])
+@requires("meetings", "manage")
+@blp.arguments(GuestInSchema)
+@blp.response(201, AgendaSchema)
+def invite_guest(body, meeting_id, item_id):
+    """Invite a non-member for this item (when the council's 要綱 allows it): they see this item only, after an
+    individual pledge for the meeting."""
+    meeting = _meeting(meeting_id)
+    meeting_rules.invite_guest(meeting, agenda.get_item(meeting, item_id), body["user_id"], actor=current_user)
+    return _agenda(meeting, 201)
 
 
 @blp.route("/meetings/<uuid:meeting_id>/agenda/<uuid:item_id>", methods=["DELETE"])

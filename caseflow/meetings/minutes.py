@@ -65,7 +65,9 @@ def correct_minutes(meeting: Meeting, item: AgendaItem, body: str, reason: str, 
 
 
 def record_decision(meeting: Meeting, data: dict, *, actor) -> MeetingDecision:
-    """A decision on a case item becomes a plan task of that case in the same transaction."""
+    """A decision on a case item becomes a plan task of that case in the same transaction -- when it is
+    carried. A meeting held without its quorum records its decisions as not carried (設置要綱): nobody is bound
+    by them, so no task is made; the minutes say so."""
 
     require_manager(meeting, actor)
     _require_held(meeting, "決定事項")
@@ -79,16 +81,19 @@ def record_decision(meeting: Meeting, data: dict, *, actor) -> MeetingDecision:
     if data["owner_org_id"] not in member_org_ids(meeting):
         raise validation_problem({"owner_org_id": ["担当組織には会議の構成組織を指定してください。"]})
     case = s.get(Case, item.case_id)
+    carried = meeting.quorum_met is not False
     decision = MeetingDecision(id=new_id(), meeting_id=meeting.id, agenda_item_id=item.id, case_id=case.id,
                                title=data["title"], owner_org_id=data["owner_org_id"], due_on=data.get("due_on"),
-                               created_by_user_id=actor.id, created_at=utcnow())
-    task = tasks.add_task(case, owner_org_id=data["owner_org_id"], title=data["title"], due_on=data.get("due_on"),
-                          actor=actor, source=f"meeting_decision:{decision.id}")
-    decision.task_id = task.id
+                               created_by_user_id=actor.id, created_at=utcnow(), carried=carried)
+    if carried:
+        task = tasks.add_task(case, owner_org_id=data["owner_org_id"], title=data["title"],
+                              due_on=data.get("due_on"), actor=actor, source=f"meeting_decision:{decision.id}")
+        decision.task_id = task.id
     s.add(decision)
     s.flush()
     trail.record(s, action="meetings.decision.create", resource_type="meetings", resource_id=meeting.id,
                  actor=actor, detail={"decision_id": str(decision.id), "agenda_item_id": str(item.id),
-                                      "case_id": str(case.id), "task_id": str(task.id),
+                                      "case_id": str(case.id), "carried": carried,
+                                      "task_id": str(decision.task_id) if decision.task_id else None,
                                       "owner_org_id": str(decision.owner_org_id)})
     return decision

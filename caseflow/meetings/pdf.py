@@ -17,10 +17,10 @@ ISSUE_SEP = "・"
 
 
 def confidentiality_mark(meeting: dict) -> str:
-    if meeting["kind"] == "support_meeting":
-        return "取扱注意（社会福祉法106条の6 守秘義務）"
-    if meeting["kind"] == "isolation_council":
-        return "取扱注意（孤独・孤立対策推進法 守秘義務）"
+    """The council's legal basis, for the councils whose members are under a statutory duty of secrecy."""
+    council = meeting.get("council") or {}
+    if meeting["shares_without_consent"] and council.get("legal_basis"):
+        return f"取扱注意（{council['legal_basis']} 守秘義務）"
     return DEFAULT_CONFIDENTIALITY
 
 
@@ -29,10 +29,13 @@ def recipient_label(user) -> str:
 
 
 def _overview(meeting: dict) -> list[Block]:
+    council = meeting.get("council") or {}
     rows = [
         ("会議名", meeting["title"]),
+        ("会議体", council.get("name", "")),
         ("種別", meeting["kind_label"] + ("（構成員間は本人同意なく情報共有可・要誓約）"
                                         if meeting["shares_without_consent"] else "")),
+        ("根拠", council.get("legal_basis", "")),
         ("日時", format_jp_datetime(meeting["starts_at"])),
     ]
     if meeting.get("place"):
@@ -43,6 +46,7 @@ def _overview(meeting: dict) -> list[Block]:
         ("主催", (meeting["organizer_org"] or {}).get("name", "")),
         ("議長", (meeting["chair"] or {}).get("display_name", "")),
         ("構成組織", "、".join(o["name"] for o in meeting["members"])),
+        *([("定足数", council["quorum_rule"])] if council.get("quorum_rule") else []),
         ("情報共有期間", f"{format_jp_date(meeting['window_start'])} 〜 {format_jp_date(meeting['window_end'])}"),
     ]
     return [Heading("会議概要"), KeyValues(rows)]
@@ -50,9 +54,19 @@ def _overview(meeting: dict) -> list[Block]:
 
 def _attendees(meeting: dict) -> list[Block]:
     rows = [[str(i), (a["org"] or {}).get("name", ""), a["display_name"] + ("（議長）" if a["is_chair"] else ""),
-             "済" if a["pledged"] else "未"]
+             "済" if a["pledged"] else "未", {True: "出席", False: "欠席"}.get(a.get("present"), "")]
             for i, a in enumerate(meeting["attendees"], start=1)]
-    return [Heading("出席者", level=2), Table(["No.", "所属", "氏名", "誓約"], rows, [0.08, 0.47, 0.33, 0.12])]
+    return [Heading("出席者", level=2),
+            Table(["No.", "所属", "氏名", "誓約", "出欠"], rows, [0.08, 0.42, 0.28, 0.10, 0.12])]
+
+
+def _quorum(view: dict) -> list[Block]:
+    """The quorum as recorded when held; below it, the 要綱's consequence, stated plainly."""
+    q = view.get("quorum") or {}
+    if q.get("required") is None:
+        return []
+    line = f"定足数 {q['required']}（構成機関） / 出席 {q['present']}：" + ("成立" if q["met"] else "不成立")
+    return [Para(line + ("\n" + q["note"] if q.get("note") else ""))]
 
 
 def _subject(item: dict) -> str:
@@ -117,7 +131,7 @@ def minutes_pdf(view: dict, *, recipient: str, generated_at: datetime) -> bytes:
     else:
         state = "未承認（案）"
     blocks: list[Block] = [*_overview(meeting), KeyValues([("議事録の状態", state)]), *_attendees(meeting),
-                           Heading("議事"), *_note(view)]
+                           *_quorum(view), Heading("議事"), *_note(view)]
     for item in view["items"]:
         blocks.append(Heading(f"{item['position']}. " + _subject(item).split("\n")[0], level=2))
         details = [("議題・ケース", _subject(item))]
@@ -132,10 +146,10 @@ def minutes_pdf(view: dict, *, recipient: str, generated_at: datetime) -> bytes:
                  _text(c["reason"], c["withheld"])]
                 for c in item["corrections"]], [0.26, 0.50, 0.24]))
         if item["decisions"]:
-            blocks.append(Table(["決定事項（支援プランのタスク）", "担当組織", "期限"], [
+            blocks.append(Table(["決定事項（支援プランのタスク）", "担当組織", "期限", "成否"], [
                 [_text(d["title"], d["title_withheld"]), (d["owner_org"] or {}).get("name", ""),
-                 format_jp_date(d["due_on"]) if d["due_on"] else ""]
-                for d in item["decisions"]], [0.50, 0.26, 0.24]))
+                 format_jp_date(d["due_on"]) if d["due_on"] else "", d["carried_label"]]
+                for d in item["decisions"]], [0.42, 0.22, 0.18, 0.18]))
     return render_pdf(title=f"{meeting['title']} 議事録", blocks=blocks, recipient=recipient,
                       confidentiality=confidentiality_mark(meeting), generated_at=generated_at,
                       subject=f"{meeting['kind_label']} 議事録")

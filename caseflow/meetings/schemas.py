@@ -5,30 +5,125 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
 from caseflow.core.schemas import Day, PageArgs, PageMeta, Text, Timestamp
-from caseflow.meetings.models import MEETING_KINDS, MEETING_STATUSES, PLEDGE_SCOPES
+from caseflow.meetings.models import COUNCIL_KINDS, MEETING_STATUSES, PLEDGE_SCOPES
 
-KINDS = validate.OneOf(list(MEETING_KINDS))
+KINDS = validate.OneOf(list(COUNCIL_KINDS))
+KIND_DOC = ("support_meeting (支援会議), isolation_council (孤独・孤立対策地域協議会), child_protection_council "
+            "(要保護児童対策地域協議会), youth_support_council (子ども・若者支援地域協議会), multilayer_meeting "
+            "(重層的支援会議: consent), case_conference (ケース会議: consent), regular (定例会)")
 URL = validate.URL(schemes={"https", "http"}, require_tld=False)
 
 
+# --- councils ---------------------------------------------------------------------------------
+
+class CouncilCreateSchema(Schema):
+    kind = fields.String(required=True, validate=KINDS, metadata={"description": KIND_DOC})
+    name = Text(required=True, min_length=1, max_length=200)
+    member_org_ids = fields.List(fields.UUID(), validate=validate.Length(max=200), load_default=list,
+                                 metadata={"description": "your organisation (the secretariat) is always a member"})
+    chair_user_id = fields.UUID(metadata={"description": "会長: a supervisor of a member organisation; default: you"})
+    bylaws_title = Text(max_length=200, allow_none=True, metadata={"description": "設置要綱の名称"})
+    bylaws_text = Text(max_length=20000, allow_none=True)
+    quorum_percent = fields.Integer(validate=validate.Range(min=1, max=100), allow_none=True,
+                                    metadata={"description": "定足数: share of member organisations present (50 = 半数)"})
+    invites_non_members = fields.Boolean(load_default=False,
+                                         metadata={"description": "the 要綱 lets non-members be invited to explain"})
+    schedule = Text(max_length=200, allow_none=True, metadata={"description": "e.g. 毎月第2水曜"})
+    pledge_scope = fields.String(validate=validate.OneOf(PLEDGE_SCOPES), load_default="fiscal_year",
+                                 metadata={"description": "a member's pledge covers one meeting, or the council's "
+                                                          "meetings of a fiscal year"})
+
+
+class CouncilUpdateSchema(Schema):
+    name = Text(min_length=1, max_length=200)
+    chair_user_id = fields.UUID()
+    bylaws_title = Text(max_length=200, allow_none=True)
+    bylaws_text = Text(max_length=20000, allow_none=True)
+    quorum_percent = fields.Integer(validate=validate.Range(min=1, max=100), allow_none=True)
+    invites_non_members = fields.Boolean()
+    schedule = Text(max_length=200, allow_none=True)
+    pledge_scope = fields.String(validate=validate.OneOf(PLEDGE_SCOPES))
+    active = fields.Boolean()
+
+
+class CouncilMemberInSchema(Schema):
+    org_id = fields.UUID(required=True)
+
+
+class CouncilQuerySchema(PageArgs):
+    kind = fields.List(fields.String(validate=KINDS))
+    include_inactive = fields.Boolean(load_default=False)
+
+
+class CouncilMemberOutSchema(Schema):
+    org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    since = Timestamp()
+    until = Timestamp(allow_none=True)
+
+
+class FiscalYearPledgeSchema(Schema):
+    fiscal_year = fields.Integer()
+    signed = fields.Boolean()
+
+
+class CouncilSchema(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    kind_label = fields.String()
+    name = fields.String()
+    legal_basis = fields.String()
+    shares_without_consent = fields.Boolean()
+    secretariat_org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    chair = fields.Nested(UserRefSchema, allow_none=True)
+    bylaws_title = fields.String(allow_none=True)
+    bylaws_text = fields.String(allow_none=True)
+    quorum_percent = fields.Integer(allow_none=True)
+    quorum_rule = fields.String(allow_none=True)
+    quorum_now = fields.Integer(allow_none=True, metadata={"description": "member organisations needed today"})
+    invites_non_members = fields.Boolean()
+    schedule = fields.String(allow_none=True)
+    pledge_scope = fields.String()
+    active = fields.Boolean()
+    member_count = fields.Integer()
+    members = fields.List(fields.Nested(CouncilMemberOutSchema))
+    former_members = fields.List(fields.Nested(CouncilMemberOutSchema))
+    can_manage = fields.Boolean()
+    my_fiscal_year_pledge = fields.Nested(FiscalYearPledgeSchema)
+    version = fields.Integer()
+    created_at = Timestamp()
+
+
+class CouncilPageSchema(PageMeta):
+    items = fields.List(fields.Nested(CouncilSchema))
+
+
+class CouncilRefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    kind_label = fields.String()
+    legal_basis = fields.String()
+    quorum_percent = fields.Integer(allow_none=True)
+    quorum_rule = fields.String(allow_none=True)
+    invites_non_members = fields.Boolean()
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
 class MeetingCreateSchema(Schema):
-    kind = fields.String(required=True, validate=KINDS,
-                         metadata={"description": "support_meeting (支援会議), isolation_council, multilayer_meeting "
-                                                  "(重層的支援会議), case_conference (ケース会議), regular (定例会)"})
+    council_id = fields.UUID(required=True, metadata={"description": "the council (会議体) the meeting belongs to; its "
+                                                                     "kind, members and pledge scope apply"})
     title = Text(required=True, min_length=1, max_length=200)
     starts_at = Timestamp(required=True)
     place = Text(max_length=200, allow_none=True)
     online_url = Text(max_length=300, allow_none=True, validate=[URL])
-    chair_user_id = fields.UUID(metadata={"description": "a supervisor of a member organisation; default: you"})
-    member_org_ids = fields.List(fields.UUID(), validate=validate.Length(max=200), load_default=list,
-                                 metadata={"description": "your organisation is always a member"})
+    chair_user_id = fields.UUID(metadata={"description": "a supervisor of a member organisation; default: the "
+                                                         "council's chair"})
     attendee_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500), load_default=list,
                                     metadata={"description": "users of member organisations; the chair attends"})
     window_start = Timestamp(metadata={"description": "sharing starts (preparation); default: now"})
     sharing_days_after = fields.Integer(validate=validate.Range(min=0, max=90), load_default=14,
                                         metadata={"description": "sharing ends this many days after the meeting"})
-    pledge_scope = fields.String(validate=validate.OneOf(PLEDGE_SCOPES), load_default="meeting",
-                                 metadata={"description": "a pledge covers this meeting, or the whole fiscal year"})
 
     @validates_schema
     def _place_or_link(self, data, **_):
@@ -37,22 +132,20 @@ class MeetingCreateSchema(Schema):
 
 
 class MeetingUpdateSchema(Schema):
-    kind = fields.String(validate=KINDS)
     title = Text(min_length=1, max_length=200)
     starts_at = Timestamp()
     place = Text(max_length=200, allow_none=True)
     online_url = Text(max_length=300, allow_none=True, validate=[URL])
     chair_user_id = fields.UUID()
-    member_org_ids = fields.List(fields.UUID(), validate=validate.Length(max=200))
     attendee_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500))
     window_start = Timestamp()
     sharing_days_after = fields.Integer(validate=validate.Range(min=0, max=90))
-    pledge_scope = fields.String(validate=validate.OneOf(PLEDGE_SCOPES))
 
 
 class MeetingQuerySchema(PageArgs):
     upcoming = fields.Boolean(load_default=False, metadata={"description": "from now on, soonest first"})
     kind = fields.List(fields.String(validate=KINDS))
+    council_id = fields.UUID()
     status = fields.List(fields.String(validate=validate.OneOf(MEETING_STATUSES)))
     starts_from = Timestamp()
     starts_to = Timestamp()
@@ -61,6 +154,21 @@ class MeetingQuerySchema(PageArgs):
 class MeetingTransitionSchema(Schema):
     to = fields.String(required=True, validate=validate.OneOf(MEETING_STATUSES),
                        metadata={"description": "planned → held → minutes_approved (the chair approves)"})
+    present_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500),
+                                   metadata={"description": "when held: the attendees present (default: all); the "
+                                                            "quorum counts member organisations with one present"})
+
+
+class GuestInSchema(Schema):
+    user_id = fields.UUID(required=True, metadata={"description": "a user of a non-member organisation"})
+
+
+class QuorumSchema(Schema):
+    required = fields.Integer(allow_none=True)
+    present = fields.Integer(allow_none=True)
+    met = fields.Boolean(allow_none=True)
+    decisions_carried = fields.Boolean()
+    note = fields.String(allow_none=True)
 
 
 
@@ -73,6 +181,13 @@ class AttendeeSchema(Schema):
     org = fields.Nested(OrganizationRefSchema, allow_none=True)
     is_chair = fields.Boolean()
     pledged = fields.Boolean()
+    present = fields.Boolean(allow_none=True)
+
+
+class GuestSchema(Schema):
+    id = fields.UUID()
+    display_name = fields.String()
+    org = fields.Nested(OrganizationRefSchema, allow_none=True)
 
 
 class MyPledgeSchema(Schema):
@@ -87,6 +202,7 @@ class MeetingItemSchema(Schema):
     kind_label = fields.String()
     title = fields.String()
     starts_at = Timestamp()
+    council = fields.Nested(CouncilRefSchema, allow_none=True)
     place = fields.String(allow_none=True)
     online_url = fields.String(allow_none=True)
     status = fields.String()
@@ -115,6 +231,8 @@ class MeetingDetailSchema(MeetingItemSchema):
     version = fields.Integer()
     my_pledge = fields.Nested(MyPledgeSchema)
     allowed_transitions = fields.List(fields.String())
+    quorum = fields.Nested(QuorumSchema)
+    my_role = fields.String(metadata={"description": "member, or guest (sees only the items invited to)"})
 
 
 class MeetingPageSchema(PageMeta):
@@ -125,6 +243,7 @@ class PledgeRecordSchema(Schema):
     id = fields.UUID()
     scope = fields.String()
     meeting_id = fields.UUID(allow_none=True)
+    council_id = fields.UUID(allow_none=True)
     fiscal_year = fields.Integer(allow_none=True)
     signed_at = Timestamp()
     text_version = fields.String()
@@ -132,6 +251,7 @@ class PledgeRecordSchema(Schema):
 
 class PledgeSchema(Schema):
     meeting_id = fields.UUID()
+    council_id = fields.UUID()
     required = fields.Boolean(metadata={"description": "names on the agenda need the pledge (支援会議)"})
     scope = fields.String()
     fiscal_year = fields.Integer()
@@ -206,6 +326,7 @@ class AgendaItemOutSchema(Schema):
     points = fields.String(allow_none=True)
     points_withheld = fields.Boolean()
     minutes_allotted = fields.Integer(allow_none=True)
+    guests = fields.List(fields.Nested(GuestSchema), metadata={"description": "invited non-members of this item"})
 
 
 class AgendaSchema(Schema):
@@ -251,7 +372,9 @@ class DecisionOutSchema(Schema):
     title_withheld = fields.Boolean()
     owner_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     due_on = Day(allow_none=True)
-    task_id = fields.UUID(allow_none=True, metadata={"description": "the plan task it became"})
+    task_id = fields.UUID(allow_none=True, metadata={"description": "the plan task it became (none when not carried)"})
+    carried = fields.Boolean(metadata={"description": "false when the meeting lacked its quorum"})
+    carried_label = fields.String()
     created_at = Timestamp()
 
 
@@ -271,6 +394,7 @@ class MinutesSchema(Schema):
     pledged = fields.Boolean()
     window_open = fields.Boolean()
     status = fields.String()
+    quorum = fields.Nested(QuorumSchema)
     locked = fields.Boolean()
     approved_at = Timestamp(allow_none=True)
     approved_by = fields.Nested(UserRefSchema, allow_none=True)
@@ -296,6 +420,7 @@ class MeetingRefSchema(Schema):
     kind = fields.String()
     kind_label = fields.String()
     title = fields.String()
+    council = fields.Nested(CouncilRefSchema, allow_none=True)
     starts_at = Timestamp()
     status = fields.String()
     status_label = fields.String()

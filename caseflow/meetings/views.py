@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from caseflow.access.disclosure import DisclosureLog, age_band
 from caseflow.access.refs import org_ref, user_ref
@@ -18,16 +18,25 @@ from caseflow.codes import rules as codes
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.meetings.agenda import agenda_items
-from caseflow.meetings.models import AgendaItem, Meeting, MeetingDecision, MinutesCorrection, MinutesEntry
+from caseflow.meetings.councils import councils_of_meetings, kind_label, quorum_rule, shares_without_consent
+from caseflow.meetings.models import (
+    AgendaItem,
+    Meeting,
+    MeetingAttendee,
+    MeetingDecision,
+    MeetingGuest,
+    MeetingMember,
+    MinutesCorrection,
+    MinutesEntry,
+)
 from caseflow.meetings.pledges import pledge_of, pledged_user_ids
 from caseflow.meetings.rules import (
     STATUS_LABELS,
     TRANSITIONS,
     attendee_user_ids,
-    kind_label,
+    guest_item_ids,
+    guests_of,
     member_org_ids,
-    shares_without_consent,
-    visible_meeting_ids,
 )
 from caseflow.organizations.models import Organization
 
@@ -56,6 +65,7 @@ def present_meetings(meetings: list[Meeting], viewer_user) -> list[dict]:
     ids = [m.id for m in meetings]
     orgs = _orgs(m.organizer_org_id for m in meetings)
     chairs = _users(m.chair_user_id for m in meetings)
+    councils = councils_of_meetings(ids)
     counts: dict = defaultdict(lambda: (0, 0))
     if ids:
         for meeting_id, items, cases in db.session().execute(
@@ -65,6 +75,7 @@ def present_meetings(meetings: list[Meeting], viewer_user) -> list[dict]:
     now = utcnow()
     return [{
         "id": m.id, "kind": m.kind, "kind_label": kind_label(m.kind), "title": m.title, "starts_at": m.starts_at,
+        "council": _council_ref(councils.get(m.id)),
         "place": m.place, "online_url": m.online_url, "status": m.status, "status_label": STATUS_LABELS[m.status],
         "organizer_org": org_ref(orgs.get(m.organizer_org_id)), "chair": user_ref(chairs.get(m.chair_user_id)),
         "agenda_items": counts[m.id][0], "cases_discussed": counts[m.id][1], "window_open": window_open(m, now),
@@ -72,11 +83,31 @@ def present_meetings(meetings: list[Meeting], viewer_user) -> list[dict]:
     } for m in meetings]
 
 
+def _council_ref(council) -> dict | None:
+    if council is None:
+        return None
+    return {"id": council.id, "name": council.name, "kind": council.kind, "kind_label": kind_label(council.kind),
+            "legal_basis": council.legal_basis, "quorum_percent": council.quorum_percent,
+            "quorum_rule": quorum_rule(council), "invites_non_members": council.invites_non_members}
+
+
+def quorum_of_meeting(meeting: Meeting) -> dict:
+    """The quorum as recorded when the meeting was held, and what it means for its decisions."""
+    note = None
+    if meeting.quorum_met is False:
+        note = (f"出席した構成機関が{meeting.members_present}で定足数（{meeting.quorum_required}）に達しなかったため、"
+                "設置要綱の定めにより、この会議での決定は成立していません。")
+    return {"required": meeting.quorum_required, "present": meeting.members_present, "met": meeting.quorum_met,
+            "decisions_carried": meeting.quorum_met is not False, "note": note}
+
+
 def present_meeting(meeting: Meeting, viewer_user) -> dict:
     s = db.session()
     out = present_meetings([meeting], viewer_user)[0]
     members = _orgs(member_org_ids(meeting))
     attendees = _users(attendee_user_ids(meeting))
+    present = dict(s.execute(select(MeetingAttendee.user_id, MeetingAttendee.present)
+                             .where(MeetingAttendee.meeting_id == meeting.id)).all())
     pledged = pledged_user_ids(meeting, attendees)
     att_orgs = _orgs(u.org_id for u in attendees.values())
     approver = s.get(User, meeting.minutes_approved_by) if meeting.minutes_approved_by else None
@@ -86,7 +117,8 @@ def present_meeting(meeting: Meeting, viewer_user) -> dict:
         "members": [org_ref(o) for o in sorted(members.values(), key=lambda o: (o.id != meeting.organizer_org_id,
                                                                                    o.code))],
         "attendees": [{"id": u.id, "display_name": u.display_name, "org": org_ref(att_orgs.get(u.org_id)),
-                       "is_chair": u.id == meeting.chair_user_id, "pledged": u.id in pledged}
+                       "is_chair": u.id == meeting.chair_user_id, "pledged": u.id in pledged,
+                       "present": present.get(u.id)}
                       for u in sorted(attendees.values(), key=lambda u: (u.id != meeting.chair_user_id,
                                                                          att_orgs[u.org_id].code, u.display_name,
                                                                          str(u.id)))],
@@ -97,6 +129,8 @@ def present_meeting(meeting: Meeting, viewer_user) -> dict:
         "my_pledge": {"signed": mine is not None, "signed_at": mine.signed_at if mine else None,
                       "scope": ("meeting" if mine.meeting_id else "fiscal_year") if mine else None},
         "allowed_transitions": list(TRANSITIONS[meeting.status]),
+        "quorum": quorum_of_meeting(meeting),
+        "my_role": "member" if viewer_user.org_id in members else "guest",
     })
     return out
 
@@ -105,9 +139,11 @@ class _CaseContext:
     """Everything the agenda and minutes need about the agenda's cases, loaded set-wise:
     the cases, their persons (primary + current household members), and the viewer's bases."""
 
-    def __init__(self, viewer: Viewer, case_ids: list[uuid.UUID]):
+    def __init__(self, viewer: Viewer, case_ids: list[uuid.UUID], meeting_id: uuid.UUID | None = None):
         s = db.session()
         self.viewer = viewer
+        # in one meeting's papers only that meeting's 支援会議 basis counts (a council's boundary)
+        self.meeting_id = meeting_id
         self.cases = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
         households = {c.household_id for c in self.cases.values() if c.household_id}
         self.members: dict[uuid.UUID, list[HouseholdMember]] = defaultdict(list)
@@ -153,7 +189,7 @@ class _CaseContext:
                     "relationship": m.relationship_code if m else None,
                     "relationship_label": RELATIONSHIP_LABELS.get(m.relationship_code) if m else None,
                     "age_band": age_band(person.birth_year)}
-            basis = self.bases[pid].basis("identity", case_id)
+            basis = self.bases[pid].basis("identity", case_id, self.meeting_id)
             if basis:
                 item.update(name=person.name, name_kana=person.name_kana, basis=basis)
                 log.add(pid, basis, "identity")
@@ -166,7 +202,7 @@ class _CaseContext:
         if case_id not in self._notes:
             case = self.cases[case_id]
             primary = self.bases.get(case.primary_person_id) if case.primary_person_id else None
-            self._notes[case_id] = case_notes_basis(self.viewer, case, primary)
+            self._notes[case_id] = case_notes_basis(self.viewer, case, primary, meeting_id=self.meeting_id)
         return self._notes[case_id]
 
     def disclose_notes(self, case_id: uuid.UUID, log: DisclosureLog) -> bool:
@@ -199,16 +235,33 @@ def _points(item: AgendaItem, out: dict, notes: bool, ctx: _CaseContext, log: Di
     out["points_withheld"] = item.points is not None and not show
 
 
+def visible_items(viewer: Viewer, meeting: Meeting) -> list[AgendaItem]:
+    """The agenda items this viewer may see: all for members, the invited ones for a guest."""
+    items = agenda_items(meeting)
+    allowed = guest_item_ids(viewer, meeting)
+    return items if allowed is None else [i for i in items if i.id in allowed]
+
+
+def _guests(meeting: Meeting, items: list[AgendaItem]) -> dict[uuid.UUID, list[dict]]:
+    by_item = guests_of(meeting)
+    users = _users(u for i in items for u in by_item.get(i.id, []))
+    orgs = _orgs(u.org_id for u in users.values())
+    return {i.id: [{"id": u, "display_name": users[u].display_name, "org": org_ref(orgs.get(users[u].org_id))}
+                   for u in by_item.get(i.id, [])] for i in items}
+
+
 def agenda_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, DisclosureLog]:
     """The agenda as this viewer may see it (the same dict feeds the JSON and the PDF)."""
     log = DisclosureLog()
-    items = agenda_items(meeting)
-    ctx = _CaseContext(viewer, [i.case_id for i in items if i.case_id])
+    items = visible_items(viewer, meeting)
+    ctx = _CaseContext(viewer, [i.case_id for i in items if i.case_id], meeting.id)
     orgs = _orgs(i.presenting_org_id for i in items)
+    guests = _guests(meeting, items)
     out_items = []
     for item in items:
         out, notes = _item_base(item, ctx, orgs, log)
         _points(item, out, notes, ctx, log)
+        out["guests"] = guests[item.id]
         out_items.append(out)
     mine = pledge_of(meeting, viewer_user.id)
     return {"meeting": present_meeting(meeting, viewer_user), "pledged": mine is not None,
@@ -228,20 +281,22 @@ def _present_decision(d: MeetingDecision, orgs: dict, show: bool, case_number: s
     return {"id": d.id, "meeting_id": d.meeting_id, "agenda_item_id": d.agenda_item_id, "case_id": d.case_id,
             "case_number": case_number, "title": d.title if show else None, "title_withheld": not show,
             "owner_org": org_ref(orgs.get(d.owner_org_id)), "due_on": d.due_on, "task_id": d.task_id,
+            "carried": d.carried, "carried_label": "成立" if d.carried else "不成立（定足数不足）",
             "created_at": d.created_at}
 
 
 def present_decision(viewer: Viewer, d: MeetingDecision) -> tuple[dict, DisclosureLog]:
     log = DisclosureLog()
-    ctx = _CaseContext(viewer, [d.case_id])
+    ctx = _CaseContext(viewer, [d.case_id], d.meeting_id)
     show = ctx.disclose_notes(d.case_id, log)
     return _present_decision(d, _orgs([d.owner_org_id]), show, ctx.cases[d.case_id].case_number), log
 
 
 def decisions_view(viewer: Viewer, meeting: Meeting) -> tuple[list[dict], DisclosureLog]:
     log = DisclosureLog()
-    decisions = _decisions([meeting.id])
-    ctx = _CaseContext(viewer, list({d.case_id for d in decisions}))
+    allowed = guest_item_ids(viewer, meeting)
+    decisions = [d for d in _decisions([meeting.id]) if allowed is None or d.agenda_item_id in allowed]
+    ctx = _CaseContext(viewer, list({d.case_id for d in decisions}), meeting.id)
     orgs = _orgs(d.owner_org_id for d in decisions)
     out = []
     for d in decisions:
@@ -255,8 +310,8 @@ def minutes_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, D
     decisions; case_notes-level text only where the viewer has a case_notes basis for the case."""
     s = db.session()
     log = DisclosureLog()
-    items = agenda_items(meeting)
-    ctx = _CaseContext(viewer, [i.case_id for i in items if i.case_id])
+    items = visible_items(viewer, meeting)
+    ctx = _CaseContext(viewer, [i.case_id for i in items if i.case_id], meeting.id)
     entries = {e.agenda_item_id: e
                for e in s.scalars(select(MinutesEntry).where(MinutesEntry.meeting_id == meeting.id))}
     corrections: dict[uuid.UUID, list[MinutesCorrection]] = defaultdict(list)
@@ -295,15 +350,15 @@ def minutes_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, D
         out_items.append(out)
     approver = s.get(User, meeting.minutes_approved_by) if meeting.minutes_approved_by else None
     return {"meeting": present_meeting(meeting, viewer_user), "pledged": pledge_of(meeting, viewer_user.id) is not None,
-            "window_open": window_open(meeting), "status": meeting.status,
+            "window_open": window_open(meeting), "status": meeting.status, "quorum": quorum_of_meeting(meeting),
             "locked": meeting.status == "minutes_approved", "approved_at": meeting.minutes_approved_at,
             "approved_by": user_ref(approver), "items": out_items}, log
 
 
 def meeting_cases(viewer: Viewer, meeting: Meeting) -> list[dict]:
     """Cases discussed at the meeting: de-identified facts, with the number of decisions on each."""
-    items = [i for i in agenda_items(meeting) if i.case_id]
-    ctx = _CaseContext(viewer, [i.case_id for i in items])
+    items = [i for i in visible_items(viewer, meeting) if i.case_id]
+    ctx = _CaseContext(viewer, [i.case_id for i in items], meeting.id)
     counts = dict(db.session().execute(
         select(MeetingDecision.case_id, func.count(MeetingDecision.id))
         .where(MeetingDecision.meeting_id == meeting.id).group_by(MeetingDecision.case_id)).all())
@@ -316,10 +371,13 @@ def case_meeting_history(viewer: Viewer, case: Case) -> tuple[list[dict], Disclo
     decisions taken on it; decision titles are case_notes-level."""
     s = db.session()
     log = DisclosureLog()
+    member = select(MeetingMember.org_id).where(MeetingMember.meeting_id == Meeting.id,
+                                                MeetingMember.org_id == viewer.org_id).exists()
+    guest = select(MeetingGuest.user_id).where(MeetingGuest.agenda_item_id == AgendaItem.id,
+                                               MeetingGuest.user_id == viewer.user_id).exists()
     rows = s.execute(select(Meeting, AgendaItem).join(AgendaItem, and_(AgendaItem.meeting_id == Meeting.id,
                                                                        AgendaItem.case_id == case.id))
-                     .where(Meeting.id.in_(visible_meeting_ids(viewer)),
-                            Meeting.municipality_id == viewer.municipality_id)
+                     .where(or_(member, guest), Meeting.municipality_id == viewer.municipality_id)
                      .order_by(Meeting.starts_at.desc(), Meeting.id)).all()
     decisions: dict[uuid.UUID, list[MeetingDecision]] = defaultdict(list)
     for d in _decisions([m.id for m, _ in rows], case.id):
@@ -327,11 +385,13 @@ def case_meeting_history(viewer: Viewer, case: Case) -> tuple[list[dict], Disclo
     ctx = _CaseContext(viewer, [case.id])
     orgs = _orgs([d.owner_org_id for ds in decisions.values() for d in ds] + [i.presenting_org_id for _, i in rows]
                  + [m.organizer_org_id for m, _ in rows])
+    councils = councils_of_meetings([m.id for m, _ in rows])
     show = any(decisions.values()) and ctx.disclose_notes(case.id, log)
     out = []
     for m, item in rows:
         out.append({
             "meeting": {"id": m.id, "kind": m.kind, "kind_label": kind_label(m.kind), "title": m.title,
+                        "council": _council_ref(councils.get(m.id)),
                         "starts_at": m.starts_at, "status": m.status, "status_label": STATUS_LABELS[m.status],
                         "organizer_org": org_ref(orgs.get(m.organizer_org_id))},
             "agenda_item_id": item.id, "position": item.position,

@@ -328,6 +328,7 @@ def _is_id(value) -> bool:
 OPTIONAL_BODY = {
     "auth.logout": "ends the session; takes nothing",
     "meetings.sign_pledge": "the pledge text is fixed",
+    "meetings.end_council_member": "ends the membership; takes nothing",
     "emergency.close_emergency_access": "ends the access; takes nothing",
     "plans.agree_to_roles": "the agreement is to the organisation's current tasks",
     "referrals.accept_referral": "reason optional",

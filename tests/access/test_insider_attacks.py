@@ -19,7 +19,7 @@ from caseflow.consents.models import Consent
 from caseflow.core import db
 
 from conftest import PASSWORD
-from support import HANAKO, YAMADA, open_case, personal_values
+from support import HANAKO, YAMADA, council_row, open_case, personal_values
 
 NOW = datetime.now(timezone.utc)
 
@@ -116,7 +116,11 @@ def test_a_meeting_seat_cannot_record_consent(app, cities):
     case = open_case(coord)
     with app.app_context():
         s = db.session()
-        m = Meeting(municipality_id=cities.municipalities["kamakura"], kind="case_conference", title="ケース会議",
+        council = council_row(s, municipality_id=cities.municipalities["kamakura"], kind="case_conference",
+                              secretariat_org_id=cities.orgs["kmk-chiiki"],
+                              chair_user_id=cities.users["super.kmk@example.jp"], member_org_ids=[cities.orgs["kmk-npo"]])
+        m = Meeting(municipality_id=cities.municipalities["kamakura"], council_id=council.id, kind="case_conference",
+                    title="ケース会議",
                     starts_at=NOW, chair_user_id=cities.users["super.kmk@example.jp"],
                     organizer_org_id=cities.orgs["kmk-chiiki"], fiscal_year=2026, window_start=NOW - timedelta(days=1),
                     window_end=NOW + timedelta(days=7))

@@ -16,7 +16,7 @@ from caseflow.core.db import utcnow
 from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
 from caseflow.referrals.models import Referral
 
-from support import open_case, today_jst
+from support import council_for, council_row, open_case, today_jst
 
 TOKYO = timezone(timedelta(hours=9))
 
@@ -236,7 +236,10 @@ def _grant(app, basic, case_id: uuid.UUID, person_id: uuid.UUID, how: str) -> No
                 s.add(CaseInvolvement(case_id=case_id, org_id=dept, relation="referral", source_id=ref.id))
         if how.startswith("meeting"):
             after = how == "meeting_after_window"
+            council = council_row(s, municipality_id=basic.municipalities["kamakura"], kind="support_meeting",
+                                  secretariat_org_id=owner, chair_user_id=owner_user, member_org_ids=[dept])
             m = Meeting(municipality_id=basic.municipalities["kamakura"], kind="support_meeting", title="支援会議",
+                        council_id=council.id,
                         starts_at=now - timedelta(days=30 if after else 0),
                         chair_user_id=owner_user, organizer_org_id=owner, fiscal_year=2026,
                         window_start=now - timedelta(days=40 if after else 1),
@@ -293,7 +296,7 @@ def test_an_agenda_takes_only_cases_the_organiser_can_see(app, basic):
     primary = next(p for p in shared["persons"] if p["is_primary"])
     _grant(app, basic, uuid.UUID(shared["id"]), uuid.UUID(primary["id"]), "pending_referral")
     start = (utcnow() + timedelta(days=7)).astimezone(TOKYO).replace(microsecond=0)
-    r = dept.post("/api/v1/meetings", json={"kind": "case_conference", "title": "ケース会議",
+    r = dept.post("/api/v1/meetings", json={"council_id": council_for(dept, kind="case_conference"), "title": "ケース会議",
                                              "starts_at": start.isoformat(), "place": "福祉課 会議室"})
     assert r.status_code == 201, r.get_json().get("errors")
     meeting_id = r.get_json()["id"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from support import HANAKO, YAMADA, open_case, page_count, parse_pgm, personal_values, run, without_spaces
+from support import HANAKO, YAMADA, council_for, open_case, page_count, parse_pgm, personal_values, run, without_spaces
 
 TITLE = "第3回 鎌倉市支援会議"
 CASE_POINTS = "長男の就労に向けた段階的な支援について協議する"
@@ -32,8 +32,8 @@ def world(basic):
     chair = basic.client("chair@example.jp")
     starts = (datetime.now(timezone.utc) + timedelta(days=2)).replace(hour=1, minute=30, second=0, microsecond=0)
     r = chair.post("/api/v1/meetings", json={
-        "kind": "support_meeting", "title": TITLE, "starts_at": starts.isoformat(), "place": "鎌倉市役所 第1会議室",
-        "chair_user_id": str(basic.users["chair@example.jp"]), "member_org_ids": [str(basic.orgs["kmm-npo"])],
+        "council_id": council_for(chair, [basic.orgs["kmm-npo"]]), "title": TITLE, "starts_at": starts.isoformat(),
+        "place": "鎌倉市役所 第1会議室", "chair_user_id": str(basic.users["chair@example.jp"]),
         "attendee_user_ids": [str(basic.users["pledged@example.jp"]), str(basic.users["unpledged@example.jp"])]})
     assert r.status_code == 201, r.get_json()
     meeting = r.get_json()

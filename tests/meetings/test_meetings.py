@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from support import HANAKO, YAMADA, open_case, personal_values
+from support import HANAKO, YAMADA, council_for, open_case, personal_values
 
 SATO = {"name": "佐藤 一郎", "name_kana": "サトウ イチロウ", "birth_date": "1990-06-01", "phone": "080-9999-0000"}
 CASE_POINTS = "長男の就労に向けた段階的な支援と母親の介護負担について協議する"
@@ -31,11 +31,16 @@ def mtg(basic):
     return basic
 
 
-def meeting_body(w, **overrides):
+def meeting_body(w, client=None, **overrides):
+    """A meeting of a council of the chair's organisation; `kind`, `member_org_ids` and `pledge_scope` choose
+    the council (one per combination), the rest are the meeting's fields."""
+    council = {"kind": overrides.pop("kind", "support_meeting"),
+               "org_ids": overrides.pop("member_org_ids", [str(w.orgs["kmm-npo"])]),
+               "pledge_scope": overrides.pop("pledge_scope", "meeting")}
     body = {
-        "kind": "support_meeting", "title": "第3回 鎌倉市支援会議", "starts_at": (now() + timedelta(days=2)).isoformat(),
+        "council_id": council_for(client or w.client("chair@example.jp"), **council),
+        "title": "第3回 鎌倉市支援会議", "starts_at": (now() + timedelta(days=2)).isoformat(),
         "place": "鎌倉市役所 本庁舎 第1会議室", "chair_user_id": str(w.users["chair@example.jp"]),
-        "member_org_ids": [str(w.orgs["kmm-npo"])],
         "attendee_user_ids": [str(w.users[e]) for e in ("pledged@example.jp", "unpledged@example.jp")],
     }
     body.update(overrides)
@@ -43,7 +48,7 @@ def meeting_body(w, **overrides):
 
 
 def create_meeting(client, w, **overrides):
-    r = client.post("/api/v1/meetings", json=meeting_body(w, **overrides))
+    r = client.post("/api/v1/meetings", json=meeting_body(w, client, **overrides))
     assert r.status_code == 201, r.get_json()
     return r.get_json()
 
@@ -170,15 +175,21 @@ def test_meeting_validation(mtg):
     chair = mtg.client("chair@example.jp")
 
     def errors(**overrides):
-        r = chair.post("/api/v1/meetings", json=meeting_body(mtg, **overrides))
+        r = chair.post("/api/v1/meetings", json={**meeting_body(mtg, chair), **overrides})
         assert r.status_code == 422, r.get_json()
         return r.get_json()["errors"]
 
-    assert "kind" in errors(kind="secret_meeting")
+    assert "council_id" in errors(council_id="00000000-0000-4000-8000-000000000000")
+    assert "kind" in errors(kind="support_meeting")  # a meeting's kind is its council's
     assert "chair_user_id" in errors(chair_user_id=str(mtg.users["coord@example.jp"]))  # not a supervisor
     assert "chair_user_id" in errors(chair_user_id=str(mtg.users["outsider-super@example.jp"]))  # not a member
     assert "attendee_user_ids" in errors(attendee_user_ids=[str(mtg.users["outsider@example.jp"])])
-    assert "member_org_ids" in errors(member_org_ids=["00000000-0000-4000-8000-000000000000"])
+    assert "member_org_ids" in errors(member_org_ids=[str(mtg.orgs["kmm-npo"])])  # members are the council's
+    r = chair.post("/api/v1/councils", json={"kind": "secret_meeting", "name": "x"})
+    assert r.status_code == 422 and "kind" in r.get_json()["errors"]
+    r = chair.post("/api/v1/councils", json={"kind": "support_meeting", "name": "x",
+                                             "member_org_ids": ["00000000-0000-4000-8000-000000000000"]})
+    assert r.status_code == 422 and "member_org_ids" in r.get_json()["errors"]
     assert "place" in errors(place=None)
     assert "online_url" in errors(place=None, online_url="javascript:alert(1)")
     assert "sharing_days_after" in errors(sharing_days_after=365)
@@ -247,14 +258,22 @@ def test_fiscal_year_pledge_covers_the_years_meetings(mtg):
     r = npo.post(f"/api/v1/meetings/{yearly['id']}/pledge")
     assert r.status_code == 201 and r.get_json()["pledge"]["scope"] == "fiscal_year"
     assert r.get_json()["pledge"]["fiscal_year"] == yearly["fiscal_year"]
-    other = create_meeting(chair, mtg, title="同年度の別の会議", starts_at=(starts + timedelta(hours=1)).isoformat())
-    assert other["fiscal_year"] == yearly["fiscal_year"]
+    other = create_meeting(chair, mtg, title="同年度の別の会議", pledge_scope="fiscal_year",
+                           starts_at=(starts + timedelta(hours=1)).isoformat())
+    assert other["fiscal_year"] == yearly["fiscal_year"] and other["council"]["id"] == yearly["council"]["id"]
     add_item(chair, other["id"], case_id=case["id"])
     mine = npo.get(f"/api/v1/meetings/{other['id']}").get_json()["my_pledge"]
     assert mine == {"signed": True, "signed_at": mine["signed_at"], "scope": "fiscal_year"}
     assert names_in(npo.get(f"/api/v1/meetings/{other['id']}/agenda").get_json()) == {YAMADA["name"], HANAKO["name"]}
     # Signing "again" on the other meeting returns the covering fiscal-year pledge.
     assert npo.post(f"/api/v1/meetings/{other['id']}/pledge").status_code == 200
+    # Another council's meeting in the same year, same members, same case: the pledge does not cross over.
+    elsewhere = create_meeting(chair, mtg, title="別の会議体の会議", kind="isolation_council", pledge_scope="fiscal_year",
+                               starts_at=(starts + timedelta(hours=2)).isoformat())
+    assert elsewhere["council"]["id"] != yearly["council"]["id"]
+    add_item(chair, elsewhere["id"], case_id=case["id"])
+    assert npo.get(f"/api/v1/meetings/{elsewhere['id']}").get_json()["my_pledge"]["signed"] is False
+    assert names_in(npo.get(f"/api/v1/meetings/{elsewhere['id']}/agenda").get_json()) == set()
 
 
 # --- the agenda and the sharing it opens ------------------------------------------------------

@@ -11,6 +11,8 @@ from caseflow.core import db
 from caseflow.meetings.models import AgendaItem, Meeting, MeetingMember
 from caseflow.referrals.models import Referral
 
+from support import council_row
+
 FY = 2025  # 2025-04-01 .. 2026-03-31
 TOKYO = timezone(timedelta(hours=9))
 
@@ -65,7 +67,9 @@ def dataset(app, basic):
             s.add(Referral(case_id=case_id, from_org_id=owner, to_org_id=npo, created_by_user_id=user, reason="r",
                            requested_support="s", state=state, created_at=base, reply_due=date(2025, 6, 10),
                            responded_at=base + timedelta(days=reply_days) if reply_days else None))
-        m = Meeting(municipality_id=kamakura, kind="support_meeting", title="支援会議",
+        council = council_row(s, municipality_id=kamakura, kind="support_meeting", secretariat_org_id=owner,
+                              chair_user_id=user)
+        m = Meeting(municipality_id=kamakura, council_id=council.id, kind="support_meeting", title="支援会議",
                     starts_at=datetime(2025, 7, 1, 14, tzinfo=TOKYO),
                     chair_user_id=user, organizer_org_id=owner, fiscal_year=2025, status="held",
                     window_start=datetime(2025, 6, 20, tzinfo=TOKYO), window_end=datetime(2025, 7, 15, tzinfo=TOKYO))

@@ -58,6 +58,17 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
     assert meetings
     pdf = sup.get(f"/api/v1/meetings/{meetings[0]['id']}/agenda.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # councils: one of each kind across the two cities; an invited non-member sees one item of a meeting
+    kinds = {c["kind"] for c in sup.get("/api/v1/councils").get_json()["items"]}
+    ksup, _ks = _login(app, "supervisor.kamakura@demo.caseflow.example")
+    kinds |= {c["kind"] for c in ksup.get("/api/v1/councils").get_json()["items"]}
+    assert kinds == {"support_meeting", "isolation_council", "child_protection_council", "youth_support_council",
+                     "multilayer_meeting", "case_conference"}
+    guest, _gh = _login(app, "staff.kmk-kyoiku-center@demo.caseflow.example")
+    invited = guest.get("/api/v1/meetings").get_json()["items"]
+    assert len(invited) == 1
+    seen = guest.get(f"/api/v1/meetings/{invited[0]['id']}/agenda").get_json()
+    assert seen["meeting"]["my_role"] == "guest" and len(seen["items"]) == 1 and seen["pledged"] is True
     kpi = sup.get("/api/v1/reports/kpi?fiscal_year=2025").get_json()
     assert kpi["new_consultations"]["total"] is None or kpi["new_consultations"]["total"] > 0
 

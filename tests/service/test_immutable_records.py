@@ -9,7 +9,7 @@ may still be revoked, once. `caseflow demo --reset` keeps every trigger.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -21,12 +21,13 @@ from caseflow.core import dbguards
 from caseflow.core.db import Base
 
 from conftest import ENGINE_NAME
-from support import ORG_A_NPO, now, seed_records
+from support import ORG_A_NPO, council_for, now, seed_records
 
 T = Base.metadata.tables
 MIGRATION_0011 = ("case_stage_changes", "referral_events", "consents", "consent_recipients", "consent_categories",
                   "pledges", "audit_reviews", "assessments", "assessment_domains", "plan_agreements",
                   "minutes_corrections", "meeting_decisions", "meetings", "agenda_items", "meeting_minutes")
+GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members")  # 0015: who was invited; memberships that ended
 
 
 @pytest.fixture
@@ -37,6 +38,13 @@ def recorded(app, basic):
     coord, npo, sup = (basic.client(users[r]) for r in ("coordinator", "npo_staff", "supervisor"))
     mid, item = ids["meeting_id"], ids["item_id"]
     assert npo.post(f"/api/v1/meetings/{mid}/pledge").status_code == 201
+    basic.org("kmk-gakko", "department", "鎌倉市立 第二小学校")
+    basic.user("guest.gakko@example.jp", "kmk-gakko", "staff")
+    r = sup.post(f"/api/v1/meetings/{mid}/agenda/{item}/guests", json={"user_id": str(basic.users["guest.gakko@example.jp"])})
+    assert r.status_code == 201, r.get_json()
+    council = f"/api/v1/councils/{ids['council_id']}"
+    assert sup.post(f"{council}/members", json={"org_id": str(basic.orgs["kmk-gakko"])}).status_code == 201
+    assert sup.post(f"{council}/members/{basic.orgs['kmk-gakko']}/end").status_code == 200
     assert npo.post(f"/api/v1/cases/{ids['case_id']}/plan/agreements").status_code == 201
     assert sup.post(f"/api/v1/meetings/{mid}/transitions", json={"to": "held"}).status_code == 200
     minutes = f"/api/v1/meetings/{mid}/agenda/{item}/minutes"
@@ -76,6 +84,8 @@ def _where(table: str, ids: dict):
         "meetings": lambda: c.id == u("meeting_id"),
         "agenda_items": lambda: c.meeting_id == u("meeting_id"),
         "meeting_minutes": lambda: c.meeting_id == u("meeting_id"),
+        "meeting_guests": lambda: c.meeting_id == u("meeting_id"),
+        "council_members": lambda: (c.council_id == u("council_id")) & c.until.is_not(None),
     }[table]()
 
 
@@ -96,6 +106,8 @@ EDITS = {
     "meetings": {"title": "書き換え"},
     "agenda_items": {"points": "書き換え"},
     "meeting_minutes": {"body": "書き換え"},
+    "meeting_guests": {"invited_at": datetime(2020, 4, 1, tzinfo=timezone.utc)},
+    "council_members": {"since": datetime(2020, 4, 1, tzinfo=timezone.utc)},
 }
 
 
@@ -137,8 +149,8 @@ def raw(db_url):
 
 def test_every_guarded_table_refuses_update_and_delete(recorded, raw):
     ids = recorded["ids"]
-    assert set(dbguards.GUARDS) == set(MIGRATION_0011) == set(EDITS)
-    for table in MIGRATION_0011:
+    assert set(dbguards.GUARDS) == set(GUARDED) == set(EDITS)
+    for table in GUARDED:
         where = _where(table, ids)
         before = raw.rows(table, where)
         assert before, f"the fixture made no {table} row"
@@ -151,7 +163,7 @@ def test_every_guarded_table_refuses_being_emptied(recorded, raw):
     """Emptying a table in one statement: TRUNCATE on PostgreSQL (no row trigger fires, so it has its own
     guard); on SQLite, which has no TRUNCATE, an unconditional DELETE (its 'truncate optimisation' is off
     for tables with triggers, so the row guards fire)."""
-    for table in MIGRATION_0011:
+    for table in GUARDED:
         statement = f"TRUNCATE {table} CASCADE" if ENGINE_NAME == "postgresql" else f"DELETE FROM {table}"
         raw.refused(text(statement))
     assert raw.rows("consents", T["consents"].c.id.is_not(None))
@@ -219,7 +231,8 @@ def test_minutes_stay_editable_until_approved(recorded, raw, basic):
     """The guard locks what approval locks, no more: a held meeting's minutes are edited in place."""
     sup = basic.client(recorded["users"]["supervisor"])
     r = sup.post("/api/v1/meetings", json={
-        "kind": "case_conference", "title": "ケース会議", "starts_at": (now() + timedelta(days=1)).isoformat(),
+        "council_id": council_for(sup, kind="case_conference"), "title": "ケース会議",
+        "starts_at": (now() + timedelta(days=1)).isoformat(),
         "place": "本庁舎", "chair_user_id": str(basic.users[recorded["users"]["supervisor"]])})
     mid = r.get_json()["id"]
     item = sup.post(f"/api/v1/meetings/{mid}/agenda", json={"topic": "報告"}).get_json()["items"][0]["id"]
