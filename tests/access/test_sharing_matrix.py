@@ -14,11 +14,11 @@ from caseflow.cases.models import CaseInvolvement
 from caseflow.consents.models import Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import utcnow
-from caseflow.meetings.models import AgendaItem, Meeting, MeetingAttendee, MeetingMember, Pledge
+from caseflow.meetings.models import AgendaItem, Meeting, MeetingAttendee, MeetingGuest, MeetingMember, Pledge
 from caseflow.organizations import rules as org_rules
 from caseflow.referrals.models import Referral
 
-from support import HANAKO, YAMADA, open_case
+from support import HANAKO, YAMADA, council_row, open_case
 
 CATEGORY_PROBES = {  # category -> (person field, expected value)
     "identity": ("name", YAMADA["name"]),
@@ -45,9 +45,10 @@ def expected(relation: str, consent: str) -> set[str] | None:
         return None
     if relation == "owner":
         return ALL
-    if relation in ("uninvolved", "meeting_after_window", "emergency_expired", "co_lead_ended"):
+    if relation in ("uninvolved", "meeting_after_window", "emergency_expired", "co_lead_ended",
+                    "meeting_guest_other_item"):
         return None
-    if relation in ("meeting_pledged", "emergency_active"):
+    if relation in ("meeting_pledged", "meeting_guest_pledged", "emergency_active"):
         return ALL
     # "wrong_category" names only `sensitive` (explicit consent for 要配慮個人情報): that category alone shows.
     return {"covering": COVERED, "wrong_category": {"sensitive"}}.get(consent, set())
@@ -87,8 +88,12 @@ def _setup(app, basic, relation: str, consent: str, viewer_home: str = "kamakura
                                   until=now - timedelta(hours=1) if relation == "co_lead_ended" else None))
         if relation.startswith("meeting") or relation.startswith("multilayer"):
             after = relation == "meeting_after_window"
-            m = Meeting(municipality_id=basic.municipalities["kamakura"],
-                        kind="multilayer_meeting" if relation.startswith("multilayer") else "support_meeting",
+            guest = relation.startswith("meeting_guest")  # not a member: invited for one agenda item
+            kind = "multilayer_meeting" if relation.startswith("multilayer") else "support_meeting"
+            council = council_row(s, municipality_id=basic.municipalities["kamakura"], kind=kind,
+                                  secretariat_org_id=owner_org, chair_user_id=owner_user,
+                                  member_org_ids=[] if guest else [viewer_org])
+            m = Meeting(municipality_id=basic.municipalities["kamakura"], council_id=council.id, kind=kind,
                         title="支援会議", starts_at=now - timedelta(days=30 if after else 0),
                         chair_user_id=owner_user, organizer_org_id=owner_org, fiscal_year=2026,
                         window_start=now - timedelta(days=40 if after else 1),
@@ -96,14 +101,29 @@ def _setup(app, basic, relation: str, consent: str, viewer_home: str = "kamakura
             s.add(m)
             s.flush()
             extra["meeting_id"] = m.id
-            s.add_all([MeetingMember(meeting_id=m.id, org_id=viewer_org), MeetingMember(meeting_id=m.id, org_id=owner_org),
-                       AgendaItem(meeting_id=m.id, position=1, case_id=case_id, presenting_org_id=owner_org)])
-            if relation == "meeting_pledged_not_attending":
+            item = AgendaItem(meeting_id=m.id, position=1, case_id=case_id, presenting_org_id=owner_org)
+            topic = AgendaItem(meeting_id=m.id, position=2, topic="地域の社会資源の報告")
+            s.add_all([MeetingMember(meeting_id=m.id, org_id=owner_org), item, topic])
+            s.flush()
+            if not guest:
+                s.add(MeetingMember(meeting_id=m.id, org_id=viewer_org))
+            if guest:
+                invited = topic if relation == "meeting_guest_other_item" else item
+                s.add(MeetingGuest(agenda_item_id=invited.id, user_id=viewer_user, meeting_id=m.id,
+                                   invited_by_user_id=owner_user))
+                if relation != "meeting_guest_unpledged":
+                    s.add(Pledge(user_id=viewer_user, meeting_id=m.id))
+            elif relation == "meeting_pledged_not_attending":
                 # a fiscal-year pledge, but this user does not attend this meeting
-                s.add(Pledge(user_id=viewer_user, meeting_id=None, fiscal_year=2026))
+                s.add(Pledge(user_id=viewer_user, meeting_id=None, council_id=council.id, fiscal_year=2026))
+            elif relation == "meeting_other_council_pledge":
+                # attends, and holds this year's pledge -- of another council it is also a member of
+                other = council_row(s, municipality_id=basic.municipalities["kamakura"], kind="support_meeting",
+                                    secretariat_org_id=owner_org, chair_user_id=owner_user, member_org_ids=[viewer_org])
+                s.add(Pledge(user_id=viewer_user, meeting_id=None, council_id=other.id, fiscal_year=2026))
             elif relation != "meeting_unpledged":
                 s.add(Pledge(user_id=viewer_user, meeting_id=m.id))
-            if relation != "meeting_pledged_not_attending":
+            if relation != "meeting_pledged_not_attending" and not guest:
                 s.add(MeetingAttendee(meeting_id=m.id, user_id=viewer_user))
         if relation.startswith("emergency"):
             expired = relation == "emergency_expired"
@@ -166,6 +186,22 @@ def _assert_raw(text: str, visible: set[str]):
 @pytest.mark.parametrize("consent", CONSENTS)
 @pytest.mark.parametrize("relation", RELATIONS)
 def test_visibility_matrix(app, basic, relation, consent):
+    _check_visibility(app, basic, relation, consent)
+
+
+# The council dimension (issue 18): a pledge to another council, an invited non-member (guest) of the case's
+# agenda item with and without an individual pledge, a guest of another item of the same meeting.
+COUNCIL_RELATIONS = ["meeting_other_council_pledge", "meeting_guest_pledged", "meeting_guest_unpledged",
+                     "meeting_guest_other_item"]
+
+
+@pytest.mark.parametrize("consent", ["none", "covering"])
+@pytest.mark.parametrize("relation", COUNCIL_RELATIONS)
+def test_visibility_matrix_across_councils(app, basic, relation, consent):
+    _check_visibility(app, basic, relation, consent)
+
+
+def _check_visibility(app, basic, relation, consent):
     case, person_id, viewer, extra = _setup(app, basic, relation, consent)
     want = expected(relation, consent)
     detail = viewer.get(f"/api/v1/cases/{case['id']}")
@@ -208,7 +244,7 @@ def test_visibility_matrix(app, basic, relation, consent):
     _check_referral_and_meeting_views(viewer, extra, want)
     # the parent in the household: no consent, so only owner / meeting / emergency(no: other person) show it
     parent = next(m for m in household.get_json()["members"] if m["id"] != str(person_id))
-    parent_visible = ALL if relation in ("owner", "meeting_pledged") else set()
+    parent_visible = ALL if relation in ("owner", "meeting_pledged", "meeting_guest_pledged") else set()
     assert ("name" in parent) is ("identity" in parent_visible)
     if "identity" not in parent_visible:
         assert HANAKO["name"] not in household.get_data(as_text=True)
