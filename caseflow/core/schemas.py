@@ -5,6 +5,7 @@ from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from caseflow.core import mynumber
 from caseflow.core.text import unsafe_characters
 
 LIMIT_MAX = 200
@@ -12,13 +13,22 @@ LIMIT_MAX = 200
 CODE = dict(validate=validate.Length(min=1, max=64))
 
 
+MY_NUMBER_REFUSED = "x-my-number-refused"
+"""The OpenAPI extension on every string property that refuses a 個人番号 (tests walk the document for it)."""
+
+
 class Text(fields.String):
     """A user-entered string: NFKC-normalised, stripped, length-checked, no control or format characters
-    (caseflow.core.text.unsafe_characters: zero-width and bidi-control characters are refused too)."""
+    (caseflow.core.text.unsafe_characters: zero-width and bidi-control characters are refused too), and no
+    個人番号 (caseflow.core.mynumber: 番号法 forbids this system to keep one). `my_number_ok=True` only where a
+    field's syntax already holds opaque digit strings (a URL); the document marks the fields that refuse."""
 
-    def __init__(self, *, max_length: int, min_length: int = 0, **kwargs):
+    def __init__(self, *, max_length: int, min_length: int = 0, my_number_ok: bool = False, **kwargs):
         validators = list(kwargs.pop("validate", []) or [])
         validators.insert(0, validate.Length(min=min_length, max=max_length))
+        self.refuses_my_number = not my_number_ok
+        if self.refuses_my_number:
+            kwargs["metadata"] = {**(kwargs.get("metadata") or {}), MY_NUMBER_REFUSED: True}
         super().__init__(validate=validators, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -27,6 +37,9 @@ class Text(fields.String):
         problem = unsafe_characters(value)
         if problem:
             raise ValidationError(problem)
+        # Before any validator, so that no validator's message can quote the value.
+        if self.refuses_my_number and mynumber.contains_my_number(value):
+            raise ValidationError(mynumber.MESSAGE)
         return value
 
 

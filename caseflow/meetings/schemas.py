@@ -116,7 +116,7 @@ class MeetingCreateSchema(Schema):
     title = Text(required=True, min_length=1, max_length=200)
     starts_at = Timestamp(required=True)
     place = Text(max_length=200, allow_none=True)
-    online_url = Text(max_length=300, allow_none=True, validate=[URL])
+    online_url = Text(max_length=300, allow_none=True, validate=[URL], my_number_ok=True)  # opaque meeting ids
     chair_user_id = fields.UUID(metadata={"description": "a supervisor of a member organisation; default: the "
                                                          "council's chair"})
     attendee_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500), load_default=list,
@@ -135,7 +135,7 @@ class MeetingUpdateSchema(Schema):
     title = Text(min_length=1, max_length=200)
     starts_at = Timestamp()
     place = Text(max_length=200, allow_none=True)
-    online_url = Text(max_length=300, allow_none=True, validate=[URL])
+    online_url = Text(max_length=300, allow_none=True, validate=[URL], my_number_ok=True)  # opaque meeting ids
     chair_user_id = fields.UUID()
     attendee_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500))
     window_start = Timestamp()
