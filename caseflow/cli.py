@@ -10,6 +10,7 @@ from caseflow import create_app, migrate
 from caseflow.accounts.cli import users_group
 from caseflow.audit.cli import audit_group
 from caseflow.codes.cli import codes_group
+from caseflow.core import db, mynumber
 from caseflow.organizations.cli import municipalities_group, orgs_group
 from caseflow.plans.cli import followup_group
 
@@ -65,3 +66,34 @@ for command in (orgs_group, municipalities_group, codes_group, users_group, audi
 # group "caseflow.commands" (setup.cfg).
 for entry in entry_points(group="caseflow.commands"):
     main.add_command(entry.load(), entry.name)
+
+
+# --- 個人番号 -----------------------------------------------------------------------------------
+
+@main.group("mynumber")
+def mynumber_group():
+    """個人番号 (My Number): this system must not keep any (番号法); find those stored anyway."""
+
+
+@mynumber_group.command("scan")
+@click.option("--quiet", is_flag=True, help="no progress lines")
+@with_appcontext
+def mynumber_scan(quiet):
+    """Read every text column of every table for a valid 個人番号; print table, column, how many rows and
+    their ids (never the value). Exit 0 when none is found, 1 when some are (remove them, then scan again);
+    2 on a usage error; a database error also ends non-zero."""
+
+    def progress(table, index, total, rows):
+        if not quiet:
+            click.echo(f"scanning: {index}/{total} {table} ({rows:,} rows)", err=True)
+
+    findings = mynumber.scan(db.engine(), progress=progress)
+    if not findings:
+        click.echo("no 個人番号 found")
+        return
+    for f in findings:
+        shown = ", ".join(f.row_ids[:20]) + (f" … and {len(f.row_ids) - 20} more" if len(f.row_ids) > 20 else "")
+        click.echo(f"{f.table}.{f.column}: {len(f.row_ids)} row(s): {shown}")
+    click.echo(f"個人番号 found in {sum(len(f.row_ids) for f in findings)} value(s) of {len(findings)} column(s); "
+               "remove them (番号法) and scan again", err=True)
+    click.get_current_context().exit(1)

@@ -26,7 +26,7 @@ from caseflow.codes import rules as codes
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem, validation_problem
-from caseflow.core.jpdate import fiscal_year, reiwa_fiscal_year, to_tokyo
+from caseflow.core.jpdate import fiscal_year, fiscal_year_prefix, to_tokyo
 
 # Legal moves. assessment <-> support is the normal feedback loop; a closed case can be reopened.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -45,7 +45,8 @@ def today_tokyo() -> date:
 
 
 def next_case_number(on: date, municipality_id: uuid.UUID) -> str:
-    """R<令和年度>-<6 digits>, numbered per municipality and Japanese fiscal year without gaps or duplicates."""
+    """<era letter and year of the fiscal year>-<6 digits> (R7-000123, H30-000012: jpdate.fiscal_year_prefix),
+    numbered per municipality and Japanese fiscal year without gaps or duplicates."""
     s = db.session()
     fy = fiscal_year(on)
     bump = update(CaseCounter).where(CaseCounter.municipality_id == municipality_id, CaseCounter.fiscal_year == fy) \
@@ -58,7 +59,7 @@ def next_case_number(on: date, municipality_id: uuid.UUID) -> str:
             number = 1
         except IntegrityError:  # another request created the year's counter first
             number = s.execute(bump).scalar()
-    return f"R{reiwa_fiscal_year(on)}-{number:06d}"
+    return f"{fiscal_year_prefix(on)}-{number:06d}"
 
 
 def open_case(data: dict, *, actor) -> Case:

@@ -19,8 +19,14 @@ international phone number (+81 90 1234 5678) and is not checked.
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from dataclasses import dataclass, field
+
+from sqlalchemy import MetaData, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import sqltypes
 
 MESSAGE = ("個人番号（マイナンバー）と思われる12桁の番号が含まれています。"
            "この番号は本システムに記録できません（番号法）。番号を削除してから入力してください。")
@@ -67,3 +73,49 @@ def contains_my_number(text: str) -> bool:
             if len(digits) == 12 and is_valid(digits):
                 return True
     return False
+
+
+# --- finding numbers already stored ----------------------------------------------------------------------
+
+@dataclass
+class Finding:
+    """Where a My Number was found: the table, the column and the primary keys of the rows (never the value)."""
+
+    table: str
+    column: str
+    row_ids: list[str] = field(default_factory=list)
+
+
+def _text_of(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "replace")
+    return json.dumps(value, ensure_ascii=False, default=str)  # JSON columns (dicts, lists)
+
+
+def scan(engine: Engine, *, progress=None, batch: int = 2000) -> list[Finding]:
+    """Every text-like column (VARCHAR, TEXT, JSON, CLOB ...) of every table of the database (reflected, so
+    tables no model declares are read too), row by row. `progress(table, index, total, rows)` after each table."""
+    meta = MetaData()
+    meta.reflect(bind=engine)
+    tables = sorted(meta.tables.values(), key=lambda t: t.name)
+    findings: list[Finding] = []
+    with engine.connect() as conn:
+        for index, table in enumerate(tables, 1):
+            columns = [c for c in table.columns if isinstance(c.type, (sqltypes.String, sqltypes.JSON))]
+            key = list(table.primary_key.columns) or [c for c in table.columns][:1]
+            rows = 0
+            if columns:
+                hits: dict[str, list[str]] = {}
+                result = conn.execution_options(yield_per=batch).execute(select(*key, *columns))
+                for row in result:
+                    rows += 1
+                    ids = "/".join(str(v) for v in row[:len(key)])
+                    for c, value in zip(columns, row[len(key):]):
+                        if value is not None and contains_my_number(_text_of(value)):
+                            hits.setdefault(c.name, []).append(ids)
+                findings.extend(Finding(table.name, name, ids) for name, ids in hits.items())
+            if progress is not None:
+                progress(table.name, index, len(tables), rows)
+    return findings

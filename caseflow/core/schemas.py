@@ -5,7 +5,7 @@ from datetime import timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from caseflow.core import mynumber
+from caseflow.core import jpdate, mynumber
 from caseflow.core.text import unsafe_characters
 
 LIMIT_MAX = 200
@@ -79,11 +79,33 @@ class Timestamp(fields.AwareDateTime):
         return dt
 
 
-class Day(fields.Date):
-    """A calendar date within years 1900–2099 (birth dates included)."""
+DAY_DOC = ("date: ISO 8601 (2025-04-01) or as typed in Japan -- 2025/4/1, 2025年4月1日, 和暦 令和7年4月1日, R7.4.1, "
+           "H30/6/1, 平成元年1月8日 (full-width digits too); an era date must exist (平成31年5月1日 does not). "
+           "Years 1900-2099. Always answered as ISO 8601.")
+
+
+class Day(fields.String):
+    """A calendar date within years 1900–2099 (birth dates included), read as ISO 8601 or as people type it
+    in Japan, 和暦 included (caseflow.core.jpdate.parse_date); written as ISO 8601. Documented as a string
+    (no `format: date`, which would forbid the 和暦 forms) with DAY_DOC in its description."""
+
+    def __init__(self, **kwargs):
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        metadata["description"] = f"{metadata['description']} -- {DAY_DOC}" if metadata.get("description") else DAY_DOC
+        metadata.setdefault("example", "2025-04-01")
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.isoformat()
 
     def _deserialize(self, value, attr, data, **kwargs):
-        d = super()._deserialize(value, attr, data, **kwargs)
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            d = jpdate.parse_date(text)
+        except jpdate.DateFormatError as exc:
+            raise ValidationError(str(exc)) from None
         if not 1900 <= d.year <= 2099:
             raise ValidationError("1900年から2099年までの日付を指定してください。")
         return d
