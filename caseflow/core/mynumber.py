@@ -14,18 +14,22 @@ What counts as "containing" one, after NFKC (full-width digits and spaces become
 - any consecutive groups of a chain holding 12 digits in all, with a valid check digit, are a My Number.
 So a 12-digit group alone, "1234-5678-9012", "1 2 3 4 5 6 7 8 9 0 1 8" and a number inside Japanese text
 ("番号は1234 5678 9018です") are found; 12 digits inside a longer digit run ("1234567890180") are not, nor
-digits separated by anything else ("1234.5678.9018", two spaces). A chain that starts with "+" is an
-international phone number (+81 90 1234 5678) and is not checked.
+digits separated by anything else ("1234.5678.9018", two spaces). A chain glued to an ASCII letter, directly or by a hyphen, is part of an
+identifier (a hexadecimal hash, a UUID whose middle groups happen to be digits, a token in a URL:
+"ab123456789018cd", "b5b02973-1234-4567-9018-c655...") and is not checked, nor is one that starts with
+"+", an international phone number (+81 90 1234 5678). Japanese text around a number does not hide it.
 """
 from __future__ import annotations
 
 import json
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 
 from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.sql import sqltypes
 
 MESSAGE = ("個人番号（マイナンバー）と思われる12桁の番号が含まれています。"
@@ -34,7 +38,10 @@ MESSAGE = ("個人番号（マイナンバー）と思われる12桁の番号が
 _HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70"
 _SEPARATORS = " \u3000\u00a0" + _HYPHENS
 # A chain: digit groups joined by single separators; the optional "+" marks an international phone number.
-_CHAIN = re.compile(r"(\+?)(\d+(?:[" + re.escape(_SEPARATORS) + r"]\d+)*)", re.ASCII)
+_H = "[" + re.escape(_HYPHENS) + "]"
+_CHAIN = re.compile(r"(?<![A-Za-z0-9])(?<![A-Za-z0-9]" + _H + r")"  # not the tail of an identifier
+                    r"(\+?)(\d++(?:[" + re.escape(_SEPARATORS) + r"]\d++)*+)"
+                    r"(?![A-Za-z0-9])(?!" + _H + r"[A-Za-z0-9])", re.ASCII)  # nor its head
 _GROUPS = re.compile(r"\d+", re.ASCII)
 _WEIGHTS = tuple(n + 1 if n <= 6 else n - 5 for n in range(1, 12))  # Q_1 .. Q_11
 
@@ -98,7 +105,9 @@ def scan(engine: Engine, *, progress=None, batch: int = 2000) -> list[Finding]:
     """Every text-like column (VARCHAR, TEXT, JSON, CLOB ...) of every table of the database (reflected, so
     tables no model declares are read too), row by row. `progress(table, index, total, rows)` after each table."""
     meta = MetaData()
-    meta.reflect(bind=engine)
+    with warnings.catch_warnings():  # expression indexes cannot be reflected; only the columns matter here
+        warnings.simplefilter("ignore", SAWarning)
+        meta.reflect(bind=engine)
     tables = sorted(meta.tables.values(), key=lambda t: t.name)
     findings: list[Finding] = []
     with engine.connect() as conn:
