@@ -5,7 +5,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from caseflow.accounts import rules as accounts
 from caseflow.core import db
-from caseflow.core.cli import fail_on_problem
+from caseflow.core.cli import fail_on_problem, no_my_number
 from caseflow.organizations import rules as org_rules
 
 
@@ -19,7 +19,7 @@ def users_group():
 @click.option("--role", "roles", required=True, multiple=True, help="coordinator, staff, npo_staff, supervisor, auditor, admin (repeatable)")
 @click.option("--email", required=True)
 @click.option("--password", required=True, help="At least 12 characters")
-@click.option("--name", "display_name", default="", help="Display name")
+@click.option("--name", "display_name", default="", help="Display name", callback=no_my_number)
 @with_appcontext
 @fail_on_problem
 def users_create(org_code, roles, email, password, display_name):

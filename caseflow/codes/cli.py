@@ -7,7 +7,7 @@ from caseflow.access import tenancy
 from caseflow.codes import rules as codes
 from caseflow.codes.models import CODE_LISTS
 from caseflow.core import db
-from caseflow.core.cli import fail_on_problem
+from caseflow.core.cli import fail_on_problem, no_my_number
 
 
 @click.group("codes", cls=AppGroup)
@@ -18,7 +18,7 @@ def codes_group():
 @codes_group.command("add")
 @click.option("--list", "list_name", required=True, help="issue_category, intake_channel, closure_reason, district …")
 @click.option("--code", required=True)
-@click.option("--label", required=True, help="Japanese label")
+@click.option("--label", required=True, help="Japanese label", callback=no_my_number)
 @click.option("--municipality", "municipality_code", default=None, help="Municipality code (for districts)")
 @with_appcontext
 @fail_on_problem

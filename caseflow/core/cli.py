@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from caseflow.core import mynumber
 from caseflow.core.errors import Problem
 
 
@@ -21,3 +22,11 @@ def fail_on_problem(fn):
             raise click.ClickException("\n".join(lines)) from None
 
     return wrapper
+
+
+def no_my_number(_ctx, param, value):
+    """A click callback for options that hold free text (names, labels, reasons): refuse a 個人番号 as the API
+    does (caseflow.core.mynumber), without repeating the value (exit 2)."""
+    if isinstance(value, str) and mynumber.contains_my_number(value):
+        raise click.BadParameter(mynumber.MESSAGE, param=param)
+    return value

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from caseflow.core import db
-from caseflow.core.cli import fail_on_problem
+from caseflow.core.cli import fail_on_problem, no_my_number
 from caseflow.organizations import rules as org_rules
 from caseflow.organizations.models import Municipality, Organization
 
@@ -16,7 +16,7 @@ def orgs_group():
 
 @orgs_group.command("create")
 @click.option("--code", required=True, help="Short ASCII code, e.g. kmk-chiiki-kyosei")
-@click.option("--name", required=True, help="Japanese name, e.g. 鎌倉市 地域共生課")
+@click.option("--name", required=True, help="Japanese name, e.g. 鎌倉市 地域共生課", callback=no_my_number)
 @click.option("--kind", required=True, help="department, shakyo, npo, association, welfare_corporation, care_center, other")
 @click.option("--municipality", "municipality_code", default=None,
               help="Code of its home municipality (needed when the deployment has several)")
@@ -40,7 +40,7 @@ def municipalities_group():
 
 @municipalities_group.command("create")
 @click.option("--code", required=True, help="Short ASCII code, e.g. kamakura")
-@click.option("--name", required=True, help="Japanese name, e.g. 鎌倉市")
+@click.option("--name", required=True, help="Japanese name, e.g. 鎌倉市", callback=no_my_number)
 @with_appcontext
 @fail_on_problem
 def municipalities_create(code, name):
@@ -66,7 +66,7 @@ def municipalities_list():
 @municipalities_group.command("rename")
 @click.option("--code", required=True, help="Current code")
 @click.option("--new-code", default=None)
-@click.option("--name", default=None)
+@click.option("--name", default=None, callback=no_my_number)
 @with_appcontext
 @fail_on_problem
 def municipalities_rename(code, new_code, name):
@@ -93,7 +93,7 @@ def municipalities_secretariat(code, org_code):
 @municipalities_group.command("grant-membership")
 @click.option("--code", required=True, help="Municipality code")
 @click.option("--org", "org_code", required=True, help="Code of an organisation at home elsewhere")
-@click.option("--reason", default=None)
+@click.option("--reason", default=None, callback=no_my_number)
 @with_appcontext
 @fail_on_problem
 def municipalities_grant(code, org_code, reason):

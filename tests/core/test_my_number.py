@@ -325,3 +325,18 @@ def test_scan_finds_numbers_written_behind_the_api(app, basic, db_url):
     assert re.sub("-", "", str(stored_id)) in line.replace("-", "")  # the row's id, as the database holds it
     assert number not in result.output and not mynumber.contains_my_number(result.output)
     assert "個人番号 found in 1 value(s) of 1 column(s)" in result.output
+
+
+def test_the_commands_refuse_a_my_number_in_names_labels_and_reasons(app, basic, db_url):
+    number = VALID[3]
+    env = {"CASEFLOW_DATABASE_URL": db_url}
+    for args in (["municipalities", "create", "--code", "zushi", "--name", f"逗子市 {number}"],
+                 ["codes", "add", "--list", "district", "--code", "zz-1", "--label", f"{number[:4]} {number[4:8]} "
+                  f"{number[8:]}", "--municipality", "kamakura"],
+                 ["orgs", "create", "--code", "zz-npo", "--name", f"NPO {number}", "--kind", "npo",
+                  "--municipality", "kamakura"]):
+        result = CliRunner().invoke(cli_main, args, env=env)
+        assert result.exit_code == 2, (args, result.output)
+        assert "番号法" in result.output and not mynumber.contains_my_number(result.output)
+    result = CliRunner().invoke(cli_main, ["mynumber", "scan", "--quiet"], env=env)
+    assert result.exit_code == 0, result.output
