@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import timezone
+from datetime import date, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -98,7 +98,7 @@ class Day(fields.String):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return value.isoformat()
+        return date.isoformat(value)  # as fields.Date: a datetime gives its day only
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
