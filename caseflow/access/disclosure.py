@@ -11,7 +11,15 @@ from datetime import date
 from sqlalchemy import select
 
 from caseflow.access.refs import org_refs
-from caseflow.access.sharing import PersonBases, Viewer, bases_for_persons, case_notes_basis, relations_to_cases
+from caseflow.access.sharing import (
+    PersonBases,
+    Viewer,
+    address_secret_in,
+    bases_for_persons,
+    case_notes_basis,
+    household_address_secret,
+    relations_to_cases,
+)
 from caseflow.access.trail import Disclosure
 from caseflow.accounts.models import User
 from caseflow.cases.models import RELATIONSHIP_LABELS, Case, Household, HouseholdMember, Person
@@ -98,14 +106,16 @@ def known_members(members: list, bases: dict[uuid.UUID, PersonBases], primary_id
     return [m for m in members if not (m.person_id in bases and bases[m.person_id].secret)]
 
 
-def current_household_addresses(person_ids) -> dict[uuid.UUID, str | None]:
-    """person -> the address of their current household (one query), the default of a person's address."""
+def current_household_addresses(viewer: Viewer, person_ids) -> dict[uuid.UUID, str | None]:
+    """person -> the address of their current household (one query), the default of a person's address; not
+    where a secret member's address is the household's (`household_address_secret`)."""
     ids = list(person_ids)
     if not ids:
         return {}
     return dict(db.session().execute(
         select(HouseholdMember.person_id, Household.address).join(Household, Household.id == HouseholdMember.household_id)
-        .where(HouseholdMember.person_id.in_(ids), HouseholdMember.until.is_(None))).all())
+        .where(HouseholdMember.person_id.in_(ids), HouseholdMember.until.is_(None),
+               ~household_address_secret(viewer, Household.id))).all())
 
 
 
@@ -173,8 +183,10 @@ def present_case_detail(viewer: Viewer, case: Case,
     person_ids = {m.person_id for m in members} | ({case.primary_person_id} if case.primary_person_id else set())
     persons = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_(person_ids)))} if person_ids else {}
     bases = bases_for_persons(viewer, {p.id: p.collected_by_org_id for p in persons.values()})
-    # 住所秘匿: a secret member is not shown as a member; a secret primary person hides the whole household
+    # 住所秘匿: a secret member is not shown as a member; a secret primary person hides the whole household; the
+    # household's address is withheld where it is a secret member's
     household_hidden = bool(case.primary_person_id and bases[case.primary_person_id].secret)
+    home = None if household is None or address_secret_in(members, persons, bases) else household.address
     members = known_members(members, bases, case.primary_person_id)
     persons = {pid: p for pid, p in persons.items()
                if pid == case.primary_person_id or pid in {m.person_id for m in members}}
@@ -186,8 +198,7 @@ def present_case_detail(viewer: Viewer, case: Case,
                  "relationship": m.relationship_code if m else None,
                  "relationship_label": RELATIONSHIP_LABELS.get(m.relationship_code) if m else None,
                  "in_need": m.in_need if m else pid == case.primary_person_id}
-        presented.append(present_person(persons[pid], bases[pid], log, case.id, extra,
-                                        household.address if household is not None and m else None))
+        presented.append(present_person(persons[pid], bases[pid], log, case.id, extra, home if m else None))
     out["persons"] = presented
     primary = bases.get(case.primary_person_id) if case.primary_person_id else None
     if primary is not None:
@@ -198,7 +209,8 @@ def present_case_detail(viewer: Viewer, case: Case,
         if case.primary_person_id:
             log.add(case.primary_person_id, notes_basis, "case_notes")
     out["summary_withheld"] = notes_basis is None
-    out["household"] = None if household_hidden else _present_household_ref(household, persons, bases, case.id, log)
+    out["household"] = None if household_hidden else _present_household_ref(household, home, persons, bases, case.id,
+                                                                             log)
     out["household_withheld"] = "secrecy" if household_hidden and household is not None else None
     lead = None
     if case.lead_worker_id and case.owner_org_id == viewer.org_id:  # the lead worker is shown to the owner only
@@ -210,15 +222,15 @@ def present_case_detail(viewer: Viewer, case: Case,
     return out, log
 
 
-def _present_household_ref(household, persons, bases, case_id, log) -> dict | None:
+def _present_household_ref(household, home, persons, bases, case_id, log) -> dict | None:
     if household is None:
         return None
 
     out = {"id": household.id, "district": household.district_code, "version": household.version}
     anchor = household.in_need_person_id()
-    basis = bases[anchor].basis("contact", case_id) if anchor in persons else None
+    basis = bases[anchor].basis("contact", case_id) if anchor in persons and home is not None else None
     if basis:
-        out["address"] = household.address
+        out["address"] = home
         log.add(anchor, basis, "contact")
     out["address_withheld"] = basis is None
     return out

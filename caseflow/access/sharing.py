@@ -130,6 +130,22 @@ def secret_from(viewer: Viewer, person_id=Person.id) -> ColumnElement[bool]:
                                             SecrecyDecision.ended_at.is_(None), ~named).exists()
 
 
+def household_address_secret(viewer: Viewer, household_id) -> ColumnElement[bool]:
+    """SQL, correlated to `household_id`: a current member of the household is secret from the viewer and has no
+    address of their own -- the household's address is theirs, so it is withheld too (from the household view,
+    the case's household reference, and as the default address of the other members)."""
+    return (select(HouseholdMember.id).join(Person, Person.id == HouseholdMember.person_id)
+            .where(HouseholdMember.household_id == household_id, HouseholdMember.until.is_(None),
+                   Person.address.is_(None), secret_from(viewer, Person.id)).exists())
+
+
+def address_secret_in(members, persons: dict, bases: dict) -> bool:
+    """The same rule as `household_address_secret`, for a household whose current members (HouseholdMember rows),
+    persons and bases are loaded already."""
+    return any(m.until is None and m.person_id in bases and bases[m.person_id].secret
+               and m.person_id in persons and persons[m.person_id].address is None for m in members)
+
+
 # --- which cases ------------------------------------------------------------------------------
 
 def involved_case_ids(viewer: Viewer) -> Select:
