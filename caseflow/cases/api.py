@@ -276,13 +276,13 @@ def list_secrecy(person_id):
     return secrecy.present_decisions(decisions)
 
 
-@persons_blp.route("/<uuid:person_id>/secrecy/<uuid:decision_id>/end", methods=["POST"])
+@persons_blp.route("/<uuid:person_id>/secrecy/<uuid:secrecy_id>/end", methods=["POST"])
 @requires("persons", "secrecy")
 @persons_blp.arguments(SecrecyEndSchema)
 @persons_blp.response(200, SecrecyDecisionSchema)
-def end_secrecy(body, person_id, decision_id):
+def end_secrecy(body, person_id, secrecy_id):
     """End a secrecy decision, with a reason (a supervisor of the deciding organisation)."""
-    decision = secrecy.end(viewer(), person_id, decision_id, body["reason"], actor=current_user)
+    decision = secrecy.end(viewer(), person_id, secrecy_id, body["reason"], actor=current_user)
     return secrecy.present_decisions([decision])[0]
 
 

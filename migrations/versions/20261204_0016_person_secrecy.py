@@ -7,6 +7,9 @@
 * case_reporters: who reported a household (a neighbour, 民生委員 …), kept apart from the case and readable
   only by the receiving organisation.
 
+The three new tables get the record guards of caseflow.core.dbguards (as 0011 gave the older never-edited
+records): a decision may only be ended (once), the recipients and reporters never change.
+
 Revision ID: 0016
 Revises: 0014
 Create Date: 2026-12-04
@@ -14,10 +17,14 @@ Create Date: 2026-12-04
 import sqlalchemy as sa
 from alembic import op
 
+from caseflow.core import dbguards
+
 revision = '0016'
 down_revision = '0014'
 branch_labels = None
 depends_on = None
+
+GUARDED = ('secrecy_decisions', 'secrecy_recipients', 'case_reporters')
 
 
 def upgrade() -> None:
@@ -78,9 +85,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_case_reporters')),
     )
     op.create_index(op.f('ix_case_reporters_case_id'), 'case_reporters', ['case_id'], unique=False)
+    bind = op.get_bind()
+    for table in GUARDED:
+        dbguards.install(bind, table)
 
 
 def downgrade() -> None:
+    bind = op.get_bind()
+    for table in GUARDED:
+        dbguards.uninstall(bind, table)
     op.drop_table('case_reporters')
     op.drop_table('secrecy_recipients')
     op.drop_table('secrecy_decisions')

@@ -27,6 +27,8 @@ T = Base.metadata.tables
 MIGRATION_0011 = ("case_stage_changes", "referral_events", "consents", "consent_recipients", "consent_categories",
                   "pledges", "audit_reviews", "assessments", "assessment_domains", "plan_agreements",
                   "minutes_corrections", "meeting_decisions", "meetings", "agenda_items", "meeting_minutes")
+MIGRATION_0016 = ("secrecy_decisions", "secrecy_recipients", "case_reporters")
+GUARDED = MIGRATION_0011 + MIGRATION_0016
 
 
 @pytest.fixture
@@ -76,6 +78,9 @@ def _where(table: str, ids: dict):
         "meetings": lambda: c.id == u("meeting_id"),
         "agenda_items": lambda: c.meeting_id == u("meeting_id"),
         "meeting_minutes": lambda: c.meeting_id == u("meeting_id"),
+        "secrecy_decisions": lambda: c.id == u("secrecy_id"),
+        "secrecy_recipients": lambda: c.decision_id == u("secrecy_id"),
+        "case_reporters": lambda: c.case_id == u("case_id"),
     }[table]()
 
 
@@ -96,6 +101,9 @@ EDITS = {
     "meetings": {"title": "書き換え"},
     "agenda_items": {"points": "書き換え"},
     "meeting_minutes": {"body": "書き換え"},
+    "secrecy_decisions": {"reason": "書き換え"},
+    "secrecy_recipients": {"org_id": uuid.UUID(int=1)},
+    "case_reporters": {"name": "書き換え"},
 }
 
 
@@ -137,8 +145,8 @@ def raw(db_url):
 
 def test_every_guarded_table_refuses_update_and_delete(recorded, raw):
     ids = recorded["ids"]
-    assert set(dbguards.GUARDS) == set(MIGRATION_0011) == set(EDITS)
-    for table in MIGRATION_0011:
+    assert set(dbguards.GUARDS) == set(GUARDED) == set(EDITS)
+    for table in GUARDED:
         where = _where(table, ids)
         before = raw.rows(table, where)
         assert before, f"the fixture made no {table} row"
@@ -151,7 +159,7 @@ def test_every_guarded_table_refuses_being_emptied(recorded, raw):
     """Emptying a table in one statement: TRUNCATE on PostgreSQL (no row trigger fires, so it has its own
     guard); on SQLite, which has no TRUNCATE, an unconditional DELETE (its 'truncate optimisation' is off
     for tables with triggers, so the row guards fire)."""
-    for table in MIGRATION_0011:
+    for table in GUARDED:
         statement = f"TRUNCATE {table} CASCADE" if ENGINE_NAME == "postgresql" else f"DELETE FROM {table}"
         raw.refused(text(statement))
     assert raw.rows("consents", T["consents"].c.id.is_not(None))
