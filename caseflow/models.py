@@ -7,6 +7,7 @@ from caseflow.cases.models import (
                                   CaseCounter,
                                   CaseInvolvement,
                                   CaseIssue,
+                                  CaseReporter,
                                   CaseStageChange,
                                   CaseTransfer,
                                   Household,
@@ -14,6 +15,8 @@ from caseflow.cases.models import (
                                   Person,
                                   PersonSearchGram,
                                   ProgressRecord,
+                                  SecrecyDecision,
+                                  SecrecyRecipient,
 )
 from caseflow.codes.models import CODE_LISTS, ManagedCode
 from caseflow.consents.models import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
@@ -50,7 +53,8 @@ __all__ = [
     "AuditEvent", "AuditSubject", "AuditChainHead", "AuditReview", "AuditSeal", "AuditVerification", "CODE_LISTS",
     "ManagedCode",
     "STAGES", "Case", "CaseCounter", "CaseInvolvement", "CaseIssue", "CaseStageChange", "Household", "HouseholdMember",
-    "Person", "PersonSearchGram", "ProgressRecord", "CATEGORIES", "Consent", "ConsentCategory", "ConsentRecipient", "EmergencyAccess",
+    "Person", "PersonSearchGram", "ProgressRecord", "SecrecyDecision", "SecrecyRecipient", "CaseReporter",
+    "CATEGORIES", "Consent", "ConsentCategory", "ConsentRecipient", "EmergencyAccess",
     "REFERRAL_STATES", "DirectoryEntry", "Referral", "ReferralEvent",
     "MEETING_KINDS", "AgendaItem", "Meeting", "MeetingAttendee", "MeetingMember", "Pledge",
     "LIFE_DOMAINS", "RISK_LEVELS", "TASK_STATUSES", "Assessment", "AssessmentContribution", "AssessmentDomain",

@@ -257,6 +257,14 @@ def seed_records(world) -> dict:
                                         "display_name": "監査 候補", "password": PASSWORD, "roles": ["auditor"]})
     assert r.status_code == 201, r.get_json()
     ids["request_id"] = sec.get("/api/v1/role-requests").get_json()["items"][0]["id"]
+    # 住所秘匿: a decision on YAMADA naming the organisations that already see him (so nothing else changes)
+    r = sup.post(f"/api/v1/persons/{ids['person_id']}/secrecy", json={
+        "reason": "住民基本台帳事務における支援措置", "recipient_org_ids": [str(world.orgs[ORG_A_NPO])]})
+    assert r.status_code == 201, r.get_json()
+    ids["secrecy_id"] = r.get_json()["id"]
+    r = coord.post(f"/api/v1/cases/{case['id']}/reporter", json={"name": "近隣の住民", "contact": "0467-00-0999",
+                                                                  "relationship_to_household": "隣家"})
+    assert r.status_code == 201, r.get_json()
     moving = open_case(coord)
     r = coord.post(f"/api/v1/cases/{moving['id']}/transfers", json={
         "to_municipality": OTHER_CITY, "to_org_id": str(world.orgs[OTHER_CITY_DEPT]), "reason": "転居のため"})

@@ -11,7 +11,15 @@ from datetime import date
 from sqlalchemy import select
 
 from caseflow.access.refs import org_refs
-from caseflow.access.sharing import PersonBases, Viewer, bases_for_persons, case_notes_basis, relations_to_cases
+from caseflow.access.sharing import (
+    PersonBases,
+    Viewer,
+    address_secret_in,
+    bases_for_persons,
+    case_notes_basis,
+    household_address_secret,
+    relations_to_cases,
+)
 from caseflow.access.trail import Disclosure
 from caseflow.accounts.models import User
 from caseflow.cases.models import RELATIONSHIP_LABELS, Case, Household, HouseholdMember, Person
@@ -20,7 +28,7 @@ from caseflow.core import db
 from caseflow.meetings.models import Meeting
 
 IDENTITY_FIELDS = ("name", "name_kana", "birth_date", "gender")
-CONTACT_FIELDS = ("phone", "email", "line_id", "contact_preferences")
+CONTACT_FIELDS = ("address", "phone", "email", "line_id", "contact_preferences")
 
 
 def age_band(birth_year: int | None, today: date | None = None) -> str | None:
@@ -67,7 +75,9 @@ class DisclosureLog:
 
 
 def present_person(person: Person, bases: PersonBases, log: DisclosureLog, case_id: uuid.UUID | None = None,
-                   extra: dict | None = None) -> dict:
+                   extra: dict | None = None, household_address: str | None = None) -> dict:
+    """`household_address`: the address of the person's current household, the person's address unless the
+    person has one of their own."""
     out = {"id": person.id, "age_band": age_band(person.birth_year),
            "languages": [x for x in person.languages.split(",") if x]}
     if extra:
@@ -77,7 +87,8 @@ def present_person(person: Person, bases: PersonBases, log: DisclosureLog, case_
         for f in IDENTITY_FIELDS:
             out[f] = getattr(person, f)
     if "contact" in allowed:
-        out.update(phone=person.phone, email=person.email, line_id=person.line_id,
+        out.update(address=person.address or household_address, phone=person.phone, email=person.email,
+                   line_id=person.line_id,
                    contact_preferences=[x for x in person.contact_preferences.split(",") if x])
     if "sensitive" in allowed:
         out["sensitive"] = json.loads(person.sensitive or "{}")
@@ -88,8 +99,30 @@ def present_person(person: Person, bases: PersonBases, log: DisclosureLog, case_
     withheld = [c for c in CATEGORIES if c not in allowed]
     out["redacted"] = bool(withheld)
     out["withheld"] = withheld
+    out["withheld_reasons"] = {c: bases.withheld_reason(c) for c in withheld}
     out["bases"] = allowed
     return out
+
+
+def known_members(members: list, bases: dict[uuid.UUID, PersonBases], primary_id: uuid.UUID | None) -> list:
+    """The household members (HouseholdMember rows) the viewer may know of as members (住所秘匿): when the
+    case's primary person is secret from the viewer, none (the household is a fact about that person);
+    otherwise every member who is not secret from the viewer."""
+    if primary_id is not None and primary_id in bases and bases[primary_id].secret:
+        return []
+    return [m for m in members if not (m.person_id in bases and bases[m.person_id].secret)]
+
+
+def current_household_addresses(viewer: Viewer, person_ids) -> dict[uuid.UUID, str | None]:
+    """person -> the address of their current household (one query), the default of a person's address; not
+    where a secret member's address is the household's (`household_address_secret`)."""
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    return dict(db.session().execute(
+        select(HouseholdMember.person_id, Household.address).join(Household, Household.id == HouseholdMember.household_id)
+        .where(HouseholdMember.person_id.in_(ids), HouseholdMember.until.is_(None),
+               ~household_address_secret(viewer, Household.id))).all())
 
 
 
@@ -157,6 +190,13 @@ def present_case_detail(viewer: Viewer, case: Case,
     person_ids = {m.person_id for m in members} | ({case.primary_person_id} if case.primary_person_id else set())
     persons = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_(person_ids)))} if person_ids else {}
     bases = bases_for_persons(viewer, {p.id: p.collected_by_org_id for p in persons.values()})
+    # 住所秘匿: a secret member is not shown as a member; a secret primary person hides the whole household; the
+    # household's address is withheld where it is a secret member's
+    household_hidden = bool(case.primary_person_id and bases[case.primary_person_id].secret)
+    home = None if household is None or address_secret_in(members, persons, bases) else household.address
+    members = known_members(members, bases, case.primary_person_id)
+    persons = {pid: p for pid, p in persons.items()
+               if pid == case.primary_person_id or pid in {m.person_id for m in members}}
     member_of = {m.person_id: m for m in members}
     presented = []
     for pid in sorted(persons, key=lambda i: (member_of[i].position if i in member_of else -1, str(i))):
@@ -165,7 +205,7 @@ def present_case_detail(viewer: Viewer, case: Case,
                  "relationship": m.relationship_code if m else None,
                  "relationship_label": RELATIONSHIP_LABELS.get(m.relationship_code) if m else None,
                  "in_need": m.in_need if m else pid == case.primary_person_id}
-        presented.append(present_person(persons[pid], bases[pid], log, case.id, extra))
+        presented.append(present_person(persons[pid], bases[pid], log, case.id, extra, home if m else None))
     out["persons"] = presented
     primary = bases.get(case.primary_person_id) if case.primary_person_id else None
     if primary is not None:
@@ -176,7 +216,9 @@ def present_case_detail(viewer: Viewer, case: Case,
         if case.primary_person_id:
             log.add(case.primary_person_id, notes_basis, "case_notes")
     out["summary_withheld"] = notes_basis is None
-    out["household"] = _present_household_ref(household, persons, bases, case.id, log)
+    out["household"] = None if household_hidden else _present_household_ref(household, home, persons, bases, case.id,
+                                                                             log)
+    out["household_withheld"] = "secrecy" if household_hidden and household is not None else None
     lead = None
     if case.lead_worker_id and case.owner_org_id == viewer.org_id:  # the lead worker is shown to the owner only
         lead = s.execute(select(User.id, User.display_name, User.active)
@@ -187,15 +229,15 @@ def present_case_detail(viewer: Viewer, case: Case,
     return out, log
 
 
-def _present_household_ref(household, persons, bases, case_id, log) -> dict | None:
+def _present_household_ref(household, home, persons, bases, case_id, log) -> dict | None:
     if household is None:
         return None
 
     out = {"id": household.id, "district": household.district_code, "version": household.version}
     anchor = household.in_need_person_id()
-    basis = bases[anchor].basis("contact", case_id) if anchor in bases else None
+    basis = bases[anchor].basis("contact", case_id) if anchor in persons and home is not None else None
     if basis:
-        out["address"] = household.address
+        out["address"] = home
         log.add(anchor, basis, "contact")
     out["address_withheld"] = basis is None
     return out

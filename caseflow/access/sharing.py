@@ -18,6 +18,11 @@ Two questions, both answered in SQL, set-wise, for a whole page at once:
 Without a basis the caller gets the de-identified view (case number, age band, district, issues,
 stage, the referral's request text). `describe()` turns the SQL results into basis strings:
 `own_collection`, `consent:<id>`, `support_meeting:<id>`, `emergency:<id>`, or None.
+
+Secrecy (住所秘匿, `SecrecyDecision`) overrides every basis: for a person under a decision in force that does not
+name the viewer's organisation, the contact category (address, phone, e-mail, LINE) and the household facts
+(which household, its address, the membership itself -- so that a move cannot be inferred) are withheld,
+whatever else applies (`PersonBases.secret`, `secret_from` for search conditions).
 """
 from __future__ import annotations
 
@@ -48,7 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import ColumnElement, Select
 
-from caseflow.cases.models import Case, CaseInvolvement, HouseholdMember, Person
+from caseflow.cases.models import Case, CaseInvolvement, HouseholdMember, Person, SecrecyDecision, SecrecyRecipient
 from caseflow.consents.models import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import UTCDateTime, utcnow
@@ -97,12 +102,18 @@ class PersonBases:
     # case id -> the meetings that give the basis for it, newest first
     meetings_by_case: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
     emergency: uuid.UUID | None = None
+    # a secrecy decision in force does not name the viewer's organisation: contact and household facts are
+    # withheld whatever the basis
+    secret: bool = False
 
     def basis(self, category: str, case_id: uuid.UUID | None = None,
               meeting_id: uuid.UUID | None = None) -> str | None:
         """The basis for `category` (in the context of `case_id`, or any case), or None. In the context of one
         meeting (`meeting_id`: its agenda, minutes, PDFs) only that meeting's own basis counts: what one
-        council shares is never shown in another's papers."""
+        council shares is never shown in another's papers. A secrecy decision not naming the viewer withholds
+        its categories whatever the basis."""
+        if self.secret and category in SECRET_CATEGORIES:
+            return None
         if self.own:
             return "own_collection"
         if category in self.consent:
@@ -119,6 +130,39 @@ class PersonBases:
 
     def allowed(self, case_id: uuid.UUID | None = None, meeting_id: uuid.UUID | None = None) -> dict[str, str]:
         return {c: b for c in CATEGORIES if (b := self.basis(c, case_id, meeting_id))}
+
+    def withheld_reason(self, category: str) -> str:
+        """Why a withheld category is withheld: `secrecy` (a decision not naming the viewer) or `no_basis`."""
+        return "secrecy" if self.secret and category in SECRET_CATEGORIES else "no_basis"
+
+
+# What a secrecy decision withholds from the organisations it does not name (besides the household facts).
+SECRET_CATEGORIES = ("contact",)
+
+
+def secret_from(viewer: Viewer, person_id=Person.id) -> ColumnElement[bool]:
+    """SQL, correlated to `person_id` (default Person.id): a secrecy decision in force for the person does not
+    name the viewer's organisation. A keyed probe (the partial unique index of decisions in force)."""
+    named = select(SecrecyRecipient.org_id).where(SecrecyRecipient.decision_id == SecrecyDecision.id,
+                                                  SecrecyRecipient.org_id == viewer.org_id).exists()
+    return select(SecrecyDecision.id).where(SecrecyDecision.person_id == person_id,
+                                            SecrecyDecision.ended_at.is_(None), ~named).exists()
+
+
+def household_address_secret(viewer: Viewer, household_id) -> ColumnElement[bool]:
+    """SQL, correlated to `household_id`: a current member of the household is secret from the viewer and has no
+    address of their own -- the household's address is theirs, so it is withheld too (from the household view,
+    the case's household reference, and as the default address of the other members)."""
+    return (select(HouseholdMember.id).join(Person, Person.id == HouseholdMember.person_id)
+            .where(HouseholdMember.household_id == household_id, HouseholdMember.until.is_(None),
+                   Person.address.is_(None), secret_from(viewer, Person.id)).exists())
+
+
+def address_secret_in(members, persons: dict, bases: dict) -> bool:
+    """The same rule as `household_address_secret`, for a household whose current members (HouseholdMember rows),
+    persons and bases are loaded already."""
+    return any(m.until is None and m.person_id in bases and bases[m.person_id].secret
+               and m.person_id in persons and persons[m.person_id].address is None for m in members)
 
 
 # --- which cases ------------------------------------------------------------------------------
@@ -268,11 +312,12 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, co
     """
     now = now or utcnow()
     result = {pid: PersonBases(own=(collector == viewer.org_id)) for pid, collector in persons.items()}
-    others = [pid for pid, b in result.items() if not b.own]
-    if not others:
+    if not result:
         return result
+    others = [pid for pid, b in result.items() if not b.own]
+    # Secrecy is probed for every person, own collection included (it overrides every basis).
     rows = _execute_prebuilt(_bases_statement(_on_postgresql()),
-                             {**statement_params(viewer, now), "persons": others,
+                             {**statement_params(viewer, now), "persons": others, "all_persons": list(result),
                               "purpose": PURPOSE_OF_CONTEXT[context]})
     meetings_by_case: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     persons_of_case: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
@@ -283,6 +328,8 @@ def bases_for_persons(viewer: Viewer, persons: dict[uuid.UUID, uuid.UUID], *, co
             if ref_id not in meetings_by_case[case_id]:
                 meetings_by_case[case_id].append(ref_id)  # the latest meeting of the case first
             persons_of_case[case_id].add(person_id)
+        elif kind == "secret":
+            result[person_id].secret = True
         else:
             result[person_id].emergency = ref_id
     for case_id, pids in persons_of_case.items():
@@ -442,7 +489,15 @@ def _bases_statement(postgresql: bool):
         select(literal("emergency", String), EmergencyAccess.person_id, typed_null(Uuid()), typed_null(String()),
                EmergencyAccess.id, EmergencyAccess.opened_at)
         .where(among(EmergencyAccess.person_id), *_emergency_active(v, now)))
-    u = union_all(consents, meetings, guests, emergencies).subquery()
+    # Secrecy: a decision in force for the person that does not name the viewer's organisation.
+    all_persons = _id_list("all_persons", postgresql)
+    named = select(SecrecyRecipient.org_id).where(SecrecyRecipient.decision_id == SecrecyDecision.id,
+                                                  SecrecyRecipient.org_id == v.org_id).exists()
+    secrets = (
+        select(literal("secret", String), SecrecyDecision.person_id, typed_null(Uuid()), typed_null(String()),
+               SecrecyDecision.id, SecrecyDecision.decided_at)
+        .where(all_persons(SecrecyDecision.person_id), SecrecyDecision.ended_at.is_(None), ~named))
+    u = union_all(consents, meetings, guests, emergencies, secrets).subquery()
     # newest consent per category and newest meeting per case first (they win in bases_for_persons)
     return (select(u.c.kind, u.c.person_id, u.c.case_id, u.c.category, u.c.ref_id)
             .order_by(u.c.kind, u.c.sort_at.desc(), u.c.ref_id))

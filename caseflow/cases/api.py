@@ -6,7 +6,7 @@ from caseflow.access.authz import requires
 from caseflow.access.disclosure import DisclosureLog, present_case_detail, present_case_page
 from caseflow.access.requests import etag, record_read, require_if_match, viewer
 from caseflow.access.sharing import relations_to_cases
-from caseflow.cases import leads, people, transfers
+from caseflow.cases import leads, people, secrecy, transfers
 from caseflow.cases import rules as case_domain
 from caseflow.cases import search as case_search
 from caseflow.cases import views as case_views
@@ -33,6 +33,11 @@ from caseflow.cases.schemas import (
     PersonQuerySchema,
     ProgressInSchema,
     ProgressOutSchema,
+    ReporterInSchema,
+    ReporterSchema,
+    SecrecyDecisionSchema,
+    SecrecyEndSchema,
+    SecrecyInSchema,
     StageChangeSchema,
     TransferDecisionSchema,
     TransferInSchema,
@@ -153,6 +158,31 @@ def add_progress(body, case_id):
     return case_views.progress_item(rec, current_user.org)
 
 
+@blp.route("/<uuid:case_id>/reporter", methods=["POST"])
+@requires("cases", "update")
+@blp.arguments(ReporterInSchema)
+@blp.response(201, ReporterSchema(many=True))
+def record_reporter(body, case_id):
+    """Record who reported the household (近隣からの通報 …), kept apart from the case: only your organisation
+    (the one that received the report) will ever read it; never in referrals, agendas, minutes or exports."""
+    v = viewer()
+    case = case_domain.get_visible_case(v, case_id)
+    secrecy.record_reporter(case, body, actor=current_user)
+    return secrecy.present_reporters(secrecy.reporters_for(v, case))
+
+
+@blp.route("/<uuid:case_id>/reporter")
+@requires("cases", "read")
+@blp.response(200, ReporterSchema(many=True))
+def get_reporter(case_id):
+    """The reporters your organisation recorded for the case; 404 for every other organisation."""
+    v = viewer()
+    case = case_domain.get_visible_case(v, case_id)
+    rows = secrecy.reporters_for(v, case)
+    record_read("cases.reporter_read", "cases", case.id, DisclosureLog(), detail={"count": len(rows)})
+    return secrecy.present_reporters(rows)
+
+
 @blp.route("/<uuid:case_id>/emergency-access", methods=["POST"])
 @requires("emergency", "request")
 @blp.arguments(EmergencyInSchema)
@@ -186,7 +216,7 @@ def _household(h, status: int = 200):
 @persons_blp.response(200, PersonPageSchema)
 def list_persons(args):
     """Persons the caller's organisation collected (own collection), optionally by name or reading."""
-    page = paginate(people.own_persons_query(current_user, args.get("q")), args["limit"], args["offset"])
+    page = paginate(people.own_persons_query(viewer(), args.get("q")), args["limit"], args["offset"])
     page["items"], log = case_views.persons_view(viewer(), page["items"])
     record_read("persons.list", "persons", None, log)
     return page
@@ -220,6 +250,40 @@ def update_person(body, person_id):
     require_if_match(person.version)
     people.update_person(person, body, actor=current_user)
     return _person(person)
+
+
+# --- 住所秘匿 (secrecy of one person) -------------------------------------------------------------
+
+@persons_blp.route("/<uuid:person_id>/secrecy", methods=["POST"])
+@requires("persons", "secrecy")
+@persons_blp.arguments(SecrecyInSchema)
+@persons_blp.response(201, SecrecyDecisionSchema)
+def decide_secrecy(body, person_id):
+    """秘匿決定 (supervisor of an organisation that collected the person or works on one of their cases): the
+    person's address, contact, household and moves are withheld from every organisation not named, whatever
+    other basis (consent, 支援会議, break-glass) applies. The deciding organisation is always named."""
+    decision = secrecy.decide(viewer(), person_id, body, actor=current_user)
+    return secrecy.present_decisions([decision])[0]
+
+
+@persons_blp.route("/<uuid:person_id>/secrecy")
+@requires("persons", "read")
+@persons_blp.response(200, SecrecyDecisionSchema(many=True))
+def list_secrecy(person_id):
+    """The person's secrecy decisions (in force and ended), for the organisations they name; others get none."""
+    decisions = secrecy.visible_decisions(viewer(), person_id)
+    record_read("persons.secrecy_read", "persons", person_id, DisclosureLog(), detail={"count": len(decisions)})
+    return secrecy.present_decisions(decisions)
+
+
+@persons_blp.route("/<uuid:person_id>/secrecy/<uuid:secrecy_id>/end", methods=["POST"])
+@requires("persons", "secrecy")
+@persons_blp.arguments(SecrecyEndSchema)
+@persons_blp.response(200, SecrecyDecisionSchema)
+def end_secrecy(body, person_id, secrecy_id):
+    """End a secrecy decision, with a reason (a supervisor of the deciding organisation)."""
+    decision = secrecy.end(viewer(), person_id, secrecy_id, body["reason"], actor=current_user)
+    return secrecy.present_decisions([decision])[0]
 
 
 # --- households -----------------------------------------------------------------------------

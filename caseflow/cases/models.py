@@ -73,7 +73,8 @@ class Person(Edited, Base):
     name_kana: Mapped[str | None] = mapped_column(String(100))
     birth_date: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[str | None] = mapped_column(String(16))
-    # contact
+    # contact; `address` None: the address of the person's household (the household's is the shared default)
+    address: Mapped[str | None] = mapped_column(String(300))
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     line_id: Mapped[str | None] = mapped_column(String(100))
@@ -322,3 +323,59 @@ class PersonSearchGram(Base):
     # Person.search_grams: kept in step with Person.search_key by caseflow.cases.people.set_search_key.
     person: Mapped[Person] = relationship(backref=backref("search_grams", cascade="all, delete-orphan",
                                                          passive_deletes=True))
+
+
+class SecrecyDecision(Base):
+    """秘匿決定 (住民基本台帳事務における支援措置 and the like): a person's address, contact, household and moves are
+    withheld from every organisation the decision does not name (SecrecyRecipient), whatever other basis
+    (consent, 支援会議, break-glass, own collection) would show them. Never edited; ending it (with a reason) is
+    the only change. At most one decision of a person is in force at a time."""
+
+    __tablename__ = "secrecy_decisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    decided_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+    recipients: Mapped[list[SecrecyRecipient]] = relationship(cascade="all", lazy="selectin",
+                                                              order_by="SecrecyRecipient.org_id")
+
+    __table_args__ = (
+        # the decision in force, per person (the sharing engine probes it for every person it shows)
+        Index("uq_secrecy_decisions_active", "person_id", unique=True,
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+    )
+
+
+class SecrecyRecipient(Base):
+    """An organisation a secrecy decision names: it keeps seeing what the decision withholds from others."""
+
+    __tablename__ = "secrecy_recipients"
+
+    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("secrecy_decisions.id"), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+
+
+class CaseReporter(Created, Base):
+    """A third party who reported the household (近隣からの通報, 「情報元は言いません」): kept apart from the case
+    and shown only to the organisation that received the report -- never in referrals, agendas, minutes or
+    exports. Never edited."""
+
+    __tablename__ = "case_reporters"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    received_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    recorded_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str | None] = mapped_column(String(100))
+    contact: Mapped[str | None] = mapped_column(String(300))
+    relationship_to_household: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    wishes_anonymity: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import Select, select
 
 from caseflow.access import trail
-from caseflow.access.sharing import Viewer, case_is_visible
+from caseflow.access.sharing import Viewer, case_is_visible, secret_from
 from caseflow.cases.models import SENSITIVE_KEYS, Case, Household, HouseholdMember, Person, PersonSearchGram
 from caseflow.codes import rules as codes
 from caseflow.consents.rules import person_visible_to
@@ -18,7 +18,7 @@ from caseflow.core.errors import Problem, validation_problem
 from caseflow.core.text import like_pattern, search_grams, search_key
 
 NOT_FOUND = "指定されたリソースは存在しないか、閲覧できません。"
-PERSON_FIELDS = ("name", "name_kana", "birth_date", "gender", "phone", "email", "line_id", "notes")
+PERSON_FIELDS = ("name", "name_kana", "birth_date", "gender", "address", "phone", "email", "line_id", "notes")
 
 
 def _birth_year(birth_date: date | None, estimated_age: int | None, today: date) -> int | None:
@@ -116,10 +116,11 @@ def collected_here(record: Person | Household, actor) -> bool:
     return record.collected_by_org_id == actor.org_id and record.municipality_id == actor.municipality_id
 
 
-def own_persons_query(actor, q: str | None) -> Select:
-    """Persons the actor's organisation collected in the municipality it acts in, optionally by name or reading."""
-    stmt = select(Person).where(Person.collected_by_org_id == actor.org_id,
-                                Person.municipality_id == actor.municipality_id)
+def own_persons_query(viewer: Viewer, q: str | None) -> Select:
+    """Persons the viewer's organisation collected in the municipality it acts in, optionally by name or reading;
+    never a person under a secrecy decision that does not name it (住所秘匿: a search finds nothing)."""
+    stmt = select(Person).where(Person.collected_by_org_id == viewer.org_id,
+                                Person.municipality_id == viewer.municipality_id, ~secret_from(viewer))
     if q and search_key(q):
         stmt = stmt.where(Person.search_key.like(like_pattern(search_key(q)), escape="\\"))
     return stmt.order_by(Person.search_key, Person.id)

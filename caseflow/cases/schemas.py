@@ -25,6 +25,8 @@ class PersonInSchema(Schema):
     estimated_age = fields.Integer(validate=validate.Range(min=0, max=120), allow_none=True,
                                    metadata={"description": "when the birth date is unknown"})
     gender = fields.String(validate=validate.OneOf(GENDERS), allow_none=True)
+    address = Text(max_length=300, allow_none=True,
+                   metadata={"description": "the person's own address; empty: the address of their household"})
     phone = Text(max_length=40, allow_none=True)
     email = Text(max_length=254, allow_none=True)
     line_id = Text(max_length=100, allow_none=True)
@@ -113,6 +115,9 @@ class PersonOutSchema(Schema):
     id = fields.UUID()
     redacted = fields.Boolean()
     withheld = fields.List(fields.String())
+    withheld_reasons = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "withheld category -> why: `no_basis`, or `secrecy` (a 秘匿決定 that does not name the "
+                       "caller's organisation: address, contact and household are withheld whatever the basis)"})
     bases = fields.Dict(keys=fields.String(), values=fields.String(),
                         metadata={"description": "category -> legal basis of what is shown"})
     age_band = fields.String(allow_none=True)
@@ -126,6 +131,7 @@ class PersonOutSchema(Schema):
     name_kana = fields.String(allow_none=True)
     birth_date = Day(allow_none=True)
     gender = fields.String(allow_none=True)
+    address = fields.String(allow_none=True, metadata={"description": "own address, else the household's"})
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     line_id = fields.String(allow_none=True)
@@ -173,6 +179,8 @@ class CaseDetailSchema(CaseItemSchema):
     summary_withheld = fields.Boolean()
     persons = fields.List(fields.Nested(PersonOutSchema))
     household = fields.Nested(HouseholdRefSchema, allow_none=True)
+    household_withheld = fields.String(allow_none=True, metadata={
+        "description": "`secrecy` when the household is withheld because the primary person is secret (秘匿)"})
     lead_worker = fields.Dict(allow_none=True)
     closure_reason = fields.String(allow_none=True)
     created_at = Timestamp()
@@ -314,3 +322,52 @@ class HandoverQuerySchema(PageArgs):
 
 class HandoverDecisionSchema(Schema):
     reason = Text(max_length=2000, allow_none=True)
+
+
+# --- 住所秘匿 and third-party reporters ---------------------------------------------------------------------
+
+class SecrecyInSchema(Schema):
+    reason = Text(required=True, min_length=1, max_length=2000,
+                  metadata={"description": "e.g. 住民基本台帳事務における支援措置（DV）"})
+    recipient_org_ids = fields.List(fields.UUID(), validate=validate.Length(max=30), load_default=list, metadata={
+        "description": "organisations that keep seeing the person's address and household (the deciding "
+                       "organisation is always one)"})
+
+
+class SecrecyEndSchema(Schema):
+    reason = Text(required=True, min_length=1, max_length=2000)
+
+
+class SecrecyDecisionSchema(Schema):
+    id = fields.UUID()
+    person_id = fields.UUID()
+    reason = fields.String()
+    decided_by_org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    decided_by_user_id = fields.UUID()
+    decided_at = Timestamp()
+    recipients = fields.List(fields.Nested(OrganizationRefSchema))
+    active = fields.Boolean()
+    ended_at = Timestamp(allow_none=True)
+    ended_by_user_id = fields.UUID(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+
+
+class ReporterInSchema(Schema):
+    name = Text(max_length=100, allow_none=True)
+    contact = Text(max_length=300, allow_none=True)
+    relationship_to_household = Text(max_length=100, allow_none=True, metadata={"description": "e.g. 近隣住民"})
+    note = Text(max_length=2000, allow_none=True)
+    wishes_anonymity = fields.Boolean(load_default=True, metadata={"description": "「情報元は言いません」"})
+
+
+class ReporterSchema(Schema):
+    id = fields.UUID()
+    case_id = fields.UUID()
+    received_by_org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    recorded_by_user_id = fields.UUID()
+    name = fields.String(allow_none=True)
+    contact = fields.String(allow_none=True)
+    relationship_to_household = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    wishes_anonymity = fields.Boolean()
+    created_at = Timestamp()

@@ -18,6 +18,7 @@ from caseflow.access.sharing import (
     has_large_caseload,
     pledged_attendee,
     pledged_guest,
+    secret_from,
     visible_case_ids,
 )
 from caseflow.cases.models import Case, CaseIssue, HouseholdMember, Person, PersonSearchGram
@@ -198,7 +199,9 @@ def _in(column, ids: Select):
 
 def _text_match(viewer: Viewer, q: str, now: datetime):
     """Case number, or a person's name/reading -- only among persons whose identity the viewer may see,
-    so a search never confirms a name the viewer has no basis to know."""
+    so a search never confirms a name the viewer has no basis to know, and never among persons under a
+    secrecy decision that does not name the viewer's organisation (住所秘匿: a search by their name finds
+    nothing)."""
     key = search_key(q)
     conditions = [Case.case_number == q.strip().upper()]
     if key:
@@ -208,10 +211,10 @@ def _text_match(viewer: Viewer, q: str, now: datetime):
         # PostgreSQL can only answer by scanning every person for every case.
         primary = select(Person.id).where(
             Person.id == Case.primary_person_id, Person.search_key.like(pattern, escape="\\"),
-            _identity_visible(viewer, now))
+            _identity_visible(viewer, now), ~secret_from(viewer))
         member = select(Person.id).join(HouseholdMember, HouseholdMember.person_id == Person.id).where(
             HouseholdMember.household_id == Case.household_id, HouseholdMember.until.is_(None),
-            Person.search_key.like(pattern, escape="\\"), _identity_visible(viewer, now))
+            Person.search_key.like(pattern, escape="\\"), _identity_visible(viewer, now), ~secret_from(viewer))
         conditions += [primary.exists(), member.exists()]
     return or_(*conditions)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from caseflow.access.disclosure import DisclosureLog, age_band, present_person
-from caseflow.access.sharing import Viewer, bases_for_persons, case_notes_basis
+from caseflow.access.disclosure import DisclosureLog, age_band, current_household_addresses, present_person
+from caseflow.access.sharing import Viewer, address_secret_in, bases_for_persons, case_notes_basis
 from caseflow.cases.models import RELATIONSHIP_LABELS, Case, Household, Person, ProgressRecord
 from caseflow.core import db
 from caseflow.organizations.models import Organization
@@ -58,7 +58,8 @@ def progress_item(record: ProgressRecord, org: Organization, visible: bool = Tru
 def person_view(viewer: Viewer, person: Person) -> tuple[dict, DisclosureLog]:
     log = DisclosureLog()
     bases = bases_for_persons(viewer, {person.id: person.collected_by_org_id})[person.id]
-    data = present_person(person, bases, log)
+    homes = current_household_addresses(viewer, [person.id]) if "contact" in bases.allowed() else {}
+    data = present_person(person, bases, log, household_address=homes.get(person.id))
     data["version"] = person.version
     return data, log
 
@@ -66,27 +67,31 @@ def person_view(viewer: Viewer, person: Person) -> tuple[dict, DisclosureLog]:
 def persons_view(viewer: Viewer, persons: list[Person]) -> tuple[list[dict], DisclosureLog]:
     log = DisclosureLog()
     bases = bases_for_persons(viewer, {p.id: p.collected_by_org_id for p in persons})
-    return [present_person(p, bases[p.id], log) for p in persons], log
+    homes = current_household_addresses(viewer, [p.id for p in persons if "contact" in bases[p.id].allowed()])
+    return [present_person(p, bases[p.id], log, household_address=homes.get(p.id)) for p in persons], log
 
 
 def household_view(viewer: Viewer, h: Household) -> tuple[dict, DisclosureLog]:
     """The household and its current members, each member redacted by its own basis; the address on a contact
-    basis for the person in need (or the collector's own)."""
+    basis for the person in need (or the collector's own). A member under a secrecy decision that does not
+    name the viewer's organisation is not shown at all (住所秘匿: neither that they live here nor that they left)."""
     log = DisclosureLog()
     members = [m for m in h.members if m.until is None]
     persons = {p.id: p for p in db.session().scalars(select(Person).where(Person.id.in_([m.person_id for m in members])))}
     bases = bases_for_persons(viewer, {p.id: p.collected_by_org_id for p in persons.values()})
+    home = None if address_secret_in(members, persons, bases) else h.address
+    members = [m for m in members if not bases[m.person_id].secret]
     out = {"id": h.id, "district": h.district_code, "version": h.version, "members": []}
     for m in members:
         out["members"].append(present_person(persons[m.person_id], bases[m.person_id], log, extra={
             "relationship": m.relationship_code, "relationship_label": RELATIONSHIP_LABELS[m.relationship_code],
-            "in_need": m.in_need, "member_id": m.id}))
+            "in_need": m.in_need, "member_id": m.id}, household_address=home))
     anchor = h.in_need_person_id()
     basis = bases[anchor].basis("contact") if anchor in bases else (
         "own_collection" if h.collected_by_org_id == viewer.org_id else None)
-    if basis:
-        out["address"] = h.address
+    if basis and home is not None:
+        out["address"] = home
         if anchor:
             log.add(anchor, basis, "contact")
-    out["address_withheld"] = basis is None
+    out["address_withheld"] = basis is None or home is None
     return out, log

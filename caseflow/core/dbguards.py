@@ -57,6 +57,8 @@ PREFIX = "_guard_"  # every guard trigger is named <table>_guard_<what>
 REVOCATION_COLUMNS = ("revoked_at", "revoked_by_user_id", "revoke_reason", "revoked_by_org_id")
 # What may still change on a meeting whose minutes are approved: its sharing window (access control may be
 # tightened at any time; caseflow.meetings.rules.update_meeting) and the row's bookkeeping.
+# How a secrecy decision (秘匿決定) ends: the only change it ever takes (migration 0016).
+SECRECY_END_COLUMNS = ("ended_at", "ended_by_user_id", "end_reason")
 MEETING_WINDOW_COLUMNS = ("window_start", "window_end", "sharing_days_after", "updated_at", "version")
 MINUTES_APPROVED = "p.status = 'minutes_approved'"
 
@@ -106,6 +108,11 @@ GUARDS: dict[str, tuple] = {
     "meeting_minutes": (_MEETING_LOCK,),          # editable while held, locked by the chair's approval
     "meeting_guests": (_MEETING_LOCK,),           # who was invited to an approved meeting stays (0015)
     "council_members": (RevokeOnce("until", ("until",)),),  # a membership ends once, never rewritten (0015)
+    # migration 0016 (住所秘匿): a secrecy decision is ended once, never otherwise changed; its named organisations
+    # and a third-party reporter record are never edited
+    "secrecy_decisions": (RevokeOnce("ended_at", SECRECY_END_COLUMNS),),
+    "secrecy_recipients": (AppendOnly(),),
+    "case_reporters": (AppendOnly(),),
 }
 
 

@@ -18,9 +18,9 @@ from caseflow.access import trail
 from caseflow.access.sharing import Viewer
 from caseflow.access.trail import Disclosure
 from caseflow.accounts.models import User
-from caseflow.cases import leads
+from caseflow.cases import leads, secrecy
 from caseflow.cases import rules as case_domain
-from caseflow.cases.models import Case, CaseStageChange, Person
+from caseflow.cases.models import Case, CaseStageChange, HouseholdMember, Person
 from caseflow.consents import rules as consents
 from caseflow.core import db
 from caseflow.core.db import utcnow
@@ -28,6 +28,7 @@ from caseflow.core.jpdate import TOKYO
 from caseflow.demo import world
 from caseflow.meetings import agenda, councils, minutes, pledges
 from caseflow.meetings import rules as meeting_rules
+from caseflow.meetings.models import Meeting
 from caseflow.organizations.models import Organization
 from caseflow.plans import tasks as tasks
 from caseflow.referrals import rules as referrals
@@ -386,6 +387,46 @@ class Story:
         self.s.flush()
         self.echo("  主担当と副担当 (each city): a case with the 社協 as co-lead, a lead hand-over waiting for it")
 
+    # --- 住所秘匿 (a DV case with a secret member) and a neighbour's report -------------------------------
+    def build_secrecy(self) -> None:
+        """鎌倉市: a household on paper of a husband and his wife, who fled from his violence; her own address (a
+        shelter) and phone are under a 秘匿決定 naming こども家庭相談課. The case (about the husband's household,
+        reported by a neighbour who asked not to be named) is on the upcoming 支援会議's agenda: the members see
+        the husband, never her."""
+        sup = self.user("supervisor.kamakura")
+        husband, surname = self._person(46, "male")
+        wife, _ = self._person(41, "female", surname)
+        wife.update(address="横浜市内の一時保護先（架空・秘匿）", phone="080-0000-0110", line_id="dv-shien-demo")
+        case = case_domain.open_case({
+            "intake_channel": "neighbour", "issues": ["dv", "poverty"], "urgency": "high", "opened_on": self.today,
+            "summary": "近隣住民から「夜間に怒鳴り声がする」との通報。妻は子どもを連れて避難済み。夫は生活困窮。",
+            "household": {"address": "鎌倉市大船二丁目3-4（架空）", "district": "kamakura-ofuna", "members": [
+                {"person": husband, "relationship": "self", "in_need": True},
+                {"person": wife, "relationship": "spouse"}]}}, actor=sup)
+        self.s.flush()
+        wife_id = next(m.person_id for m in case_domain_household_members(self.s, case) if m.relationship_code == "spouse")
+        viewer = Viewer.of(sup)
+        kodomo = self.orgs["kmk-kodomo-katei-sodan"]
+        leads.add_co_lead(case, kodomo.id, actor=sup)  # こども家庭相談課 supports the wife and the children
+        consents.record_consent({"person_id": wife_id, "purpose": "support_coordination", "method": "written",
+                                 "recipients": [{"org_id": kodomo.id}], "categories": ["identity", "contact"],
+                                 "obtained_at": utcnow() - timedelta(minutes=5)}, actor=sup)
+        secrecy.decide(viewer, wife_id, {
+            "reason": "住民基本台帳事務における支援措置（DV）の申出を受けて",
+            "recipient_org_ids": [kodomo.id]}, actor=sup)
+        secrecy.record_reporter(case, {"name": "近隣住民（氏名は記録のみ）", "contact": "0467-00-0999",
+                                       "relationship_to_household": "隣家", "note": "情報元は言わないでほしいとの希望",
+                                       "wishes_anonymity": True}, actor=sup)
+        meeting = self.s.scalar(select(Meeting).where(Meeting.organizer_org_id == sup.org_id,
+                                                      Meeting.status == "planned").order_by(Meeting.starts_at.desc()))
+        if meeting is not None:
+            agenda.add_agenda_item(meeting, {"case_id": case.id, "presenting_org_id": sup.org_id,
+                                             "points": "夫への生活支援の方針（妻の所在は秘匿）", "minutes_allotted": 15},
+                                   actor=sup, viewer=viewer)
+        self.s.flush()
+        self.echo(f"  住所秘匿: DV case {case.case_number} -- the wife secret (named: こども家庭相談課), "
+                  "a neighbour's report kept apart, on the 支援会議 agenda")
+
     # --- audit patterns ------------------------------------------------------------------------
     def build_audit_patterns(self) -> None:
         """Past events for each city's anomaly reports: a bulk read, after-hours reads, denied attempts."""
@@ -413,6 +454,10 @@ class Story:
         self.echo("  audit patterns (each city): a bulk read, after-hours reads, repeated denied attempts")
 
 
+def case_domain_household_members(s, case: Case) -> list[HouseholdMember]:
+    return list(s.scalars(select(HouseholdMember).where(HouseholdMember.household_id == case.household_id)))
+
+
 def build(orgs: dict[str, Organization], echo: Callable[[str], None], households: int = 200) -> bool:
     """Build the story unless cases already exist (idempotent). Returns whether it built."""
     s = db.session()
@@ -428,6 +473,7 @@ def build(orgs: dict[str, Organization], echo: Callable[[str], None], households
     story.build_councils()
     story.build_meetings()
     story.build_leads()
+    story.build_secrecy()
     story.build_audit_patterns()
     counts = dict(s.execute(select(Case.stage, func.count(Case.id)).group_by(Case.stage)).all())
     echo("  cases by stage: " + ", ".join(f"{k} {counts.get(k, 0)}" for k, _ in STAGE_MIX))

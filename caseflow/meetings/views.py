@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 
-from caseflow.access.disclosure import DisclosureLog, age_band
+from caseflow.access.disclosure import DisclosureLog, age_band, known_members
 from caseflow.access.refs import org_ref, user_ref
 from caseflow.access.sharing import PersonBases, Viewer, bases_for_persons, case_notes_basis
 from caseflow.accounts.models import User
@@ -176,6 +176,7 @@ class _CaseContext:
         """Names only where the engine gives an identity basis *in the context of this case*."""
         case = self.cases[case_id]
         members = self.members.get(case.household_id, []) if case.household_id else []
+        members = known_members(members, self.bases, case.primary_person_id)  # 住所秘匿
         order = [m.person_id for m in members]
         if case.primary_person_id and case.primary_person_id not in order:
             order.append(case.primary_person_id)

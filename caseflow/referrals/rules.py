@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from caseflow.access import tenancy, trail
-from caseflow.access.disclosure import DisclosureLog, age_band, present_person, primary_person_ref
+from caseflow.access.disclosure import DisclosureLog, age_band, known_members, present_person, primary_person_ref
 from caseflow.access.refs import org_ref, user_ref
 from caseflow.access.sharing import Viewer, bases_for_persons, relations_to_cases
 from caseflow.accounts.models import User
@@ -393,6 +393,7 @@ def present(viewer: Viewer, refs: list[Referral], *, detail: bool, today: date) 
     for r in refs:
         case = cases[r.case_id]
         members = members_by_household.get(case.household_id, []) if case.household_id else []
+        members = known_members(members, bases, case.primary_person_id)  # 住所秘匿
         case_person_ids = list(dict.fromkeys(
             ([case.primary_person_id] if case.primary_person_id else []) + [m.person_id for m in members]))
         case_persons = [persons[pid] for pid in case_person_ids if pid in persons]

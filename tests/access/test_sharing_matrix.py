@@ -369,3 +369,63 @@ def test_a_consent_to_a_kind_of_organisation_stays_in_its_municipality(app, basi
     assert moved.status_code == 200
     assert YAMADA["name"] not in moved.get_data(as_text=True)
     assert next(p for p in moved.get_json()["persons"] if p["is_primary"])["redacted"] is True
+
+
+# --- the secrecy dimension (住所秘匿, issue 18) -----------------------------------------------------------------
+
+SECRECY = ["none", "secret_named", "secret_not_named"]
+
+
+def _decide_secrecy(app, basic, person_id, secrecy: str, viewer_org) -> None:
+    """A decision in force for the person, taken by KVOAD (so that even the owner can be left unnamed), naming
+    KVOAD and, for `secret_named`, the viewer's organisation."""
+    if secrecy == "none":
+        return
+    from caseflow.cases.models import SecrecyDecision, SecrecyRecipient
+
+    named = {basic.orgs["kvoad"]} | ({viewer_org} if secrecy == "secret_named" else set())
+    with app.app_context():
+        s = db.session()
+        s.add(SecrecyDecision(person_id=person_id, municipality_id=basic.municipalities["kamakura"],
+                              reason="支援措置", decided_by_user_id=basic.users["admin@example.jp"],
+                              decided_by_org_id=basic.orgs["kvoad"],
+                              recipients=[SecrecyRecipient(org_id=o) for o in sorted(named)]))
+        s.commit()
+
+
+@pytest.mark.parametrize("secrecy", SECRECY)
+@pytest.mark.parametrize("relation", [r for r in RELATIONS if expected(r, "covering") is not None])
+def test_visibility_matrix_with_secrecy(app, basic, relation, secrecy):
+    """relation x secrecy of the case's person: a decision that does not name the viewer's organisation withholds
+    contact (reason `secrecy`) and the household (which one, its address, its other members) whatever the basis --
+    the owner's own collection, consent, 支援会議 or break-glass; a search by the name finds nothing. A decision
+    naming the viewer changes nothing."""
+    case, person_id, viewer, extra = _setup(app, basic, relation, "covering")
+    viewer_org = basic.orgs["kmk-chiiki" if relation == "owner" else "kmm-npo"]
+    _decide_secrecy(app, basic, person_id, secrecy, viewer_org)
+    hidden = secrecy == "secret_not_named"
+    want = expected(relation, "covering") - ({"contact"} if hidden else set())
+    detail = viewer.get(f"/api/v1/cases/{case['id']}")
+    assert detail.status_code == 200
+    body = detail.get_json()
+    primary = next(p for p in body["persons"] if p["is_primary"])
+    _assert_person(primary, want)
+    _assert_raw(detail.get_data(as_text=True), want)
+    if hidden:
+        assert body["household"] is None and body["household_withheld"] == "secrecy"
+        assert [p["id"] for p in body["persons"]] == [str(person_id)]  # no other member of the household
+        assert HANAKO["name"] not in detail.get_data(as_text=True)
+        if "contact" in expected(relation, "covering"):
+            assert primary["withheld_reasons"]["contact"] == "secrecy"
+    else:
+        assert body["household"]["id"] == case["household"]["id"] and body["household_withheld"] is None
+    person = viewer.get(f"/api/v1/persons/{person_id}")
+    _assert_person(person.get_json(), want)
+    _assert_raw(person.get_data(as_text=True), want)
+    household = viewer.get(f"/api/v1/households/{case['household']['id']}")
+    assert household.status_code == 200
+    assert (str(person_id) in [m["id"] for m in household.get_json()["members"]]) is not hidden
+    _assert_raw(household.get_data(as_text=True), want)
+    found = viewer.get("/api/v1/cases", query_string={"q": "やまだたろう"}).get_json()["items"]
+    assert [i["id"] for i in found] == ([case["id"]] if "identity" in want and not hidden else [])
+    _check_referral_and_meeting_views(viewer, extra, want)

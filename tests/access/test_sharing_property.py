@@ -1,6 +1,8 @@
 """Property: in random worlds, no identity/contact/sensitive value reaches a viewer without a basis, none crosses
-a municipality without a membership, and every disclosure a response makes has a matching audit event in the
-trail of the municipality it happened in (issues 5 and 16).
+a municipality without a membership, no address or contact of a secret person (住所秘匿) reaches an organisation
+the secrecy decision does not name -- whatever basis it has, own collection included -- nor their membership of a
+household or a search by their name, and every disclosure a response makes has a matching audit event in the
+trail of the municipality it happened in (issues 5, 16 and 18).
 
 Two municipalities: `main` and `other`. Each organisation is at home in one of them; some of `other`'s
 organisations are members of `main`. Cases are opened at home. Referrals, meetings and emergency accesses are
@@ -20,7 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from caseflow import create_app
-from caseflow.cases.models import CaseInvolvement
+from caseflow.cases.models import CaseInvolvement, SecrecyDecision, SecrecyRecipient
 from caseflow.consents.models import EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import utcnow
@@ -65,6 +67,9 @@ world_spec = st.fixed_dictionaries({
     "co_leads": st.sets(st.tuples(st.integers(0, 2), st.integers(0, N_ORGS - 1)), max_size=3),
     # cases moved to `other` at the end (転居), when an organisation is at home there to receive them
     "transfers": st.sets(st.integers(0, 2)),
+    # 秘匿決定 on a case's person: (case, the organisations it names, in force (else ended))
+    "secrets": st.lists(st.tuples(st.integers(0, 2), st.sets(st.integers(0, N_ORGS - 1), max_size=2), st.booleans()),
+                        max_size=2),
 })
 
 
@@ -74,7 +79,8 @@ def _person(tag: str) -> dict:
 
 
 def _markers(tag: str) -> dict[str, list[str]]:
-    return {"identity": [f"氏名{tag}", f"カナ{tag}"], "contact": [f"090-{tag[:4]}-{tag[4:8]}", f"{tag}@example.invalid"],
+    return {"identity": [f"氏名{tag}", f"カナ{tag}"],
+            "contact": [f"090-{tag[:4]}-{tag[4:8]}", f"{tag}@example.invalid", f"世帯住所{tag}"],
             "sensitive": [f"病歴{tag}"], "case_notes": [f"メモ{tag}", f"要約{tag}"]}
 
 
@@ -148,12 +154,23 @@ def meeting_basis(spec, m: dict, v: int, c: int) -> bool:
     return any(gc == c and gv == v and (gp or v in m["pledged"]) for (gc, gv, gp) in m["guests"])
 
 
+def secrets(spec, n_cases) -> dict[int, set[int]]:
+    """case -> the organisations named by the secrecy decision in force on its person (the first one per person:
+    one is in force at a time; ended ones change nothing)."""
+    out: dict[int, set[int]] = {}
+    for c, named, in_force in spec.get("secrets", ()):
+        if c < n_cases and in_force and c not in out:
+            out[c] = set(named)
+    return out
+
+
 def oracle(spec, n_cases):
     """(viewer org, acting municipality, case) -> visible?, -> the categories of the case's person it has a
     basis for through the case, and -> whether it holds the person's record itself (own collection, where it
     collected it: that survives a transfer of the case)."""
     owners = [spec["case_owners"][i] for i in range(n_cases)]
     moved = transfers(spec, n_cases)
+    secret = secrets(spec, n_cases)
     case_place = [1 if c in moved else spec["homes"][owners[c]] for c in range(n_cases)]
     visible, allowed, own = {}, {}, {}
     for v in range(N_ORGS):
@@ -168,6 +185,8 @@ def oracle(spec, n_cases):
                     seen, cats = _related(spec, owners, v, c, place)
                 inside = place in acting_places(spec, v) and case_place[c] == place
                 visible[(v, place, c)] = seen and inside
+                if c in secret and v not in secret[c]:
+                    cats = cats - {"contact"}  # secrecy overrides every basis
                 allowed[(v, place, c)] = cats if seen and inside else set()
                 own[(v, place, c)] = owners[c] == v and spec["homes"][v] == place
     return visible, allowed, own
@@ -205,13 +224,14 @@ def _related(spec, owners, v, c, place):
 CROSSING = {"homes": (0, 1, 0), "members": {1}, "case_owners": [0, 2],
             "consents": [(0, 1, {"identity"}, "active"), (1, 1, {"contact"}, "active")], "referrals": [],
             "councils": [({0, 1}, "support_meeting")], "meetings": [(0, {0, 1}, {1}, True)], "year_pledges": set(),
-            "guests": [], "emergencies": [(2, 0, True)], "co_leads": {(0, 1), (1, 0)}, "transfers": {0}}
+            "guests": [], "emergencies": [(2, 0, True)], "co_leads": {(0, 1), (1, 0)}, "transfers": {0},
+            "secrets": [(1, {1}, True), (0, set(), False)]}
 # Two councils with the same members discussing the same case: org-1 holds the fiscal-year pledge of the first
 # only; org-2 is invited (with its own pledge) to the second's meeting; the case stays in main.
 COUNCILS = {"homes": (0, 0, 0), "members": set(), "case_owners": [0, 0], "consents": [], "referrals": [],
             "councils": [({0, 1}, "support_meeting"), ({0, 1}, "isolation_council")],
             "meetings": [(0, {0}, set(), True), (1, {0, 1}, set(), True)], "year_pledges": {(0, 1)},
-            "guests": [(1, 1, 2, True)], "emergencies": [], "co_leads": set(), "transfers": set()}
+            "guests": [(1, 1, 2, True)], "emergencies": [], "co_leads": set(), "transfers": set(), "secrets": []}
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -245,7 +265,7 @@ def _check_world(app, spec):
         tag = uuid.uuid4().hex[:10]
         district = "ofuna" if spec["homes"][owner] == 0 else "chuo"
         body = {"intake_channel": "counter", "summary": f"要約{tag}", "opened_on": OPENED.isoformat(),
-                "household": {"district": district, "members": [{"person": _person(tag), "relationship": "self",
+                "household": {"district": district, "address": f"世帯住所{tag}", "members": [{"person": _person(tag), "relationship": "self",
                                                                   "in_need": True}]}}
         r = clients[owner].post("/api/v1/cases", json=body)
         assert r.status_code == 201, r.get_json()
@@ -318,6 +338,20 @@ def _check_world(app, spec):
                                   person_id=person_ids[c], case_id=uuid.UUID(cases[c]["id"]), justification="緊急" * 10,
                                   opened_at=now - timedelta(hours=2),
                                   expires_at=now + (timedelta(hours=2) if active else -timedelta(hours=1))))
+        in_force_on = set()
+        for (c, named, in_force) in spec.get("secrets", ()):
+            if c >= len(cases) or (in_force and c in in_force_on):
+                continue  # one decision in force per person: the first (as `secrets` reads the spec)
+            if in_force:
+                in_force_on.add(c)
+            owner = owners[c]
+            s.add(SecrecyDecision(person_id=person_ids[c], municipality_id=w.municipalities[MUNICIPALITIES[
+                spec["homes"][owner]]], reason="支援措置", decided_by_user_id=w.users[f"u{owner}@example.jp"],
+                decided_by_org_id=w.orgs[f"org-{owner}"], ended_at=None if in_force else now,
+                ended_by_user_id=None if in_force else w.users[f"u{owner}@example.jp"],
+                end_reason=None if in_force else "終了",
+                recipients=[SecrecyRecipient(org_id=w.orgs[f"org-{o}"]) for o in sorted(named)]))
+            s.flush()
         s.commit()
 
     for c, org in sorted(spec.get("co_leads", ())):
@@ -333,6 +367,7 @@ def _check_world(app, spec):
 
     moved = transfers(spec, len(cases))
     visible, allowed, own = oracle(spec, len(cases))
+    secret = secrets(spec, len(cases))
     for v in range(N_ORGS):
         for place in (0, 1):
             client = clients[v].act_in(MUNICIPALITIES[place])
@@ -351,8 +386,14 @@ def _check_world(app, spec):
                 blob = "\n".join([r.get_data(as_text=True), pr.get_data(as_text=True), hr.get_data(as_text=True),
                                   listing, persons])
                 # the person's record: what the case allows, or everything where v collected it; the case's own
-                # summary: only what the case allows
+                # summary: only what the case allows; a secret person's contact never, unless the decision names v
                 person_may = set(CATS) if own[(v, place, c)] else allowed[(v, place, c)]
+                if c in secret and v not in secret[c]:
+                    person_may = person_may - {"contact"}
+                    if hr.status_code == 200:
+                        assert str(person_ids[c]) not in [m["id"] for m in hr.get_json()["members"]], (v, place, c)
+                    found = client.get("/api/v1/cases", query_string={"q": f"氏名{tags[c]}"}).get_json()["items"]
+                    assert found == [], (v, place, c, spec)
                 for category, values in _markers(tags[c]).items():
                     for x in values:
                         may = allowed[(v, place, c)] if x.startswith("要約") else person_may

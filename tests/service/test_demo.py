@@ -42,7 +42,8 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
     shakyo, _sh = _login(app, "npo.kmk-shakyo@demo.caseflow.example")
     assert [o["id"] for o in shakyo.get("/api/v1/lead-handovers").get_json()["items"]] == [outbox[0]["id"]]
     co_led = [c for c in shakyo.get("/api/v1/cases?limit=200").get_json()["items"]
-              if shakyo.get(f"/api/v1/cases/{c['id']}/leads").get_json()["co_leads"]]
+              if "kmk-shakyo" in {x["org"]["code"] for x in
+                                  shakyo.get(f"/api/v1/cases/{c['id']}/leads").get_json()["co_leads"]}]
     assert len(co_led) == 1
 
     # an NPO's referral inbox has pending referrals, overdue first; their persons are de-identified
@@ -85,6 +86,24 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
             prefix = "kmk-" if city == "kamakura" else "kmm-"
             orgs = {i.get("actor_org_code") for i in items if isinstance(i, dict) and i.get("actor_org_code")}
             assert all(o.startswith(prefix) for o in orgs), (city, kind, orgs)
+
+    # 住所秘匿: the DV case's wife is secret; the 支援会議 members see the husband, never her address or phone;
+    # こども家庭相談課, named by the decision, sees them; the neighbour's report only for the receiving department
+    ksup, _ = _login(app, "supervisor.kamakura@demo.caseflow.example")
+    dv = next(c for c in ksup.get("/api/v1/cases?limit=200&issue=dv").get_json()["items"]
+              if c["intake_channel"] == "neighbour")
+    wife = next(p for p in ksup.get(f"/api/v1/cases/{dv['id']}").get_json()["persons"] if p["relationship"] == "spouse")
+    assert wife["address"] and wife["phone"] == "080-0000-0110"
+    assert ksup.get(f"/api/v1/persons/{wife['id']}/secrecy").get_json()[0]["active"] is True
+    assert ksup.get(f"/api/v1/cases/{dv['id']}/reporter").status_code == 200
+    kodomo, _ = _login(app, "staff.kmk-kodomo-katei-sodan@demo.caseflow.example")
+    assert "080-0000-0110" in kodomo.get(f"/api/v1/persons/{wife['id']}").get_data(as_text=True)
+    assert kodomo.get(f"/api/v1/cases/{dv['id']}/reporter").status_code == 404
+    member, _ = _login(app, "staff.kmk-seikatsu-fukushi@demo.caseflow.example")
+    meeting = next(m for m in member.get("/api/v1/meetings").get_json()["items"] if m["status"] == "planned")
+    for path in (f"/api/v1/cases/{dv['id']}", f"/api/v1/meetings/{meeting['id']}/agenda"):
+        text = member.get(path).get_data(as_text=True)
+        assert "080-0000-0110" not in text and wife["address"] not in text and wife["name"] not in text, path
 
     # the two cities are separate worlds, except for the one membership the demo grants
     org_codes = {o["code"] for o in coord.get("/api/v1/organizations?limit=200").get_json()["items"]}

@@ -27,7 +27,8 @@ T = Base.metadata.tables
 MIGRATION_0011 = ("case_stage_changes", "referral_events", "consents", "consent_recipients", "consent_categories",
                   "pledges", "audit_reviews", "assessments", "assessment_domains", "plan_agreements",
                   "minutes_corrections", "meeting_decisions", "meetings", "agenda_items", "meeting_minutes")
-GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members")  # 0015: who was invited; memberships that ended
+MIGRATION_0016 = ("secrecy_decisions", "secrecy_recipients", "case_reporters")
+GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members") + MIGRATION_0016  # 0015: invited; ended memberships
 
 
 @pytest.fixture
@@ -86,6 +87,9 @@ def _where(table: str, ids: dict):
         "meeting_minutes": lambda: c.meeting_id == u("meeting_id"),
         "meeting_guests": lambda: c.meeting_id == u("meeting_id"),
         "council_members": lambda: (c.council_id == u("council_id")) & c.until.is_not(None),
+        "secrecy_decisions": lambda: c.id == u("secrecy_id"),
+        "secrecy_recipients": lambda: c.decision_id == u("secrecy_id"),
+        "case_reporters": lambda: c.case_id == u("case_id"),
     }[table]()
 
 
@@ -108,6 +112,9 @@ EDITS = {
     "meeting_minutes": {"body": "書き換え"},
     "meeting_guests": {"invited_at": datetime(2020, 4, 1, tzinfo=timezone.utc)},
     "council_members": {"since": datetime(2020, 4, 1, tzinfo=timezone.utc)},
+    "secrecy_decisions": {"reason": "書き換え"},
+    "secrecy_recipients": {"org_id": uuid.UUID(int=1)},
+    "case_reporters": {"name": "書き換え"},
 }
 
 
