@@ -116,10 +116,11 @@ def _orgs_of_municipality(org_ids, municipality_id: uuid.UUID, field: str) -> li
     return ids
 
 
-def _chair(user_id, members: list[uuid.UUID]) -> uuid.UUID:
+def valid_chair(user_id, members: list[uuid.UUID]) -> uuid.UUID:
+    """A council's or a meeting's chair: an active supervisor of a member organisation."""
     user = db.session().get(User, user_id)
     if user is None or not user.active or "supervisor" not in user.roles or user.org_id not in members:
-        raise validation_problem({"chair_user_id": ["会長（議長）には構成機関の有効なスーパーバイザーを指定してください。"]})
+        raise validation_problem({"chair_user_id": ["議長には構成組織の有効なスーパーバイザーを指定してください。"]})
     return user.id
 
 
@@ -141,7 +142,7 @@ def create_council(data: dict, *, actor) -> Council:
     council = Council(
         id=new_id(), municipality_id=actor.municipality_id, kind=data["kind"], name=data["name"],
         legal_basis=COUNCIL_KINDS[data["kind"]][2], secretariat_org_id=actor.org_id,
-        chair_user_id=_chair(data.get("chair_user_id") or actor.id, members),
+        chair_user_id=valid_chair(data.get("chair_user_id") or actor.id, members),
         bylaws_title=data.get("bylaws_title"), bylaws_text=data.get("bylaws_text"),
         quorum_percent=data.get("quorum_percent"), invites_non_members=data.get("invites_non_members", False),
         schedule=data.get("schedule"), pledge_scope=data.get("pledge_scope", "fiscal_year"), active=True,
@@ -163,7 +164,7 @@ def update_council(council: Council, data: dict, *, actor) -> Council:
     require_secretariat(council, actor)
     s = db.session()
     if "chair_user_id" in data:
-        council.chair_user_id = _chair(data["chair_user_id"], member_org_ids(council))
+        council.chair_user_id = valid_chair(data["chair_user_id"], member_org_ids(council))
     for key in EDITABLE:
         if key in data and key != "chair_user_id":
             setattr(council, key, data[key])

@@ -119,13 +119,6 @@ def _window(meeting: Meeting) -> None:
     meeting.fiscal_year = fiscal_year(meeting.starts_at)
 
 
-def _chair(user_id, members: list[uuid.UUID]) -> uuid.UUID:
-    user = db.session().get(User, user_id)
-    if user is None or not user.active or "supervisor" not in user.roles or user.org_id not in members:
-        raise validation_problem({"chair_user_id": ["議長には構成組織の有効なスーパーバイザーを指定してください。"]})
-    return user.id
-
-
 def _attendees(user_ids, members: list[uuid.UUID], chair_id: uuid.UUID) -> list[uuid.UUID]:
     ids = list(dict.fromkeys([chair_id, *user_ids]))
     users = {u.id: u for u in db.session().scalars(select(User).where(User.id.in_(ids)))}
@@ -152,7 +145,7 @@ def create_meeting(data: dict, *, actor) -> Meeting:
     now = utcnow()
     council = _council_for_meeting(data["council_id"], actor)
     members = councils.member_org_ids(council)
-    chair = _chair(data.get("chair_user_id") or council.chair_user_id, members)
+    chair = councils.valid_chair(data.get("chair_user_id") or council.chair_user_id, members)
     attendees = _attendees(data.get("attendee_user_ids", []), members, chair)
     window_start = data.get("window_start") or now
     if data.get("window_start") and window_start > data["starts_at"]:
@@ -204,7 +197,7 @@ def update_meeting(meeting: Meeting, data: dict, *, actor) -> Meeting:
     members = member_org_ids(meeting)
     chair = meeting.chair_user_id
     if "chair_user_id" in data:
-        chair = _chair(data["chair_user_id"], members)
+        chair = councils.valid_chair(data["chair_user_id"], members)
         meeting.chair_user_id = chair
     current = attendee_user_ids(meeting)
     wanted = data.get("attendee_user_ids", current)
