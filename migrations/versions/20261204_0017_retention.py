@@ -1,0 +1,58 @@
+"""retention: legal holds and the tombstones of purged cases and persons (caseflow.retention).
+
+New tables only; no guarded table is altered.
+
+Revision ID: 0017
+Revises: 0015
+Create Date: 2026-12-04
+"""
+import sqlalchemy as sa
+from alembic import op
+
+UTCDateTime = lambda: sa.DateTime(timezone=True)  # noqa: E731  (as caseflow.core.db.UTCDateTime stores it)
+
+revision = '0017'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'legal_holds',
+        sa.Column('id', sa.Uuid(), primary_key=True),
+        sa.Column('case_id', sa.Uuid(), sa.ForeignKey('cases.id'), nullable=False),
+        sa.Column('reason', sa.String(32), nullable=False),
+        sa.Column('reference', sa.String(100)),
+        sa.Column('placed_by', sa.String(100), nullable=False),
+        sa.Column('placed_at', UTCDateTime(), nullable=False),
+        sa.Column('released_by', sa.String(100)),
+        sa.Column('released_at', UTCDateTime()),
+    )
+    op.create_index('ix_legal_holds_case_id', 'legal_holds', ['case_id'])
+    op.create_table(
+        'retention_case_purges',
+        sa.Column('case_id', sa.Uuid(), sa.ForeignKey('cases.id'), primary_key=True),
+        sa.Column('municipality_id', sa.Uuid(), sa.ForeignKey('municipalities.id'), nullable=False),
+        sa.Column('case_number', sa.String(20), nullable=False),
+        sa.Column('rule', sa.String(64), nullable=False),
+        sa.Column('years', sa.SmallInteger(), nullable=False),
+        sa.Column('closed_at', UTCDateTime(), nullable=False),
+        sa.Column('purged_at', UTCDateTime(), nullable=False),
+        sa.Column('purged_by', sa.String(100), nullable=False),
+    )
+    op.create_index('ix_retention_case_purges_municipality', 'retention_case_purges', ['municipality_id', 'purged_at'])
+    op.create_table(
+        'retention_person_purges',
+        sa.Column('person_id', sa.Uuid(), sa.ForeignKey('persons.id'), primary_key=True),
+        sa.Column('case_id', sa.Uuid(), sa.ForeignKey('cases.id')),
+        sa.Column('purged_at', UTCDateTime(), nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_table('retention_person_purges')
+    op.drop_index('ix_retention_case_purges_municipality', 'retention_case_purges')
+    op.drop_table('retention_case_purges')
+    op.drop_index('ix_legal_holds_case_id', 'legal_holds')
+    op.drop_table('legal_holds')
