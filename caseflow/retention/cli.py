@@ -46,6 +46,7 @@ def retention_plan(municipality_code):
     click.echo(f"persons to purge: {p['persons']}")
     click.echo(f"households to scrub: {p['households']}")
     click.echo(f"on legal hold (not purged): {p['on_hold']}")
+    click.echo(f"approved deletion requests (消去請求): {p['requests']}")
 
 
 @retention_group.command("purge")
@@ -66,11 +67,12 @@ def retention_purge(municipality_code, batch, limit, by, yes, quiet):
     muni = _municipality_id(municipality_code)
     now = utcnow()
     planned = rules.plan(now, sched, municipality_id=muni)
-    if not planned["cases"]:
+    if not planned["cases"] and not planned["requests"]:
         click.echo("nothing is due")
         return
     if not yes:
-        click.confirm(f"purge {planned['cases']} case(s) and {planned['persons']} person(s)?", abort=True)
+        click.confirm(f"purge {planned['cases']} case(s), {planned['persons']} person(s) and {planned['requests']} "
+                      f"deletion request(s)?", abort=True)
 
     def progress(done, total, _result):
         if not quiet:
@@ -79,7 +81,8 @@ def retention_purge(municipality_code, batch, limit, by, yes, quiet):
     result = rules.purge(now, sched, by=by or _operator(), batch=batch, municipality_id=muni, limit=limit,
                          progress=progress)
     click.echo(f"purged {result.cases} case(s), {result.persons} person(s), {result.households} household "
-               f"address(es) in {result.batches} batch(es); {result.on_hold} on legal hold")
+               f"address(es) in {result.batches} batch(es); {result.requests} deletion request(s) carried out; "
+               f"{result.on_hold} on legal hold")
 
 
 @retention_group.command("hold")

@@ -7,9 +7,9 @@ what was purged, when, by whom and under which rule. They hold ids, codes and da
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Uuid
+from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseflow.core.db import Base, UTCDateTime, new_id, utcnow
@@ -42,7 +42,7 @@ class CasePurge(Base):
     case_number: Mapped[str] = mapped_column(String(20))
     rule: Mapped[str] = mapped_column(String(64))   # the schedule entry that applied: "default" or an issue code
     years: Mapped[int] = mapped_column(SmallInteger)
-    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: an open case purged on request
     purged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     purged_by: Mapped[str] = mapped_column(String(100))
 
@@ -57,3 +57,31 @@ class PersonPurge(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), primary_key=True)
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))  # the last case whose purge freed it
     purged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+DELETION_STATES = ("requested", "approved", "declined", "purged")
+DELETION_GROUNDS = ("consent_withdrawn", "no_longer_needed", "unlawful", "other")  # 個人情報保護法 第98条・第99条
+
+
+class DeletionRequest(Base):
+    """利用停止・消去請求: a person asks the organisation that collected their data to erase it. A second person
+    (a supervisor or the municipality's secretariat, never the one who filed it) approves or declines; an
+    approved request is carried out by the next `caseflow retention purge` (the same purge, for that person)."""
+
+    __tablename__ = "deletion_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    ground: Mapped[str] = mapped_column(String(32))          # one of DELETION_GROUNDS
+    state: Mapped[str] = mapped_column(String(16), default="requested")
+    received_on: Mapped[date] = mapped_column(Date)          # when the person's request arrived
+    requested_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    requested_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_ground: Mapped[str | None] = mapped_column(String(32))  # a code, never free text about the person
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_deletion_requests_municipality_state", "municipality_id", "state", "requested_at"),)

@@ -51,11 +51,20 @@ from datetime import datetime
 from sqlalchemy import Table, delete, insert, select, update
 
 from caseflow.access import trail
+from caseflow.access.sharing import Viewer
+from caseflow.cases import people
 from caseflow.cases.models import Case, CaseIssue, HouseholdMember
 from caseflow.core import db, dbguards
 from caseflow.core.db import Base, utcnow
-from caseflow.core.errors import validation_problem
-from caseflow.retention.models import HOLD_REASONS, CasePurge, LegalHold, PersonPurge
+from caseflow.core.errors import Problem, validation_problem
+from caseflow.retention.models import (
+    DELETION_GROUNDS,
+    HOLD_REASONS,
+    CasePurge,
+    DeletionRequest,
+    LegalHold,
+    PersonPurge,
+)
 
 DEFAULT_SCHEDULE: dict[str, int] = {
     "default": 5,
@@ -103,6 +112,7 @@ GUARDED = tuple(t for t in dbguards.GUARDS if t in {
     *(t for t, _c, _cols in CASE_TEXT), *(t for t, *_rest in CHILD_TEXT), "consents"})
 
 PURGED_BY_MAX = 100
+DELETION_RULE = "deletion_request"  # the rule of a case purged on a person's 消去請求
 
 
 # --- the schedule ----------------------------------------------------------------------------------
@@ -180,6 +190,21 @@ def due_cases(now: datetime, sched: dict[str, int], *, municipality_id=None) -> 
             on_hold += 1
             continue
         due.append(Due(case_id, muni, number, closed_at, rule, years))
+    # 利用停止・消去請求: an approved request purges the cases the person is the primary person of, whatever
+    # their stage or age (a legal hold still wins)
+    listed = {d.case_id for d in due}
+    approved = select(DeletionRequest.person_id).where(DeletionRequest.state == "approved")
+    q = (select(Case.id, Case.municipality_id, Case.case_number, Case.closed_at, Case.id.in_(held))
+         .where(Case.primary_person_id.in_(approved), Case.id.not_in(purged)).order_by(Case.opened_on, Case.id))
+    if municipality_id is not None:
+        q = q.where(Case.municipality_id == municipality_id)
+    for case_id, muni, number, closed_at, is_held in session.execute(q):
+        if case_id in listed:
+            continue
+        if is_held:
+            on_hold += 1
+        else:
+            due.append(Due(case_id, muni, number, closed_at, DELETION_RULE, 0))
     return due, on_hold
 
 
@@ -191,7 +216,11 @@ def plan(now: datetime, sched: dict[str, int], *, municipality_id=None) -> dict:
         key = f"{d.rule} ({d.years}年)"
         by_rule[key] = by_rule.get(key, 0) + 1
     persons, households = _freed({d.case_id for d in due})
-    return {"cases": len(due), "by_rule": dict(sorted(by_rule.items())), "persons": len(persons),
+    q = select(DeletionRequest.id).where(DeletionRequest.state == "approved")
+    if municipality_id is not None:
+        q = q.where(DeletionRequest.municipality_id == municipality_id)
+    requests = len(db.session().scalars(q).all())
+    return {"requests": requests,"cases": len(due), "by_rule": dict(sorted(by_rule.items())), "persons": len(persons),
             "households": len(households), "on_hold": on_hold, "schedule": sched}
 
 
@@ -204,6 +233,8 @@ class PurgeResult:
     households: int = 0
     batches: int = 0
     on_hold: int = 0
+    requests: int = 0
+    requests_on_hold: int = 0
     by_rule: dict = field(default_factory=dict)
 
 
@@ -231,7 +262,70 @@ def purge(now: datetime, sched: dict[str, int], *, by: str, batch: int = 100, mu
         result.batches += 1
         if progress is not None:
             progress(result.cases, len(due), result)
+    try:
+        _finish_requests(session, by, result, municipality_id)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return result
+
+
+def _finish_requests(session, by: str, result: PurgeResult, municipality_id) -> None:
+    """Carry out the approved deletion requests whose cases are purged: the person's data goes even when the
+    person is still a member of another household's live case (the household's own data stays for that case)."""
+    q = select(DeletionRequest).where(DeletionRequest.state == "approved").order_by(DeletionRequest.requested_at)
+    if municipality_id is not None:
+        q = q.where(DeletionRequest.municipality_id == municipality_id)
+    requests = session.scalars(q).all()
+    held = select(LegalHold.case_id).where(LegalHold.released_at.is_(None))
+    ready = [r for r in requests if not session.scalar(select(Case.id).where(
+        Case.primary_person_id == r.person_id, Case.id.in_(held)).limit(1))]
+    result.requests_on_hold = len(requests) - len(ready)
+    if not ready:
+        return
+    conn = session.connection()
+    at = utcnow()
+    person_ids = sorted({r.person_id for r in ready})
+    already = set(session.scalars(select(PersonPurge.person_id).where(PersonPurge.person_id.in_(person_ids))))
+    fresh = [p for p in person_ids if p not in already]
+    for table in GUARDED:
+        dbguards.uninstall(conn, table)
+    _scrub_persons(session, fresh)
+    households = _dead_households(session, fresh)
+    _scrub_households(session, households)
+    for table in GUARDED:
+        dbguards.install(conn, table)
+    if fresh:
+        session.execute(insert(PersonPurge), [{"person_id": p, "case_id": None, "purged_at": at} for p in fresh])
+    for r in ready:
+        r.state = "purged"
+        r.purged_at = at
+        trail.record(session, action="retention.deletion_purged", resource_type="deletion_request", resource_id=r.id,
+                     detail={"request_id": str(r.id), "person_id": str(r.person_id), "by": by},
+                     municipality_id=r.municipality_id)
+        if r.person_id in fresh:
+            trail.record(session, action="retention.purge_person", resource_type="person", resource_id=r.person_id,
+                         detail={"request_id": str(r.id), "by": by}, municipality_id=r.municipality_id)
+    result.persons += len(fresh)
+    result.households += len(households)
+    result.requests += len(ready)
+
+
+def _dead_households(session, person_ids) -> set:
+    """Households the persons are members of that no live (unpurged) case uses."""
+    if not person_ids:
+        return set()
+    purged_cases = select(CasePurge.case_id)
+    households = set()
+    for chunk in _chunks(person_ids, 500):
+        households.update(session.scalars(select(HouseholdMember.household_id)
+                                          .where(HouseholdMember.person_id.in_(chunk))))
+    live = set()
+    for chunk in _chunks(sorted(households), 500):
+        live.update(session.scalars(select(Case.household_id).where(Case.household_id.in_(chunk),
+                                                                    Case.id.not_in(purged_cases))))
+    return households - live
 
 
 def _purge_batch(session, chunk: list[Due], by: str, result: PurgeResult) -> None:
@@ -253,16 +347,8 @@ def _purge_batch(session, chunk: list[Due], by: str, result: PurgeResult) -> Non
     freed_by = {}
     for pid, case_id in persons.items():
         freed_by[pid] = case_id
-    for ids in _chunks(person_ids, 500):
-        t = _table("persons")
-        session.execute(update(t).where(t.c.id.in_(ids)).values(_blank(t, PERSON_COLUMNS)))
-        g = _table("person_search_grams")
-        session.execute(delete(g).where(g.c.person_id.in_(ids)))
-        c = _table("consents")
-        session.execute(update(c).where(c.c.person_id.in_(ids)).values(_blank(c, CONSENT_COLUMNS)))
-    for ids in _chunks(sorted(households), 500):
-        h = _table("households")
-        session.execute(update(h).where(h.c.id.in_(ids)).values(address=None))
+    _scrub_persons(session, person_ids)
+    _scrub_households(session, households)
 
     for table in GUARDED:
         dbguards.install(conn, table)
@@ -293,6 +379,22 @@ def _purge_batch(session, chunk: list[Due], by: str, result: PurgeResult) -> Non
     result.cases += len(chunk)
     result.persons += len(person_ids)
     result.households += len(households)
+
+
+def _scrub_persons(session, person_ids) -> None:
+    for ids in _chunks(person_ids, 500):
+        t = _table("persons")
+        session.execute(update(t).where(t.c.id.in_(ids)).values(_blank(t, PERSON_COLUMNS)))
+        g = _table("person_search_grams")
+        session.execute(delete(g).where(g.c.person_id.in_(ids)))
+        c = _table("consents")
+        session.execute(update(c).where(c.c.person_id.in_(ids)).values(_blank(c, CONSENT_COLUMNS)))
+
+
+def _scrub_households(session, households) -> None:
+    for ids in _chunks(sorted(households), 500):
+        h = _table("households")
+        session.execute(update(h).where(h.c.id.in_(ids)).values(address=None))
 
 
 def _freed(case_ids: set) -> tuple[dict, set]:
@@ -400,3 +502,79 @@ def release_holds(case: Case, *, by: str) -> int:
 
 def person_purged_at(person_id) -> datetime | None:
     return db.session().scalar(select(PersonPurge.purged_at).where(PersonPurge.person_id == person_id))
+
+
+# --- 利用停止・消去請求 (deletion requests) ------------------------------------------------------------
+
+REVIEWER_ROLES = ("supervisor", "secretariat")
+
+
+def file_request(viewer: Viewer, data: dict, *, actor) -> DeletionRequest:
+    """The organisation that collected the person's data records the person's request (404 unless the person is
+    visible, 403 unless collected here); one open request per person."""
+    if data["ground"] not in DELETION_GROUNDS:
+        raise validation_problem({"ground": [f"請求の理由は {', '.join(DELETION_GROUNDS)} のいずれかです。"]})
+    person = people.person_for_edit(viewer, data["person_id"], actor)
+    session = db.session()
+    if session.scalar(select(PersonPurge.person_id).where(PersonPurge.person_id == person.id)):
+        raise Problem(409, detail="この方の個人情報はすでに消去されています。", type_="conflict")
+    if session.scalar(select(DeletionRequest.id).where(DeletionRequest.person_id == person.id,
+                                                       DeletionRequest.state.in_(("requested", "approved")))):
+        raise Problem(409, detail="この方の消去請求はすでに受け付けています。", type_="conflict")
+    req = DeletionRequest(municipality_id=person.municipality_id, person_id=person.id, ground=data["ground"],
+                          state="requested", received_on=data["received_on"], requested_by_user_id=actor.id,
+                          requested_by_org_id=actor.org_id)
+    session.add(req)
+    session.flush()
+    trail.record(session, action="retention.deletion_requested", resource_type="deletion_request",
+                 resource_id=req.id, actor=actor,
+                 detail={"request_id": str(req.id), "person_id": str(person.id), "ground": req.ground})
+    session.commit()
+    return req
+
+
+def _reviewer(actor) -> bool:
+    return any(r in REVIEWER_ROLES for r in actor.roles)
+
+
+def visible_requests(actor, state: str | None = None):
+    q = select(DeletionRequest).where(DeletionRequest.municipality_id == actor.municipality_id)
+    if not _reviewer(actor):
+        q = q.where(DeletionRequest.requested_by_org_id == actor.org_id)
+    if state:
+        q = q.where(DeletionRequest.state == state)
+    return q.order_by(DeletionRequest.requested_at.desc(), DeletionRequest.id)
+
+
+def get_request(actor, request_id) -> DeletionRequest:
+    req = db.session().scalar(visible_requests(actor).where(DeletionRequest.id == request_id))
+    if req is None:
+        raise Problem(404, detail="消去請求が見つかりません。")
+    return req
+
+
+def review(actor, request_id, *, approve: bool, decline_ground: str | None = None) -> DeletionRequest:
+    """A second person -- a supervisor or the secretariat of the municipality, never the one who filed it --
+    approves (the next `caseflow retention purge` carries it out) or declines, with a ground code."""
+    req = get_request(actor, request_id)
+    if not _reviewer(actor):
+        raise Problem(403, detail="消去請求の審査は、監督者または事務局が行います。", type_="forbidden")
+    if req.requested_by_user_id == actor.id:
+        raise Problem(403, detail="消去請求を受け付けた本人は審査できません。別の担当者が審査してください。", type_="forbidden")
+    if req.state != "requested":
+        raise Problem(409, detail="この消去請求はすでに審査済みです。", type_="conflict")
+    if not approve and decline_ground not in ("legal_obligation", "not_identified", "other"):
+        raise validation_problem({"ground": ["却下の理由は legal_obligation, not_identified, other のいずれかです。"]})
+    session = db.session()
+    req.state = "approved" if approve else "declined"
+    req.decline_ground = None if approve else decline_ground
+    req.reviewed_by_user_id = actor.id
+    req.reviewed_at = utcnow()
+    trail.record(session, action=f"retention.deletion_{req.state}", resource_type="deletion_request",
+                 resource_id=req.id, actor=actor,
+                 detail={"request_id": str(req.id), "person_id": str(req.person_id),
+                         **({"ground": decline_ground} if not approve else {})})
+    session.commit()
+    return req
+
+

@@ -19,7 +19,7 @@ from caseflow.cli import main
 from caseflow.core import dbguards
 from caseflow.retention.rules import GUARDED
 
-from support import audit_verify
+from support import YAMADA, audit_verify, open_case, personal_values
 
 PW = "retention-test-password"
 ENV_FAST_HASH = {"CASEFLOW_PASSWORD_TIME_COST": "1", "CASEFLOW_PASSWORD_MEMORY_COST": "1024"}
@@ -249,3 +249,73 @@ def test_schedule_and_refusals(app, db_url, demo_world):
     r = _cli(env, "retention", "hold", "R99-999999", "--municipality", "kamakura", "--reason", "litigation",
              "--reference", "123456789018")
     assert r.exit_code == 2 and "123456789018" not in r.output
+
+
+def test_a_persons_deletion_request_is_reviewed_then_purged(app, db_url, basic):
+    """利用停止・消去請求: filed by the collecting organisation, reviewed by a second person (never the filer),
+    carried out by `caseflow retention purge` whatever the schedule, audited; nothing of the person stays."""
+    env = {"CASEFLOW_DATABASE_URL": db_url, **ENV_FAST_HASH}
+    coord, sup, npo = basic.client("coord@example.jp"), basic.client("super@example.jp"), basic.client("npo@example.jp")
+    auditor = basic.client("auditor@example.jp")
+    case = open_case(coord)
+    r = coord.post(f"/api/v1/cases/{case['id']}/progress",
+                   json={"kind": "visit", "occurred_on": "2026-11-02", "body": "山田 太郎さん宅を訪問"})
+    assert r.status_code == 201, r.get_json()
+    person_id = next(p["id"] for p in case["persons"] if p["is_primary"])
+    parent_id = next(p["id"] for p in case["persons"] if not p["is_primary"])
+    other = open_case(coord, person={**YAMADA, "name": "鈴木 一郎", "name_kana": "スズキ イチロウ",
+                                     "phone": "090-0000-3333", "email": "ichiro@example.invalid",
+                                     "line_id": "suzuki-line", "sensitive": {}, "notes": "別の方"},
+                     with_parent=False, summary="別件の相談")
+
+    body = {"person_id": person_id, "ground": "consent_withdrawn", "received_on": "2026-11-20"}
+    assert coord.post("/api/v1/deletion-requests", json={**body, "ground": "whim"}).status_code == 422
+    assert npo.post("/api/v1/deletion-requests", json=body).status_code in (403, 404)  # not collected there
+    r = coord.post("/api/v1/deletion-requests", json=body)
+    assert r.status_code == 201, r.get_json()
+    req = r.get_json()
+    assert req["state"] == "requested" and "山田" not in r.get_data(as_text=True)
+    assert coord.post("/api/v1/deletion-requests", json=body).status_code == 409  # one open request per person
+    # the filer never reviews; a case worker cannot review at all
+    assert coord.post(f"/api/v1/deletion-requests/{req['id']}/approve").status_code == 403
+    own = sup.post("/api/v1/deletion-requests", json={**body, "person_id": other["persons"][0]["id"]}).get_json()
+    r = sup.post(f"/api/v1/deletion-requests/{own['id']}/approve")
+    assert r.status_code == 403 and "受け付けた本人" in r.get_json()["detail"]
+    r = sup.post(f"/api/v1/deletion-requests/{own['id']}/decline", json={"ground": "nonsense"})
+    assert r.status_code == 422 and "ground" in r.get_data(as_text=True)
+    # the secretariat declines the second one (a ground code, no free text), the supervisor approves the first
+    admin = basic.client("admin@example.jp")
+    r = admin.post(f"/api/v1/deletion-requests/{own['id']}/decline", json={"ground": "legal_obligation"})
+    assert r.status_code == 200 and r.get_json()["state"] == "declined", r.get_json()
+    r = sup.post(f"/api/v1/deletion-requests/{req['id']}/approve")
+    assert r.status_code == 200 and r.get_json()["state"] == "approved", r.get_json()
+    assert sup.post(f"/api/v1/deletion-requests/{req['id']}/approve").status_code == 409
+    assert [i["id"] for i in coord.get("/api/v1/deletion-requests?state=approved").get_json()["items"]] == [req["id"]]
+
+    r = _cli(env, "retention", "plan")
+    assert "approved deletion requests (消去請求): 1" in r.output and "deletion_request (0年): 1" in r.output, r.output
+    r = _cli(env, "retention", "purge", "--yes", "--by", "privacy-officer")
+    assert r.exit_code == 0 and "1 deletion request(s) carried out" in r.output, r.output
+    assert "nothing is due" in _cli(env, "retention", "purge", "--yes").output
+
+    assert coord.get(f"/api/v1/deletion-requests/{req['id']}").get_json()["state"] == "purged"
+    engine = create_engine(db_url)
+    # (the other case's household has the same address string: the purged household's row is checked instead)
+    assert _scan(engine, set(personal_values()) - {"鎌倉市大船一丁目2-3"} | {"山田 太郎さん宅を訪問"}) == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT address FROM households h JOIN cases c ON c.household_id = h.id "
+                                 "WHERE c.case_number = :n"), {"n": case["case_number"]}).scalar() is None
+    assert _scan(engine, {"鈴木 一郎"}), "the other person (request declined) keeps their data"
+    with engine.connect() as conn:
+        purged = {str(uuid.UUID(str(r[0]))) for r in conn.execute(text("SELECT person_id FROM retention_person_purges"))}
+        actions = [r[0] for r in conn.execute(text("SELECT action FROM audit_events WHERE action LIKE "
+                                                   "'retention.deletion%' ORDER BY seq"))]
+    assert purged == {person_id, parent_id}
+    assert actions == ["retention.deletion_requested", "retention.deletion_requested", "retention.deletion_declined",
+                       "retention.deletion_approved", "retention.deletion_purged"]
+    audit_verify(db_url)
+    report = auditor.get(f"/api/v1/audit-events/persons/{person_id}/report").get_json()
+    assert report["purged"] is True and "消去されました" in report["purged_message"]
+    # a purged person cannot be requested again
+    assert coord.post("/api/v1/deletion-requests", json=body).status_code in (404, 409)
+    engine.dispose()
