@@ -18,6 +18,7 @@ from caseflow.organizations import api as organizations_api
 from caseflow.plans import api as plans_api
 from caseflow.referrals import api as referrals_api
 from caseflow.reports import api as reports_api
+from caseflow.retention import api as retention_api
 
 api = Api()
 health_blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness")
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     consents_api.blp, consents_api.emergency_blp, audit_api.blp, organizations_api.directory_blp, referrals_api.blp,
     cases_api.transfers_blp, cases_api.leads_blp,
     meetings_api.blp, plans_api.blp, plans_api.tasks_blp, plans_api.followup_blp, reports_api.blp,
+    retention_api.blp,
 )
 
 

@@ -13,6 +13,7 @@ from caseflow.codes.cli import codes_group
 from caseflow.core import db, mynumber
 from caseflow.organizations.cli import municipalities_group, orgs_group
 from caseflow.plans.cli import followup_group
+from caseflow.retention.cli import retention_group
 
 
 def _create_app():
@@ -60,7 +61,8 @@ def db_current():
     click.echo(migrate.current() or "base")
 
 
-for command in (orgs_group, municipalities_group, codes_group, users_group, audit_group, followup_group):
+for command in (orgs_group, municipalities_group, codes_group, users_group, audit_group, followup_group,
+                retention_group):
     main.add_command(command)
 # Commands that ship beside the product without it depending on them (the demo world): entry points of the
 # group "caseflow.commands" (setup.cfg).

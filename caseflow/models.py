@@ -46,6 +46,7 @@ from caseflow.plans.models import (
                                   SupportPlan,
 )
 from caseflow.referrals.models import REFERRAL_STATES, Referral, ReferralEvent
+from caseflow.retention.models import CasePurge, DeletionRequest, LegalHold, PersonPurge
 
 __all__ = [
     "Base", "ORG_KINDS", "Municipality", "MunicipalityMembership", "Organization", "ROLES", "PRIVILEGED_ROLES",
@@ -59,5 +60,5 @@ __all__ = [
     "MEETING_KINDS", "AgendaItem", "Meeting", "MeetingAttendee", "MeetingMember", "Pledge",
     "LIFE_DOMAINS", "RISK_LEVELS", "TASK_STATUSES", "Assessment", "AssessmentContribution", "AssessmentDomain",
     "PlanAgreement", "PlanGoal", "PlanTask", "SupportPlan",
-    "MinutesEntry", "MinutesCorrection", "MeetingDecision",
+    "MinutesEntry", "MinutesCorrection", "MeetingDecision", "LegalHold", "CasePurge", "DeletionRequest", "PersonPurge",
 ]

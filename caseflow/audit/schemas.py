@@ -160,6 +160,9 @@ class PersonReportSchema(Schema):
     councils = fields.List(fields.Nested(CouncilDisclosureSchema),
                            metadata={"description": "the 支援会議-basis disclosures grouped by council"})
     by_basis_kind = fields.List(fields.Nested(BasisKindCountSchema))
+    purged = fields.Boolean(metadata={"description": "the person's personal data was purged (保存年限経過・消去)"})
+    purged_at = Timestamp(allow_none=True, metadata={"description": "when it was purged (caseflow.retention)"})
+    purged_message = fields.String(allow_none=True)
 
 
 class ReportBase(Schema):

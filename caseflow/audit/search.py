@@ -33,6 +33,7 @@ from caseflow.audit.queries import (
 )
 from caseflow.core import db
 from caseflow.core.errors import validation_problem
+from caseflow.core.jpdate import TOKYO
 from caseflow.meetings.models import COUNCIL_KINDS, Council, Meeting
 
 
@@ -235,8 +236,16 @@ def person_report(person_id: uuid.UUID, since: datetime | None = None,
     for o in organisations:
         for b in o["bases"]:
             by_kind[b["basis_kind"]] = by_kind.get(b["basis_kind"], 0) + b["disclosures"]
+    # the retention purge of the person in this tenant (caseflow.retention records it in the same transaction)
+    purged_at = session.scalar(select(func.min(E.occurred_at)).where(
+        E.action == "retention.purge_person", E.resource_type == "person", E.resource_id == str(person_id),
+        tenant.events()))
     return {
         "person_id": person_id, "since": since, "until": until,
+        # 開示請求 after the retention purge: the disclosures above stay (ids and bases); the data itself is gone
+        "purged": purged_at is not None, "purged_at": purged_at,
+        "purged_message": (f"この方の個人情報は保存年限の経過により {purged_at.astimezone(TOKYO):%Y年%m月%d日} に消去されました。"
+                           if purged_at is not None else None),
         "total_disclosures": sum(o["disclosures"] for o in organisations),
         "organisations": organisations,
         "councils": _by_council(groups, orgs),

@@ -49,6 +49,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # KPI reports: cells below this are suppressed outside the lead department(s) (org codes).
         "REPORT_SUPPRESS_BELOW": int(env.get("CASEFLOW_REPORT_SUPPRESS_BELOW", "3")),
         "REPORT_LEAD_ORGS": [c for c in env.get("CASEFLOW_REPORT_LEAD_ORGS", "").split(",") if c],
+        # 保存年限: overrides of caseflow.retention.rules.DEFAULT_SCHEDULE, e.g. "default=5,abuse=30" (docs/retention.md)
+        "RETENTION_YEARS": env.get("CASEFLOW_RETENTION_YEARS", ""),
         # Audit anomaly reports (auditors may override each per request). Times are Japan time.
         "AUDIT_REPORT_DAYS": int(env.get("CASEFLOW_AUDIT_REPORT_DAYS", "31")),  # default period
         "AUDIT_BULK_PERSONS": int(env.get("CASEFLOW_AUDIT_BULK_PERSONS", "30")),  # more than N persons …

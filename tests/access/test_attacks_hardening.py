@@ -338,6 +338,7 @@ OPTIONAL_BODY = {
     "transfers.withdraw_transfer": "reason optional",
     "role_requests.approve_role_request": "note optional",
     "role_requests.reject_role_request": "note optional",
+    "deletion_requests.approve": "approval takes nothing (the reviewer is the caller)",
     "role_requests.withdraw_role_request": "note optional",
     "municipalities.end_membership": "ends the membership; takes nothing",
     "leads.end_co_lead": "ends the co-lead's part; takes nothing",
