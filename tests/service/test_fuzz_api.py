@@ -6,7 +6,7 @@ see tests/support.py), so the fuzzer reaches the views rather than bouncing off 
 response must be no 5xx and must conform to the document (status, content type, headers, body schema), and
 data that violates the document must be rejected with a 4xx.
 
-Bounded for CI by CASEFLOW_FUZZ_EXAMPLES (default 20 per operation, for valid and again for invalid input);
+Bounded for CI by CASEFLOW_FUZZ_EXAMPLES (default 10 per operation, for valid and again for invalid input);
 docs/reliability.md has the long run (more examples, other seeds). Operations added later are fuzzed
 automatically: the operations come from the document, the acting role from the casbin policy.
 
@@ -36,7 +36,7 @@ from support import (
     seed_records,
 )
 
-MAX_EXAMPLES = int(os.environ.get("CASEFLOW_FUZZ_EXAMPLES", "20"))
+MAX_EXAMPLES = int(os.environ.get("CASEFLOW_FUZZ_EXAMPLES", "10"))
 SEED = int(os.environ.get("CASEFLOW_FUZZ_SEED", "20260411"))
 # The role that acts, in order of preference, when several may (case work first: it reaches the most code).
 PREFERENCE = ("coordinator", "supervisor", "staff", "npo_staff", "admin", "auditor")
