@@ -34,7 +34,7 @@ from caseflow.audit.queries import (
 from caseflow.core import db
 from caseflow.core.errors import validation_problem
 from caseflow.core.jpdate import TOKYO
-from caseflow.meetings.models import COUNCIL_KINDS, Council, Meeting
+from caseflow.meetings.councils import councils_of_meetings, kind_label
 
 
 @dataclass
@@ -171,12 +171,10 @@ def _by_council(groups, orgs: dict) -> list[dict]:
             by_meeting.setdefault(uuid.UUID(basis.partition(":")[2]), []).append((org_id, n, first, last))
     if not by_meeting:
         return []
-    rows = db.session().execute(select(Meeting.id, Council).join(Council, Council.id == Meeting.council_id)
-                                .where(Meeting.id.in_(list(by_meeting)))).all()
     out: dict = {}
-    for meeting_id, council in rows:
+    for meeting_id, council in councils_of_meetings(list(by_meeting)).items():
         c = out.setdefault(council.id, {"council_id": council.id, "council_name": council.name,
-                                        "kind": council.kind, "kind_label": COUNCIL_KINDS[council.kind][0],
+                                        "kind": council.kind, "kind_label": kind_label(council.kind),
                                         "legal_basis": council.legal_basis, "meetings": 0, "disclosures": 0,
                                         "organisations": {}})
         c["meetings"] += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import uuid
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
@@ -269,17 +269,10 @@ def present_council(council: Council, viewer_user) -> dict:
     return present_councils([council], viewer_user)[0]
 
 
-def meeting_councils(meetings) -> dict[uuid.UUID, Council]:
-    ids = {m.council_id for m in meetings}
-    if not ids:
-        return {}
-    return {c.id: c for c in db.session().scalars(select(Council).where(Council.id.in_(ids)))}
-
-
 def councils_of_meetings(meeting_ids) -> dict[uuid.UUID, Council]:
     """meeting id -> its council (one query)."""
     ids = list(meeting_ids)
     if not ids:
         return {}
     return {m: c for m, c in db.session().execute(
-        select(Meeting.id, Council).join(Council, and_(Council.id == Meeting.council_id)).where(Meeting.id.in_(ids)))}
+        select(Meeting.id, Council).join(Council, Council.id == Meeting.council_id).where(Meeting.id.in_(ids)))}

@@ -150,6 +150,23 @@ def test_membership_over_time_is_the_meetings_boundary(cw):
     assert [d["meetings_left"] for o, d, _x in events(cw.app, "councils.member.end") if o == "allowed"] == [1]
 
 
+def test_an_organisation_of_another_municipality_is_never_a_member(cw):
+    """The municipality bounds a council: another city's organisation without a membership here is refused as a
+    member, when the council is set up and when one is added, and nothing is stored."""
+    cw.municipality("kumamoto", "熊本市")
+    cw.org("kmm-city", "department", "熊本市 健康福祉政策課", municipality="kumamoto")
+    chair = cw.client("chair@example.jp")
+    r = chair.post("/api/v1/councils", json={"kind": "support_meeting", "name": "越境",
+                                             "member_org_ids": [str(cw.orgs["kmm-city"])]})
+    assert r.status_code == 422 and "member_org_ids" in r.get_json()["errors"]
+    assert [c["name"] for c in chair.get("/api/v1/councils").get_json()["items"]] == []
+    council = create_council(chair, cw)
+    r = chair.post(f"/api/v1/councils/{council['id']}/members", json={"org_id": str(cw.orgs["kmm-city"])})
+    assert r.status_code == 422 and "org_id" in r.get_json()["errors"]
+    assert chair.get(f"/api/v1/councils/{council['id']}").get_json()["member_count"] == 4
+    assert [o for o, _d, _x in events(cw.app, "councils.member.add")] == []
+
+
 def test_a_pledge_for_one_council_does_not_open_another(cw):
     """Two councils with the same members discuss the same case; a fiscal-year pledge to one shows nothing in
     the other's papers, and a disclosure names the council whose meeting made it."""
