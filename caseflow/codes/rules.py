@@ -5,13 +5,25 @@ from sqlalchemy import select
 
 from caseflow.access import trail
 from caseflow.codes import standard
-from caseflow.codes.models import ManagedCode
+from caseflow.codes.models import CODE_LISTS, ManagedCode
 from caseflow.core import db
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.organizations.models import Municipality
 
 # Lists kept per municipality (ManagedCode.scope = the municipality's code); the others are the deployment's.
 MUNICIPAL_LISTS = ("district",)
+# Lists whose entries the code itself gives meaning: a consent purpose counts only where the sharing engine
+# reads for it (caseflow.access.sharing.PURPOSE_OF_CONTEXT), so a purpose added by hand would be accepted on a
+# consent and silently disclose nothing.
+FIXED_LISTS = ("consent_purpose",)
+
+
+def check_extensible(list_name: str) -> None:
+    """422 for a list no one may add to: unknown, or fixed by the code (FIXED_LISTS)."""
+    if list_name not in CODE_LISTS:
+        raise validation_problem({"list": [f"次のいずれかを指定してください: {', '.join(CODE_LISTS)}"]})
+    if list_name in FIXED_LISTS:
+        raise validation_problem({"list": ["このリストはシステムが定める固定のリストで、追加できません。"]})
 
 
 
@@ -55,6 +67,7 @@ def check(list_name: str, field: str, values: list[str] | str | None, municipali
 def add(list_name: str, code: str, label: str, *, municipality: Municipality | None = None, actor=None) -> ManagedCode:
     """Add one entry at the end of a list (a municipal list needs its municipality); 409 when the code exists."""
     s = db.session()
+    check_extensible(list_name)
     if list_name in MUNICIPAL_LISTS and municipality is None:
         raise validation_problem({"municipality": ["地区などの自治体別リストには自治体の指定が必要です。"]})
     if s.get(ManagedCode, (list_name, code)):

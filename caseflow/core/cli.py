@@ -30,3 +30,13 @@ def no_my_number(_ctx, param, value):
     if isinstance(value, str) and mynumber.contains_my_number(value):
         raise click.BadParameter(mynumber.MESSAGE, param=param)
     return value
+
+
+def finish_import(report, *, dry_run: bool, what: str) -> None:
+    """Print an import's outcome; every bad row on stderr and exit 2 (nothing was stored)."""
+    if not report.ok:
+        for line in report.error_lines():
+            click.echo(line, err=True)
+        raise click.ClickException(f"{what}: {len(report.errors)} 件の誤りがあるため、何も登録していません。")
+    prefix = "確認のみ（登録していません）" if dry_run else "登録しました"
+    click.echo(f"{what}: {prefix}: {report.summary()}")

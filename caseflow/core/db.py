@@ -126,3 +126,13 @@ def session() -> Session:
 
 def engine() -> Engine:
     return current_app.extensions["caseflow.engine"]
+
+
+def begin_for_savepoints(s: Session) -> None:
+    """Open the outer transaction for certain before taking savepoints. Python's sqlite3 begins a transaction
+    only at the first INSERT/UPDATE/DELETE, so a SAVEPOINT taken before any write is itself the outermost
+    transaction and its RELEASE commits -- a dry run or an all-or-nothing import would then keep the rows it
+    meant to roll back. A write that changes nothing makes the driver say BEGIN; on PostgreSQL it is a no-op."""
+    from sqlalchemy import text
+
+    s.execute(text("UPDATE municipalities SET active = active WHERE 1 = 0"))

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
 
 from caseflow.core import db
-from caseflow.core.cli import fail_on_problem, no_my_number
+from caseflow.core.cli import fail_on_problem, finish_import, no_my_number
 from caseflow.organizations import rules as org_rules
+from caseflow.organizations.imports import import_organizations
 from caseflow.organizations.models import Municipality, Organization
 
 
@@ -33,6 +37,24 @@ def orgs_create(code, name, kind, municipality_code, parent_code):
     click.echo(f"created organisation {org.code} ({org.id}) in {municipality.code}")
 
 
+@orgs_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--municipality", "municipality_code", default=None,
+              help="Code of the municipality the organisations are at home in (needed when there are several)")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; store nothing")
+@with_appcontext
+@fail_on_problem
+def orgs_import(path, municipality_code, dry_run):
+    """Import organisations from a CSV (UTF-8 or Shift_JIS) or .xlsx file: columns コード, 名称, 種別[, 上位組織].
+    All or nothing; every bad row is reported; re-importing the same file changes nothing."""
+
+    if municipality_code is None and not db.session().scalar(select(func.count()).select_from(Municipality)):
+        raise click.UsageError("自治体がまだありません。先に `caseflow municipalities create` で作成してください。")
+    municipality = org_rules.default_for_new_organization(municipality_code)
+    report = import_organizations(path, municipality, dry_run=dry_run)
+    finish_import(report, dry_run=dry_run, what=f"組織 ({municipality.code})")
+
+
 @click.group("municipalities", cls=AppGroup)
 def municipalities_group():
     """Municipalities (the tenants), their secretariat and memberships (the platform operator's tool)."""
@@ -55,8 +77,6 @@ def municipalities_create(code, name):
 @with_appcontext
 def municipalities_list():
     """Every municipality with its secretariat."""
-    from sqlalchemy import select
-
     s = db.session()
     for m in s.scalars(select(Municipality).order_by(Municipality.code)):
         secretariat = s.get(Organization, m.secretariat_org_id) if m.secretariat_org_id else None
