@@ -113,6 +113,7 @@ GUARDS: dict[str, tuple] = {
     "secrecy_decisions": (RevokeOnce("ended_at", SECRECY_END_COLUMNS),),
     "secrecy_recipients": (AppendOnly(),),
     "case_reporters": (AppendOnly(),),
+    "assessment_results": (AppendOnly(),),        # the plan results a version cited: part of the version (0020)
 }
 
 

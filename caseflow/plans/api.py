@@ -34,6 +34,7 @@ from caseflow.plans.schemas import (
     OverdueQuerySchema,
     PlanInSchema,
     PlanOutSchema,
+    PlanResultsOutSchema,
     PlanUpdateSchema,
     StalePageSchema,
     StaleQuerySchema,
@@ -138,6 +139,20 @@ def get_plan(case_id):
     """The support plan: goals, every task (others' in outline), which organisations agreed to their roles."""
     case = case_domain.get_visible_case(viewer(), case_id)
     return _plan_response(case, plan_rules.require_plan(case))
+
+
+@blp.route("/<uuid:case_id>/plan/results")
+@requires("plans", "read")
+@blp.response(200, PlanResultsOutSchema)
+def plan_results(case_id):
+    """Per goal, what each organisation did (finished tasks and result notes) and what the next assessment concluded."""
+    case = case_domain.get_visible_case(viewer(), case_id)
+    plan = plan_rules.require_plan(case)
+    access = access_for(viewer(), case)
+    data = plan_views.present_plan_results(access, plan)
+    record_read("plans.results_read", "cases", case.id, access.log,
+                detail={"plan_id": str(plan.id), "finished_tasks": data["finished_tasks"]})
+    return data
 
 
 @blp.route("/<uuid:case_id>/plan", methods=["POST"])

@@ -1,5 +1,10 @@
 """Joint assessments (課題と対応策の詳細検討): numbered versions per case, life domains with risk levels, other
-organisations' contributions. Never edited: a new version supersedes."""
+organisations' contributions. Never edited: a new version supersedes.
+
+Support → results → assessment (the Kumamoto table's loop, docs/assessment-loop.md): a new version cites the plan
+results it was based on -- the case's tasks finished (done or cancelled, each with its result note) and not yet
+cited by an earlier version. By default it cites all of them; `based_on_task_ids` names exactly which (an empty
+list: none), each of them one of that set, else 422 on the field. A task is cited by one version only."""
 from __future__ import annotations
 
 import json
@@ -15,7 +20,16 @@ from caseflow.codes import rules as codes
 from caseflow.core import db
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.plans.guards import NOT_FOUND, require_involved
-from caseflow.plans.models import LIFE_DOMAINS, RISK_LEVELS, Assessment, AssessmentContribution, AssessmentDomain
+from caseflow.plans.models import (
+    FINISHED_TASK_STATUSES,
+    LIFE_DOMAINS,
+    RISK_LEVELS,
+    Assessment,
+    AssessmentContribution,
+    AssessmentDomain,
+    AssessmentResult,
+    PlanTask,
+)
 
 
 def current_assessment(case: Case) -> Assessment | None:
@@ -49,6 +63,31 @@ def _check_domains(entries: list[dict], field: str) -> None:
         raise validation_problem({field: [f"同じ生活領域が重複しています: {', '.join(sorted(set(dup)))}"]})
 
 
+def uncited_results(case: Case) -> list[PlanTask]:
+    """The case's tasks finished (done or cancelled) and not yet cited by a version: what the next version is
+    based on. Oldest finished first."""
+    cited = select(AssessmentResult.task_id).where(AssessmentResult.case_id == case.id)
+    return list(db.session().scalars(
+        select(PlanTask).where(PlanTask.case_id == case.id, PlanTask.status.in_(FINISHED_TASK_STATUSES),
+                               PlanTask.id.not_in(cited))
+        .order_by(PlanTask.finished_at, PlanTask.id)))
+
+
+def _results_to_cite(case: Case, requested: list[uuid.UUID] | None) -> list[PlanTask]:
+    """All uncited results, or exactly the requested ones (each must be one of them: 422 on the field
+    otherwise, the same words for another case's task, an unfinished one, an unknown id or one already cited)."""
+    eligible = uncited_results(case)
+    if requested is None:
+        return eligible
+    by_id = {t.id: t for t in eligible}
+    wrong = [str(i) for i in dict.fromkeys(requested) if i not in by_id]
+    if wrong:
+        raise validation_problem({"based_on_task_ids": [
+            "このケースで前回の版以降に終了した（完了・取消の）タスクで、まだどの版にも引用されていないものを"
+            f"指定してください: {', '.join(wrong)}"]})
+    return [by_id[i] for i in dict.fromkeys(requested)]
+
+
 def create_assessment(case: Case, data: dict, *, actor) -> Assessment:
     """A new version: it becomes the current assessment; earlier versions stay as they were."""
     require_involved(case, actor, "アセスメントの記録")
@@ -65,6 +104,7 @@ def create_assessment(case: Case, data: dict, *, actor) -> Assessment:
     if based_on is not None and based_on != latest:
         raise Problem(409, detail=f"アセスメントは第{latest}版に更新されています。最新版を確認してから記録してください。",
                       type_="stale-version", current_version=latest)
+    results = _results_to_cite(case, data.get("based_on_task_ids"))
     a = Assessment(
         case_id=case.id, version_no=latest + 1, assessed_on=assessed_on, strengths=data.get("strengths"),
         wishes=data.get("wishes"), issues_note=data.get("issues_note"),
@@ -78,12 +118,16 @@ def create_assessment(case: Case, data: dict, *, actor) -> Assessment:
         with s.begin_nested():
             s.add(a)
             s.flush()
-    except IntegrityError:  # another organisation wrote the same version number first
+            s.add_all(AssessmentResult(assessment_id=a.id, case_id=case.id, task_id=t.id, owner_org_id=t.owner_org_id,
+                                       task_status=t.status, finished_at=t.finished_at or t.updated_at) for t in results)
+            s.flush()
+    except IntegrityError:  # another organisation wrote the same version number (or cited the same task) first
         raise Problem(409, detail="同時に別のアセスメントが記録されました。最新版を確認してからやり直してください。",
                       type_="stale-version") from None
     trail.record(s, action="assessments.create", resource_type="cases", resource_id=case.id, actor=actor,
                  detail={"assessment_id": str(a.id), "version_no": a.version_no,
-                         "domains": sorted(e["domain"] for e in domains)})
+                         "domains": sorted(e["domain"] for e in domains),
+                         "based_on_task_ids": [str(t.id) for t in results]})
     return a
 
 

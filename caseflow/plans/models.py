@@ -47,6 +47,8 @@ TASK_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "cancelled": (),
 }
 LIVE_TASK_STATUSES = ("open", "in_progress")
+# A finished task carries a result note (done: what was achieved; cancelled: why not): both feed the next assessment.
+FINISHED_TASK_STATUSES = ("done", "cancelled")
 
 
 class Assessment(Created, Base):
@@ -159,6 +161,25 @@ class PlanTask(Edited, Base):
         Index("ix_plan_tasks_status_due", "status", "due_on"),
         Index("ix_plan_tasks_case_status", "case_id", "status"),
     )
+
+
+class AssessmentResult(Created, Base):
+    """A plan result an assessment version was based on (support → results → assessment): a task finished since
+    the previous version, cited by exactly one version. Appended with the version, never edited
+    (caseflow.core.dbguards). The result note itself stays on the task -- a finished task is never edited, so the
+    note read there is the note cited, and the retention purge blanks the one copy; the citation keeps who did it,
+    how it ended and when."""
+
+    __tablename__ = "assessment_results"
+    __table_args__ = (one_of("task_status", FINISHED_TASK_STATUSES),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    assessment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assessments.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan_tasks.id"), unique=True)
+    owner_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    task_status: Mapped[str] = mapped_column(String(16))
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PlanAgreement(Base):

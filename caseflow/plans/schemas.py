@@ -36,6 +36,11 @@ class AssessmentInSchema(Schema):
                         metadata={"description": "agreed goals"})
     based_on_version = fields.Integer(validate=validate.Range(min=0),
                                       metadata={"description": "the version you read; 409 if a newer one exists"})
+    based_on_task_ids = fields.List(
+        fields.UUID(), validate=validate.Length(max=500),
+        metadata={"description": "the plan results this version is based on: tasks of the case finished (done or "
+                                 "cancelled) and not cited by an earlier version. Default: all of them; [] cites "
+                                 "none; any other id is refused (422)."})
 
 
 class ContributionInSchema(Schema):
@@ -141,6 +146,23 @@ class ContributionOutSchema(Schema):
     created_at = Timestamp()
 
 
+class ResultOutSchema(Schema):
+    """A finished task as a plan result. Title and result note follow the task's own visibility rules: null and
+    *_withheld without a basis (an organisation always sees its own)."""
+
+    task_id = fields.UUID()
+    goal_id = fields.UUID(allow_none=True)
+    owner_org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    status = fields.String(metadata={"description": "done or cancelled"})
+    status_label = fields.String()
+    finished_at = Timestamp(allow_none=True)
+    title = fields.String(allow_none=True)
+    title_withheld = fields.Boolean()
+    result_note = fields.String(allow_none=True)
+    result_withheld = fields.Boolean()
+    result_by_org = fields.Nested(OrganizationRefSchema, allow_none=True)
+
+
 class AssessmentOutSchema(Schema):
     """A version. Text fields are null and `text_withheld` true when the caller has no basis for them."""
 
@@ -159,6 +181,8 @@ class AssessmentOutSchema(Schema):
     goals = fields.List(fields.String(), allow_none=True)
     text_withheld = fields.Boolean()
     contributions = fields.List(fields.Nested(ContributionOutSchema))
+    based_on_results = fields.List(fields.Nested(ResultOutSchema),
+                                   metadata={"description": "the plan results (finished tasks) this version cited"})
 
 
 class AssessmentPageSchema(PageMeta):
@@ -241,6 +265,50 @@ class PlanOutSchema(Schema):
     roles = fields.List(fields.Nested(RoleOutSchema))
     all_roles_agreed = fields.Boolean()
     ready_for_support = fields.Boolean(metadata={"description": "a task not cancelled exists (the stage guard)"})
+
+
+class DomainRiskSchema(Schema):
+    domain = fields.String()
+    label = fields.String()
+    risk_level = fields.String()
+    risk_label = fields.String()
+
+
+class ConclusionSchema(Schema):
+    """What an assessment version that cited the results concluded: risk levels, 課題の整理 and goals."""
+
+    id = fields.UUID()
+    version_no = fields.Integer()
+    assessed_on = Day()
+    author_org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    domains = fields.List(fields.Nested(DomainRiskSchema))
+    issues_note = fields.String(allow_none=True)
+    goals = fields.List(fields.String(), allow_none=True)
+    text_withheld = fields.Boolean()
+
+
+class CitedResultOutSchema(ResultOutSchema):
+    cited_by = fields.Nested(AssessmentRefSchema, allow_none=True,
+                             metadata={"description": "the version that cited this result; null until one does"})
+
+
+class OrgResultsSchema(Schema):
+    org = fields.Nested(OrganizationRefSchema)
+    results = fields.List(fields.Nested(CitedResultOutSchema))
+
+
+class GoalResultsSchema(Schema):
+    goal = fields.Nested(GoalOutSchema, allow_none=True, metadata={"description": "null: tasks without a goal"})
+    organisations = fields.List(fields.Nested(OrgResultsSchema))
+    next_assessments = fields.List(fields.Nested(ConclusionSchema))
+
+
+class PlanResultsOutSchema(Schema):
+    plan_id = fields.UUID()
+    case_id = fields.UUID()
+    goals = fields.List(fields.Nested(GoalResultsSchema))
+    finished_tasks = fields.Integer()
+    uncited_tasks = fields.Integer(metadata={"description": "finished tasks no version has cited yet"})
 
 
 class AgreementOutSchema(Schema):

@@ -18,6 +18,7 @@ from caseflow.cases.rules import today_tokyo
 from caseflow.core import db
 from caseflow.plans.assessments import current_assessment
 from caseflow.plans.models import (
+    FINISHED_TASK_STATUSES,
     GOAL_STATUSES,
     LIFE_DOMAINS,
     LIVE_TASK_STATUSES,
@@ -26,6 +27,7 @@ from caseflow.plans.models import (
     TASK_TRANSITIONS,
     Assessment,
     AssessmentContribution,
+    AssessmentResult,
     PlanAgreement,
     PlanGoal,
     PlanTask,
@@ -82,8 +84,44 @@ def _risk(code: str | None) -> dict:
     return {"risk_level": code, "risk_label": RISK_LEVELS.get(code) if code else None}
 
 
+def _task_title(task: PlanTask, access: NotesAccess) -> tuple[str | None, bool]:
+    """A task's title: its owner organisation's own assignment, otherwise case_notes like the rest."""
+    if task.owner_org_id == access.viewer.org_id:
+        return task.title, False
+    return access.show(task.title, task.created_by_org_id)
+
+
+def present_result(task: PlanTask, citation: AssessmentResult | None, access: NotesAccess, orgs: dict) -> dict:
+    """A finished task as a plan result: who did it, how it ended, when; title and result note per `access`
+    (the task's own visibility rules)."""
+    title, title_hidden = _task_title(task, access)
+    note, note_hidden = access.show(task.result_note, task.result_by_org_id)
+    status = citation.task_status if citation else task.status
+    return {"task_id": task.id, "goal_id": task.goal_id,
+            "owner_org": orgs.get(citation.owner_org_id if citation else task.owner_org_id),
+            "status": status, "status_label": TASK_STATUSES[status],
+            "finished_at": citation.finished_at if citation else task.finished_at,
+            "title": title, "title_withheld": title_hidden, "result_note": note, "result_withheld": note_hidden,
+            "result_by_org": orgs.get(task.result_by_org_id)}
+
+
+def _citations(assessment_ids: list) -> tuple[dict, dict]:
+    """{assessment id: [citation]} and {task id: task} for these versions (two queries)."""
+    s = db.session()
+    cited: dict[uuid.UUID, list[AssessmentResult]] = defaultdict(list)
+    if not assessment_ids:
+        return cited, {}
+    rows = list(s.scalars(select(AssessmentResult).where(AssessmentResult.assessment_id.in_(assessment_ids))
+                          .order_by(AssessmentResult.finished_at, AssessmentResult.task_id)))
+    for r in rows:
+        cited[r.assessment_id].append(r)
+    task_ids = [r.task_id for r in rows]
+    tasks = {t.id: t for t in s.scalars(select(PlanTask).where(PlanTask.id.in_(task_ids)))} if task_ids else {}
+    return cited, tasks
+
+
 def present_assessments(access: NotesAccess, assessments: list[Assessment]) -> list[dict]:
-    """Structure for every viewer; narrative text per `access`."""
+    """Structure for every viewer; narrative text per `access`; the plan results each version cited."""
     s = db.session()
     current = current_assessment(access.case)
     ids = [a.id for a in assessments]
@@ -92,8 +130,11 @@ def present_assessments(access: NotesAccess, assessments: list[Assessment]) -> l
         for c in s.scalars(select(AssessmentContribution).where(AssessmentContribution.assessment_id.in_(ids))
                            .order_by(AssessmentContribution.created_at, AssessmentContribution.id)):
             contributions[c.assessment_id].append(c)
+    cited, cited_tasks = _citations(ids)
     orgs = org_refs({a.created_by_org_id for a in assessments} |
-                    {c.org_id for cs in contributions.values() for c in cs})
+                    {c.org_id for cs in contributions.values() for c in cs} |
+                    {r.owner_org_id for rs in cited.values() for r in rs} |
+                    {t.result_by_org_id for t in cited_tasks.values() if t.result_by_org_id})
     order = list(LIFE_DOMAINS)
     out = []
     for a in assessments:
@@ -124,6 +165,8 @@ def present_assessments(access: NotesAccess, assessments: list[Assessment]) -> l
                 "id": c.id, "org": orgs.get(c.org_id), "domain": c.domain,
                 "domain_label": LIFE_DOMAINS.get(c.domain) if c.domain else None, **_risk(c.risk_level),
                 "note": note, "note_withheld": hidden, "created_at": c.created_at})
+        item["based_on_results"] = [present_result(cited_tasks[r.task_id], r, access, orgs)
+                                    for r in cited.get(a.id, [])]
         out.append(item)
     return out
 
@@ -133,10 +176,7 @@ def present_task(task: PlanTask, access: NotesAccess, orgs: dict, users: dict, t
     """A task: its owner organisation sees what to do; its narrative (description, result) is case_notes."""
     today = today or today_tokyo()
     v = access.viewer
-    if task.owner_org_id == v.org_id:
-        title, title_hidden = task.title, False  # the organisation's own assignment
-    else:
-        title, title_hidden = access.show(task.title, task.created_by_org_id)
+    title, title_hidden = _task_title(task, access)
     description, desc_hidden = access.show(task.description, task.created_by_org_id)
     result, result_hidden = access.show(task.result_note, task.result_by_org_id)
     worker = users.get(task.worker_id)
@@ -205,3 +245,64 @@ def present_plan(access: NotesAccess, plan: SupportPlan) -> dict:
         "roles": roles, "all_roles_agreed": bool(roles) and all(r["agreed"] for r in roles),
         "ready_for_support": any(t.status != "cancelled" for t in tasks),
     }
+
+
+def _conclusion(a: Assessment, access: NotesAccess, orgs: dict) -> dict:
+    """What a version concluded: its risk levels (structure) and its 課題の整理 and goals (case_notes)."""
+    order = list(LIFE_DOMAINS)
+    issues_note, note_hidden = access.show(a.issues_note, a.created_by_org_id)
+    goal_list = json.loads(a.goals or "[]")
+    _goals, goals_hidden = access.show(a.goals if goal_list else None, a.created_by_org_id)
+    return {"id": a.id, "version_no": a.version_no, "assessed_on": a.assessed_on, "author_org": orgs.get(a.created_by_org_id),
+            "domains": [{"domain": r.domain, "label": LIFE_DOMAINS.get(r.domain, r.domain), **_risk(r.risk_level)}
+                        for r in sorted(a.domain_rows, key=lambda r: order.index(r.domain) if r.domain in order else 99)],
+            "issues_note": issues_note, "goals": None if goals_hidden else goal_list,
+            "text_withheld": note_hidden or goals_hidden}
+
+
+def present_plan_results(access: NotesAccess, plan: SupportPlan) -> dict:
+    """Per goal (and the tasks without one): what each organisation did -- its finished tasks with their result
+    notes -- and what the next assessment concluded (the versions that cited those results)."""
+    s = db.session()
+    goals = list(s.scalars(select(PlanGoal).where(PlanGoal.plan_id == plan.id).order_by(PlanGoal.position, PlanGoal.id)))
+    tasks = list(s.scalars(select(PlanTask).where(PlanTask.plan_id == plan.id,
+                                                  PlanTask.status.in_(FINISHED_TASK_STATUSES))
+                           .order_by(PlanTask.finished_at, PlanTask.id)))
+    citations = {r.task_id: r for r in s.scalars(select(AssessmentResult).where(
+        AssessmentResult.task_id.in_([t.id for t in tasks])))} if tasks else {}
+    assessments = {a.id: a for a in s.scalars(select(Assessment).where(
+        Assessment.id.in_({r.assessment_id for r in citations.values()})))} if citations else {}
+    orgs = org_refs({t.owner_org_id for t in tasks} | {t.result_by_org_id for t in tasks if t.result_by_org_id} |
+                    {a.created_by_org_id for a in assessments.values()})
+    conclusions = {a_id: _conclusion(a, access, orgs) for a_id, a in assessments.items()}
+
+    def section(goal_tasks: list[PlanTask]) -> dict:
+        by_org: dict[uuid.UUID, list[PlanTask]] = defaultdict(list)
+        for t in goal_tasks:
+            by_org[t.owner_org_id].append(t)
+        organisations = []
+        for org_id, org_tasks in sorted(by_org.items(), key=lambda kv: (orgs[kv[0]]["code"], str(kv[0]))):
+            items = []
+            for t in org_tasks:
+                c = citations.get(t.id)
+                items.append({**present_result(t, c, access, orgs),
+                              "cited_by": {"id": c.assessment_id, "version_no": assessments[c.assessment_id].version_no}
+                              if c else None})
+            organisations.append({"org": orgs[org_id], "results": items})
+        cited_by = sorted({citations[t.id].assessment_id for t in goal_tasks if t.id in citations},
+                          key=lambda a_id: assessments[a_id].version_no)
+        return {"organisations": organisations, "next_assessments": [conclusions[a] for a in cited_by]}
+
+    goal_ids = {g.id for g in goals}
+    out_goals = []
+    for g in goals:
+        text, hidden = access.show(g.text, g.created_by_org_id)
+        out_goals.append({"goal": {"id": g.id, "position": g.position, "text": text, "text_withheld": hidden,
+                                   "status": g.status, "status_label": GOAL_STATUSES.get(g.status),
+                                   "assessment_id": g.assessment_id},
+                          **section([t for t in tasks if t.goal_id == g.id])})
+    loose = [t for t in tasks if t.goal_id not in goal_ids]
+    if loose:
+        out_goals.append({"goal": None, **section(loose)})
+    return {"plan_id": plan.id, "case_id": plan.case_id, "goals": out_goals,
+            "finished_tasks": len(tasks), "uncited_tasks": sum(1 for t in tasks if t.id not in citations)}

@@ -105,6 +105,24 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
         text = member.get(path).get_data(as_text=True)
         assert "080-0000-0110" not in text and wife["address"] not in text and wife["name"] not in text, path
 
+    # results feed the next assessment: アソ ユウマ's plan shows, per goal, what each organisation did and what
+    # assessment version 2 (which cited those results) concluded; minori reads its own result, not the others'
+    kcoord, _ = _login(app, "coordinator.kumamoto@demo.caseflow.example")
+    found = kcoord.get("/api/v1/cases", query_string={"q": "あそ ゆうま"}).get_json()["items"]
+    assert len(found) == 1 and found[0]["stage"] == "support"
+    loop = f"/api/v1/cases/{found[0]['id']}"
+    view = kcoord.get(f"{loop}/plan/results").get_json()
+    assert (view["finished_tasks"], view["uncited_tasks"]) == (3, 0)
+    assert [[a["version_no"] for a in g["next_assessments"]] for g in view["goals"]] == [[2], [2], [2], []]
+    assert [[o["org"]["code"] for o in g["organisations"]] for g in view["goals"]] == [
+        ["kmm-minori"], ["kmm-seishin-hoken-fukushi"], ["kmm-kenko-fukushi-seisaku"], []]
+    assert "職場見学" in view["goals"][0]["next_assessments"][0]["issues_note"]
+    current = kcoord.get(f"{loop}/assessments/current").get_json()
+    assert current["version_no"] == 2 and len(current["based_on_results"]) == 3
+    minori, _ = _login(app, "npo.minori@demo.caseflow.example")
+    text = minori.get(f"{loop}/plan/results").get_data(as_text=True)
+    assert "一人で参加できた" in text and "通院を再開した" not in text
+
     # the two cities are separate worlds, except for the one membership the demo grants
     org_codes = {o["code"] for o in coord.get("/api/v1/organizations?limit=200").get_json()["items"]}
     assert {c for c in org_codes if not c.startswith("kmk-")} == {"kmm-lgbt-family"}

@@ -28,7 +28,9 @@ MIGRATION_0011 = ("case_stage_changes", "referral_events", "consents", "consent_
                   "pledges", "audit_reviews", "assessments", "assessment_domains", "plan_agreements",
                   "minutes_corrections", "meeting_decisions", "meetings", "agenda_items", "meeting_minutes")
 MIGRATION_0016 = ("secrecy_decisions", "secrecy_recipients", "case_reporters")
-GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members") + MIGRATION_0016  # 0015: invited; ended memberships
+MIGRATION_0020 = ("assessment_results",)  # the plan results an assessment version cited
+# 0015: invited guests; ended council memberships
+GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members") + MIGRATION_0016 + MIGRATION_0020
 
 
 @pytest.fixture
@@ -47,6 +49,11 @@ def recorded(app, basic):
     assert sup.post(f"{council}/members", json={"org_id": str(basic.orgs["kmk-gakko"])}).status_code == 201
     assert sup.post(f"{council}/members/{basic.orgs['kmk-gakko']}/end").status_code == 200
     assert npo.post(f"/api/v1/cases/{ids['case_id']}/plan/agreements").status_code == 201
+    task = f"/api/v1/tasks/{ids['task_id']}/transitions"  # a result the next assessment version cites
+    assert npo.post(task, json={"to": "in_progress"}).status_code == 200
+    assert npo.post(task, json={"to": "done", "result_note": "居場所に2回参加した"}).status_code == 200
+    r = coord.post(f"/api/v1/cases/{ids['case_id']}/assessments", json={"issues_note": "居場所が定着"})
+    assert r.status_code == 201 and r.get_json()["based_on_results"], r.get_json()
     assert sup.post(f"/api/v1/meetings/{mid}/transitions", json={"to": "held"}).status_code == 200
     minutes = f"/api/v1/meetings/{mid}/agenda/{item}/minutes"
     r = sup.http.put(minutes, json={"body": "本人の状況を共有した。"}, headers=sup._headers(None))
@@ -90,6 +97,7 @@ def _where(table: str, ids: dict):
         "secrecy_decisions": lambda: c.id == u("secrecy_id"),
         "secrecy_recipients": lambda: c.decision_id == u("secrecy_id"),
         "case_reporters": lambda: c.case_id == u("case_id"),
+        "assessment_results": lambda: c.task_id == u("task_id"),
     }[table]()
 
 
@@ -115,6 +123,7 @@ EDITS = {
     "secrecy_decisions": {"reason": "書き換え"},
     "secrecy_recipients": {"org_id": uuid.UUID(int=1)},
     "case_reporters": {"name": "書き換え"},
+    "assessment_results": {"task_status": "cancelled"},
 }
 
 
