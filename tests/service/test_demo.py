@@ -122,6 +122,9 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
     items = [i for m in planned for i in ksup.get(f"/api/v1/meetings/{m['id']}/agenda").get_json()["items"]]
     assert any(i["case"] and i["case"]["id"] == yc["id"] and len(i["relationships"]) == 3 for i in items), \
         [(m["title"], m["status"]) for m in planned]
+    # the 社協, a pledged member of that 支援会議, sees the graph on the meeting's basis
+    seen = shakyo.get(f"/api/v1/cases/{yc['id']}/relationships").get_json()["relationships"]
+    assert len(seen) == 3 and all(r["bases"]["from_person"].startswith("support_meeting:") for r in seen)
 
     # the two cities are separate worlds, except for the one membership the demo grants
     org_codes = {o["code"] for o in coord.get("/api/v1/organizations?limit=200").get_json()["items"]}
