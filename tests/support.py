@@ -193,6 +193,11 @@ def seed_records(world) -> dict:
     ids["person_id"] = primary["id"]
     household = coord.get(f"/api/v1/households/{ids['household_id']}").get_json()
     ids["member_id"] = next(m["member_id"] for m in household["members"] if m["id"] != primary["id"])
+    parent = next(m["id"] for m in household["members"] if m["id"] != primary["id"])
+    r = coord.post(f"/api/v1/households/{ids['household_id']}/relationships",
+                   json={"from_person_id": parent, "to_person_id": primary["id"], "relation": "mother"})
+    assert r.status_code == 201, r.get_json()
+    ids["relationship_id"] = r.get_json()["id"]
     r = coord.post("/api/v1/referrals", json={
         "case_id": case["id"], "to_org_id": str(world.orgs[ORG_A_NPO]), "reason": "就労に向けた伴走支援のため",
         "requested_support": "居場所活動への参加の声かけ", "urgency": "normal"})

@@ -7,6 +7,7 @@ from caseflow.access.disclosure import DisclosureLog, present_case_detail, prese
 from caseflow.access.requests import etag, record_read, require_if_match, viewer
 from caseflow.access.sharing import relations_to_cases
 from caseflow.cases import leads, people, secrecy, transfers
+from caseflow.cases import relationships as household_history
 from caseflow.cases import rules as case_domain
 from caseflow.cases import search as case_search
 from caseflow.cases import views as case_views
@@ -15,24 +16,30 @@ from caseflow.cases.schemas import (
     CaseDetailSchema,
     CasePageSchema,
     CaseQuerySchema,
+    CaseRelationshipsSchema,
     CaseUpdateSchema,
     CoLeadInSchema,
     HandoverDecisionSchema,
     HandoverInSchema,
     HandoverQuerySchema,
     HandoverSchema,
+    HouseholdHistorySchema,
     HouseholdInSchema,
     HouseholdOutSchema,
     HouseholdUpdateSchema,
     LeadsSchema,
     MemberEndSchema,
     MemberInSchema,
+    PersonHouseholdsSchema,
     PersonInSchema,
     PersonOutSchema,
     PersonPageSchema,
     PersonQuerySchema,
     ProgressInSchema,
     ProgressOutSchema,
+    RelationshipEndSchema,
+    RelationshipInSchema,
+    RelationshipOutSchema,
     ReporterInSchema,
     ReporterSchema,
     SecrecyDecisionSchema,
@@ -131,6 +138,19 @@ def case_history(case_id):
     changes = case_domain.history(case)
     record_read("cases.history.read", "cases", case.id, DisclosureLog(), detail={"changes": len(changes)})
     return changes
+
+
+@blp.route("/<uuid:case_id>/relationships")
+@requires("cases", "read")
+@blp.response(200, CaseRelationshipsSchema)
+def case_relationships(case_id):
+    """The relationships in force between the members of the case's household, each shown only where the caller
+    has an identity basis for both persons (else marked withheld)."""
+    v = viewer()
+    case = case_domain.get_visible_case(v, case_id)
+    data, log = household_history.case_relationships_view(v, case)
+    record_read("cases.relationships_read", "cases", case.id, log, detail={"count": len(data["relationships"])})
+    return data
 
 
 @blp.route("/<uuid:case_id>/progress")
@@ -252,6 +272,20 @@ def update_person(body, person_id):
     return _person(person)
 
 
+@persons_blp.route("/<uuid:person_id>/households")
+@requires("persons", "read")
+@persons_blp.response(200, PersonHouseholdsSchema)
+def person_households(person_id):
+    """The households the person belonged to in this municipality (joined, left, why) and the person's
+    relationships there: on an identity basis for the person (for both persons of a relationship)."""
+    v = viewer()
+    person = person_visible_to(v, person_id)
+    data, log = household_history.person_households_view(v, person)
+    record_read("persons.households_read", "persons", person.id, log,
+                detail={"memberships": len(data["memberships"])})
+    return data
+
+
 # --- 住所秘匿 (secrecy of one person) -------------------------------------------------------------
 
 @persons_blp.route("/<uuid:person_id>/secrecy", methods=["POST"])
@@ -335,10 +369,56 @@ def add_member(body, household_id):
 @households_blp.arguments(MemberEndSchema)
 @households_blp.response(200, HouseholdOutSchema)
 def end_member(body, household_id, member_id):
-    """A member leaves the household (kept in history with an end date)."""
+    """A member leaves the household: kept in its history with the day and why (`reason_code`, `reason`)."""
     h = people.household_for_edit(viewer(), household_id, current_user)
-    people.end_member(h, member_id, body["until"], actor=current_user)
+    household_history.end_member(h, member_id, body, actor=current_user)
     return _household(h)
+
+
+@households_blp.route("/<uuid:household_id>/history")
+@requires("households", "read")
+@households_blp.response(200, HouseholdHistorySchema)
+def household_history_read(household_id):
+    """Every membership, current and past (joined, left, why), and every relationship between members, each
+    shown only on an identity basis (for both persons of a relationship), else marked withheld."""
+    v = viewer()
+    h = people.visible_household(v, household_id)
+    data, log = household_history.household_history_view(v, h)
+    record_read("households.history_read", "households", h.id, log,
+                detail={"memberships": len(data["memberships"]), "relationships": len(data["relationships"])})
+    return data
+
+
+@households_blp.route("/<uuid:household_id>/relationships", methods=["POST"])
+@requires("households", "update")
+@households_blp.arguments(RelationshipInSchema)
+@households_blp.response(201, RelationshipOutSchema)
+def add_relationship(body, household_id):
+    """Record a relationship between two current members: from_person is the `relation` of to_person."""
+    v = viewer()
+    h = people.household_for_edit(v, household_id, current_user)
+    rel = household_history.add_relationship(h, body, actor=current_user)
+    return _relationship(v, h, rel.id)
+
+
+@households_blp.route("/<uuid:household_id>/relationships/<uuid:relationship_id>/end", methods=["POST"])
+@requires("households", "update")
+@households_blp.arguments(RelationshipEndSchema)
+@households_blp.response(200, RelationshipOutSchema)
+def end_relationship(body, household_id, relationship_id):
+    """End a relationship (kept in the household's history with the day and why)."""
+    v = viewer()
+    h = people.household_for_edit(v, household_id, current_user)
+    household_history.end_relationship(h, relationship_id, body, actor=current_user)
+    return _relationship(v, h, relationship_id)
+
+
+def _relationship(v, h, relationship_id):
+    data, log = household_history.household_history_view(v, h)
+    record_read("households.history_read", "households", h.id, log, detail={"relationship_id": str(relationship_id)})
+    # a relationship of a member secret from the caller is not shown, not even to its writer
+    return next((r for r in data["relationships"] if r["id"] == relationship_id),
+                {"id": relationship_id, "withheld": True, "withheld_reason": "secrecy"})
 
 
 transfers_blp = Blueprint("transfers", __name__, url_prefix="/api/v1",

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -35,6 +36,14 @@ RELATIONSHIP_LABELS = {"self": "本人", "spouse": "配偶者", "child": "子", 
                        "grandparent": "祖父母", "other": "その他"}
 CONTACT_PREFERENCES = ("text_only", "line", "no_phone", "anonymous", "email", "phone", "visit")
 SENSITIVE_KEYS = ("health", "disability", "abuse", "addiction", "criminal_history", "other")
+# Why a member left a household (HouseholdMember.left_reason_code).
+LEAVE_REASONS = ("moved_out", "marriage", "separation", "institution", "hospital", "refuge", "deceased", "other")
+LEAVE_REASON_LABELS = {"moved_out": "転出", "marriage": "婚姻", "separation": "別居・離婚", "institution": "施設入所",
+                       "hospital": "入院", "refuge": "避難", "deceased": "死亡", "other": "その他"}
+# A relationship between two members of a household, read "from_person is the <relation> of to_person".
+MEMBER_RELATIONS = ("mother", "father", "child", "spouse", "grandparent", "grandchild", "sibling", "other")
+MEMBER_RELATION_LABELS = {"mother": "母", "father": "父", "child": "子", "spouse": "配偶者", "grandparent": "祖父母",
+                          "grandchild": "孫", "sibling": "きょうだい", "other": "その他"}
 
 
 class Household(Edited, Base):
@@ -102,11 +111,47 @@ class HouseholdMember(Base):
     relationship_code: Mapped[str] = mapped_column("relationship", String(16))
     in_need: Mapped[bool] = mapped_column(Boolean, default=False)  # 要支援者
     position: Mapped[int] = mapped_column(SmallInteger, default=0)
-    since: Mapped[date | None] = mapped_column(Date)
-    until: Mapped[date | None] = mapped_column(Date)
+    since: Mapped[date | None] = mapped_column(Date)  # joined
+    until: Mapped[date | None] = mapped_column(Date)  # left
+    # why the member left (LEAVE_REASONS), and in words
+    left_reason_code: Mapped[str | None] = mapped_column(String(16))
+    left_reason: Mapped[str | None] = mapped_column(Text)
 
     household: Mapped[Household] = relationship(back_populates="members")
     person: Mapped[Person] = relationship()
+
+    __table_args__ = (one_of("left_reason_code", LEAVE_REASONS, nullable=True),)
+
+
+class HouseholdRelationship(Base):
+    """A relationship between two members of a household (a directed edge, as CommCare's case indices):
+    `from_person` is the `relation` of `to_person` (母, 子, 配偶者 …), from `since` until `until`. Personal data of
+    both persons: shown only where the viewer has an identity basis for both (caseflow.cases.relationships).
+    Never edited except to end it."""
+
+    __tablename__ = "household_relationships"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"), index=True)
+    from_person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    to_person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(16))
+    since: Mapped[date | None] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_by_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        one_of("relation", MEMBER_RELATIONS),
+        CheckConstraint("from_person_id <> to_person_id", name="not_self"),
+        # one relationship in force per pair and relation
+        Index("uq_household_relationships_open", "household_id", "from_person_id", "to_person_id", "relation",
+              unique=True, sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+    )
 
 
 class Case(Edited, Base):

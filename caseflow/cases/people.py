@@ -187,16 +187,3 @@ def add_member(h: Household, data: dict, *, actor) -> HouseholdMember:
     s.refresh(h)
     return member
 
-
-def end_member(h: Household, member_id: uuid.UUID, until: date, *, actor) -> None:
-    """A member leaves the household (kept in history with an end date)."""
-    s = db.session()
-    member = s.get(HouseholdMember, member_id)
-    if member is None or member.household_id != h.id:
-        raise Problem(404, detail=NOT_FOUND)
-    if member.until is not None:
-        raise Problem(409, detail="この世帯員はすでに世帯を離れています。")
-    member.until = until
-    trail.record(s, action="households.end_member", resource_type="households", resource_id=h.id, actor=actor)
-    s.flush()
-    s.expire(h)

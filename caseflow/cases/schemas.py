@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from caseflow.cases.models import CONTACT_PREFERENCES, GENDERS, RELATIONSHIPS, STAGES, URGENCIES
+from caseflow.cases.models import (
+    CONTACT_PREFERENCES,
+    GENDERS,
+    LEAVE_REASONS,
+    MEMBER_RELATIONS,
+    RELATIONSHIPS,
+    STAGES,
+    URGENCIES,
+)
 from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
 from caseflow.core.schemas import CODE, Day, PageArgs, Text, Timestamp, page_of
 
@@ -58,7 +66,92 @@ class HouseholdUpdateSchema(Schema):
 
 
 class MemberEndSchema(Schema):
-    until = Day(required=True)
+    until = Day(required=True, metadata={"description": "the day the member left"})
+    reason_code = fields.String(validate=validate.OneOf(LEAVE_REASONS), allow_none=True, metadata={
+        "description": "why: " + ", ".join(LEAVE_REASONS)})
+    reason = Text(max_length=2000, allow_none=True, metadata={"description": "why, in words"})
+
+
+class RelationshipInSchema(Schema):
+    from_person_id = fields.UUID(required=True, metadata={"description": "a current member of the household"})
+    to_person_id = fields.UUID(required=True, metadata={"description": "another current member"})
+    relation = fields.String(required=True, validate=validate.OneOf(MEMBER_RELATIONS), metadata={
+        "description": "from_person is the <relation> of to_person: " + ", ".join(MEMBER_RELATIONS)})
+    since = Day(allow_none=True)
+
+
+class RelationshipEndSchema(Schema):
+    until = Day(allow_none=True, metadata={"description": "default: today"})
+    reason = Text(required=True, min_length=1, max_length=2000, metadata={"description": "why it ends"})
+
+
+class PersonNameSchema(Schema):
+    id = fields.UUID()
+    name = fields.String(allow_none=True)
+
+
+class RelationshipOutSchema(Schema):
+    """A relationship between two members; everything but `id` is withheld (`withheld`, `withheld_reason`)
+    unless the caller has an identity basis for both persons."""
+
+    id = fields.UUID()
+    withheld = fields.Boolean()
+    withheld_reason = fields.String(allow_none=True)
+    from_person = fields.Nested(PersonNameSchema)
+    to_person = fields.Nested(PersonNameSchema)
+    relation = fields.String()
+    relation_label = fields.String()
+    phrase = fields.String(metadata={"description": "e.g. 「山田 花子は山田 太郎の母」"})
+    since = Day(allow_none=True)
+    until = Day(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+    active = fields.Boolean()
+    bases = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "from_person / to_person -> the identity basis used"})
+
+
+class MembershipOutSchema(Schema):
+    """A membership of a household, current or past; withheld (`withheld`) without an identity basis for the
+    person."""
+
+    member_id = fields.UUID()
+    current = fields.Boolean()
+    withheld = fields.Boolean()
+    withheld_reason = fields.String(allow_none=True)
+    household_id = fields.UUID()
+    district = fields.String(allow_none=True)
+    person_id = fields.UUID()
+    name = fields.String(allow_none=True)
+    name_kana = fields.String(allow_none=True)
+    relationship = fields.String(metadata={"description": "relation to 本人 (as in the household view)"})
+    relationship_label = fields.String()
+    in_need = fields.Boolean()
+    joined_on = Day(allow_none=True)
+    left_on = Day(allow_none=True)
+    left_reason_code = fields.String(allow_none=True)
+    left_reason_label = fields.String(allow_none=True)
+    left_reason = fields.String(allow_none=True)
+    basis = fields.String()
+
+
+class HouseholdHistorySchema(Schema):
+    household_id = fields.UUID()
+    memberships = fields.List(fields.Nested(MembershipOutSchema))
+    relationships = fields.List(fields.Nested(RelationshipOutSchema))
+
+
+class PersonHouseholdsSchema(Schema):
+    person_id = fields.UUID()
+    withheld = fields.Boolean()
+    withheld_reason = fields.String(allow_none=True, metadata={"description": "`no_basis` or `secrecy`"})
+    memberships = fields.List(fields.Nested(MembershipOutSchema))
+    relationships = fields.List(fields.Nested(RelationshipOutSchema))
+
+
+class CaseRelationshipsSchema(Schema):
+    case_id = fields.UUID()
+    household_withheld = fields.String(allow_none=True)
+    relationships = fields.List(fields.Nested(RelationshipOutSchema))
 
 
 class CaseCreateSchema(Schema):

@@ -89,6 +89,10 @@ def _subject(item: dict) -> str:
         names.append(f"{label}: {shown}" if label else shown)
     if names:
         lines.append("対象者 " + "、".join(names))
+    # relationships between members: only those shown in full (a basis for both persons)
+    relations = [r["phrase"] for r in item.get("relationships") or [] if not r["withheld"]]
+    if relations:
+        lines.append("続柄 " + "、".join(relations))
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from caseflow.cases.schemas import RelationshipOutSchema
 from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
 from caseflow.core.schemas import Day, PageArgs, PageMeta, Text, Timestamp
 from caseflow.meetings.models import COUNCIL_KINDS, MEETING_STATUSES, PLEDGE_SCOPES
@@ -322,6 +323,9 @@ class AgendaItemOutSchema(Schema):
     topic = fields.String(allow_none=True)
     case = fields.Nested(AgendaCaseSchema, allow_none=True)
     persons = fields.List(fields.Nested(AgendaPersonSchema))
+    relationships = fields.List(fields.Nested(RelationshipOutSchema), metadata={
+        "description": "relationships in force between the case's members (agenda only): in full on an identity "
+                       "basis for both persons in this meeting's context, else withheld"})
     presenting_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     points = fields.String(allow_none=True)
     points_withheld = fields.Boolean()

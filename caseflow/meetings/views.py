@@ -12,7 +12,8 @@ from caseflow.access.disclosure import DisclosureLog, age_band, known_members
 from caseflow.access.refs import org_ref, user_ref
 from caseflow.access.sharing import PersonBases, Viewer, bases_for_persons, case_notes_basis
 from caseflow.accounts.models import User
-from caseflow.cases.models import RELATIONSHIP_LABELS, Case, HouseholdMember, Person
+from caseflow.cases.models import RELATIONSHIP_LABELS, Case, HouseholdMember, HouseholdRelationship, Person
+from caseflow.cases.relationships import present_relationships
 from caseflow.cases.rules import STAGE_LABELS
 from caseflow.codes import rules as codes
 from caseflow.core import db
@@ -152,6 +153,13 @@ class _CaseContext:
                                                              HouseholdMember.until.is_(None))
                                .order_by(HouseholdMember.position, HouseholdMember.id)):
                 self.members[m.household_id].append(m)
+        # relationships in force between members (the agenda shows those among the case's known persons)
+        self.relationships: dict[uuid.UUID, list[HouseholdRelationship]] = defaultdict(list)
+        if households:
+            for r in s.scalars(select(HouseholdRelationship).where(
+                    HouseholdRelationship.household_id.in_(households), HouseholdRelationship.ended_at.is_(None))
+                    .order_by(HouseholdRelationship.created_at, HouseholdRelationship.id)):
+                self.relationships[r.household_id].append(r)
         person_ids = {c.primary_person_id for c in self.cases.values() if c.primary_person_id} | \
             {m.person_id for ms in self.members.values() for m in ms}
         self.persons = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_(person_ids)))} \
@@ -197,6 +205,17 @@ class _CaseContext:
             item["redacted"] = basis is None
             out.append(item)
         return out
+
+    def relationships_of(self, case_id: uuid.UUID, log: DisclosureLog) -> list[dict]:
+        """Relationships between the persons of the case the agenda may name, each in full only on an identity
+        basis for both persons in this meeting's context (住所秘匿: none with a secret member)."""
+        case = self.cases[case_id]
+        if not case.household_id:
+            return []
+        members = known_members(self.members.get(case.household_id, []), self.bases, case.primary_person_id)
+        known = {m.person_id: self.persons[m.person_id] for m in members}
+        return present_relationships(self.relationships.get(case.household_id, []), known, self.bases, log,
+                                     case_id, self.meeting_id)
 
     def notes_basis(self, case_id: uuid.UUID) -> str | None:
         """The case_notes basis (discussion points, minutes, decisions of the case)."""
@@ -262,6 +281,7 @@ def agenda_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, Di
     for item in items:
         out, notes = _item_base(item, ctx, orgs, log)
         _points(item, out, notes, ctx, log)
+        out["relationships"] = ctx.relationships_of(item.case_id, log) if item.case_id else []
         out["guests"] = guests[item.id]
         out_items.append(out)
     mine = pledge_of(meeting, viewer_user.id)

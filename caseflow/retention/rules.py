@@ -400,6 +400,11 @@ def _scrub_households(session, households) -> None:
     for ids in _chunks(sorted(households), 500):
         h = _table("households")
         session.execute(update(h).where(h.c.id.in_(ids)).values(address=None))
+        # why a member left, why a relationship ended: free text about the persons (the codes and dates stay)
+        m = _table("household_members")
+        session.execute(update(m).where(m.c.household_id.in_(ids)).values(left_reason=None))
+        r = _table("household_relationships")
+        session.execute(update(r).where(r.c.household_id.in_(ids)).values(end_reason=None))
 
 
 def _freed(case_ids: set) -> tuple[dict, set]:
