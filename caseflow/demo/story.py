@@ -334,7 +334,9 @@ class Story:
             chair = self.user(chair_key)
             council = self.councils[council_name]
             member_ids = councils.member_org_ids(council)
-            attendees = [u.id for u in self.users.values() if u.org_id in member_ids and "auditor" not in u.roles
+            # by e-mail, so the one attendee left unpledged below is the same on every engine
+            attendees = [u.id for u in sorted(self.users.values(), key=lambda u: u.email)
+                         if u.org_id in member_ids and "auditor" not in u.roles
                          and "admin" not in u.roles and "secretariat" not in u.roles]
             meeting = meeting_rules.create_meeting(
                 {"council_id": council.id, "title": title, "starts_at": starts, "place": place,
