@@ -42,7 +42,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_REDOC_PATH": "docs",
-        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         "JSON_SORT_KEYS": False,
         # Follow-up: a case with no progress for this many days is "stale".
         "FOLLOWUP_STALE_DAYS": int(env.get("CASEFLOW_FOLLOWUP_STALE_DAYS", "30")),

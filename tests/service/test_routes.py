@@ -8,6 +8,7 @@ PUBLIC_BY_DESIGN = {
     "health.health",          # liveness probe, no data
     "api-docs.openapi_json",  # the API description
     "api-docs.openapi_redoc", # the human docs page
+    "api-docs.redoc_script",  # its script (the vendored Redoc bundle)
 }
 
 
