@@ -81,6 +81,8 @@ def operator_error(exc: BaseException) -> str | None:
 
 
 def _create_app():
+    # The settings first: a bad value is reported before the whole app is imported (seconds).
+    importlib.import_module("caseflow.core.config").read_settings()
     return caseflow.create_app()
 
 

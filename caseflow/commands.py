@@ -77,12 +77,15 @@ def mynumber_scan(quiet):
 
 # --- the development server ----------------------------------------------------------------------
 
-@click.command("run", params=list(flask_run.params), help=flask_run.help, short_help="Run the development server.")
+@click.command("run", params=list(flask_run.params), short_help="Run the development server.")
 @click.pass_context
 def run(ctx, **options):
+    """Run the development server (not for production: use gunicorn, README). Refuses, exit 2, while the
+    database schema is behind this release: run `caseflow db upgrade` first."""
     app = ctx.ensure_object(ScriptInfo).load_app()
     with app.app_context():
         behind = migrate.behind()
     if behind:
-        raise click.ClickException(behind)
+        click.echo(f"caseflow: error: {behind}", err=True)
+        ctx.exit(2)
     ctx.invoke(flask_run, **options)
