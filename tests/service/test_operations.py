@@ -219,3 +219,25 @@ def test_audit_verify_reports_progress_and_honest_counts(app, db_url, basic):
     assert re.match(rf"audit chain intact: {total} events verified in", result.stdout)
     quiet = CliRunner().invoke(main, ["audit", "verify", "--quiet"], env={"CASEFLOW_DATABASE_URL": db_url})
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+# --- the image and the pinned dependencies ------------------------------------------------------------
+
+def _requirement_names(text_: str) -> set[str]:
+    return {re.split(r"[<>=!\[; ]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
+            for line in text_.splitlines() if line.strip() and not line.strip().startswith(("#", "%", "["))}
+
+
+def test_constraints_pin_every_dependency_and_the_image_has_its_tools():
+    root = find_dir("migrations").parent
+    cfg = (root / "setup.cfg").read_text()
+    wanted = cfg.split("install_requires =", 1)[1].split("\n[", 1)[0] + cfg.split("test =", 1)[1].split("dev =")[0]
+    pinned = {line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
+              for line in (root / "constraints.txt").read_text().splitlines() if "==" in line}
+    assert _requirement_names(wanted) - set(pinned) == set()
+    assert "caseflow" not in pinned
+    docker = (root / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir -c constraints.txt ." in docker
+    assert re.search(r"apt-get install .*postgresql-client sqlite3", docker.replace("\\\n", " "))
+    assert "HEALTHCHECK" in docker and "/api/v1/health/ready" in docker
+    assert "-c constraints.txt -e" in (root / "scripts" / "bootstrap").read_text()
