@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     password_time_cost: int = Field(3, ge=1, le=100)
-    password_memory_cost: int = Field(64 * 1024, ge=8 * 1024, le=4 * 1024 * 1024)  # KiB
+    password_memory_cost: int = Field(64 * 1024, ge=8, le=4 * 1024 * 1024)  # KiB (Argon2: 8 at least)
     max_content_length: int = Field(1024 * 1024, ge=1024)
     followup_stale_days: int = Field(30, ge=1)
     report_suppress_below: int = Field(3, ge=0)

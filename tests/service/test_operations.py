@@ -31,7 +31,7 @@ UNREACHABLE = f"postgresql+psycopg://caseflow:{SECRET}@127.0.0.1:1/caseflow"
 # setting -> what the one line on stderr must say (a regular expression)
 MISCONFIGURATIONS = [
     ({"CASEFLOW_PASSWORD_TIME_COST": "abc"}, r"CASEFLOW_PASSWORD_TIME_COST='abc': .*integer"),
-    ({"CASEFLOW_PASSWORD_MEMORY_COST": "16"}, r"CASEFLOW_PASSWORD_MEMORY_COST='16': .*greater than or equal to 8192"),
+    ({"CASEFLOW_PASSWORD_MEMORY_COST": "4"}, r"CASEFLOW_PASSWORD_MEMORY_COST='4': .*greater than or equal to 8"),
     ({"CASEFLOW_MAX_CONTENT_LENGTH": "1MB"}, r"CASEFLOW_MAX_CONTENT_LENGTH='1MB': .*integer"),
     ({"CASEFLOW_REPORT_SUPPRESS_BELOW": "-1"}, r"CASEFLOW_REPORT_SUPPRESS_BELOW='-1'"),
     ({"CASEFLOW_ENV": "prod"}, r"CASEFLOW_ENV='prod': .*'development' or 'production'"),
