@@ -7,10 +7,11 @@ import re
 import secrets
 
 from flask import Flask, current_app, g, request
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from caseflow import api, models  # noqa: F401  (models: every mapper, before the first query)
 from caseflow.access import authz, sessions, trail  # noqa: F401  (trail: the session hooks)
-from caseflow.core import db, errors, http
+from caseflow.core import db, errors, http, logs
 from caseflow.core.config import load_config
 from caseflow.core.errors import Problem
 
@@ -28,10 +29,12 @@ def create_app(config: dict | None = None) -> Flask:
     authz.init_app(app)
     api.init_app(app)
     errors.init_app(app)  # after flask-smorest, so our problem+json handlers win
+    app.register_error_handler(OperationalError, _database_error)
+    app.register_error_handler(ProgrammingError, _database_error)
 
     app.before_request(_start_request)
     app.after_request(http.finish)
-    logging.getLogger("caseflow").setLevel(logging.INFO)
+    logs.configure(app.config["LOG_LEVEL"])
     werkzeug_log = logging.getLogger("werkzeug")
     if not any(isinstance(f, http.NoQueryStrings) for f in werkzeug_log.filters):
         werkzeug_log.addFilter(http.NoQueryStrings())
@@ -48,6 +51,13 @@ def freeze_startup_objects() -> None:
     (p95 29 ms); garbage made by requests is still collected as before."""
     gc.collect()
     gc.freeze()
+
+
+def _database_error(exc: SQLAlchemyError):
+    # A missing table or column is a schema that is behind this release (`caseflow db upgrade` not yet run),
+    # a lost connection an unavailable database: both are 503, with the reason in the log. Anything else is a bug.
+    state = api.readiness()
+    return api.not_ready(*state) if state else errors.unexpected(exc)
 
 
 def _start_request():

@@ -1,101 +1,93 @@
-"""The `caseflow` command: Flask's CLI group, the database commands, and each feature's commands (its cli.py)."""
+"""The `caseflow` command. Each command's module is imported only when that command runs, so that
+`caseflow --help` is quick and builds no app; a bad setting or an unusable database is one line on stderr and
+exit 2, never a traceback."""
 from __future__ import annotations
 
+import importlib
+import sys
 from importlib.metadata import entry_points
 
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo
 
-from caseflow import create_app, migrate
-from caseflow.accounts.cli import users_group
-from caseflow.audit.cli import audit_group
-from caseflow.codes.cli import codes_group
-from caseflow.core import db, mynumber
-from caseflow.organizations.cli import municipalities_group, orgs_group
-from caseflow.plans.cli import followup_group
-from caseflow.retention.cli import retention_group
+import caseflow
+
+# name -> (module, attribute, the one-line help shown by `caseflow --help`; tests/service/test_operations.py
+# checks it against the command's own).
+COMMANDS = {
+    "db": ("caseflow.commands", "db_group", "Database schema (Alembic migrations)."),
+    "run": ("caseflow.commands", "run", "Run the development server."),
+    "municipalities": ("caseflow.organizations.cli", "municipalities_group", "Municipalities (the tenants), their "
+                       "secretariat and memberships (the platform operator's tool)."),
+    "orgs": ("caseflow.organizations.cli", "orgs_group", "Organisations."),
+    "codes": ("caseflow.codes.cli", "codes_group", "Managed code lists (issue categories, channels, districts …)."),
+    "users": ("caseflow.accounts.cli", "users_group", "Users."),
+    "audit": ("caseflow.audit.cli", "audit_group", "The audit trail."),
+    "followup": ("caseflow.plans.cli", "followup_group",
+                 "Follow-up lists: overdue tasks, cases without progress, cases without an owner."),
+    "retention": ("caseflow.retention.cli", "retention_group",
+                  "保存年限: the retention schedule, legal holds, and the purge of personal data past it."),
+    "mynumber": ("caseflow.commands", "mynumber_group",
+                 "個人番号 (My Number): this system must not keep any (番号法); find those stored anyway."),
+}
+
+
+class Commands(click.Group):
+    """Commands loaded on use: ours (COMMANDS) and those that ship beside the product without it depending on
+    them (the demo world), the entry points of the group "caseflow.commands" (setup.cfg)."""
+
+    def _plugins(self) -> dict:
+        return {e.name: e for e in entry_points(group="caseflow.commands")}
+
+    def list_commands(self, ctx):
+        return sorted({*COMMANDS, *self._plugins()})
+
+    def get_command(self, ctx, name):
+        if name in COMMANDS:
+            module, attribute, _help = COMMANDS[name]
+            return getattr(importlib.import_module(module), attribute)
+        plugin = self._plugins().get(name)
+        return plugin.load() if plugin else None
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name][2] if name in COMMANDS else f"see `caseflow {name} --help`")
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 -- only what an operator can fix becomes one line
+            message = operator_error(exc)
+            if message is None:
+                raise
+            click.echo(f"caseflow: error: {message}", err=True)
+            sys.exit(2)
+
+
+def operator_error(exc: BaseException) -> str | None:
+    """One line for a misconfiguration or an unusable database; None for a bug (its traceback is wanted)."""
+    config = sys.modules.get("caseflow.core.config")
+    if config is not None and isinstance(exc, config.ConfigError):
+        return str(exc).replace("\n", "; ")
+    sa = sys.modules.get("sqlalchemy.exc")
+    if sa is not None and isinstance(exc, (sa.OperationalError, sa.InterfaceError)):
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
+            return f"the database has no schema or an old one ({detail}): run `caseflow db upgrade` first"
+        return f"cannot use the database (CASEFLOW_DATABASE_URL): {detail}"
+    return None
 
 
 def _create_app():
-    return create_app()
+    # The settings first: a bad value is reported before the whole app is imported (seconds).
+    importlib.import_module("caseflow.core.config").read_settings()
+    return caseflow.create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False,
-             set_debug_flag=False)
-def main():
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(ctx):
     """caseflow — case coordination for 重層的支援 and 孤独・孤立 platforms."""
-
-
-# --- database -------------------------------------------------------------------------------
-
-@main.group("db")
-def db_group():
-    """Database schema (Alembic migrations)."""
-
-
-@db_group.command("upgrade")
-@click.argument("revision", default="heads")
-@with_appcontext
-def db_upgrade(revision):
-    """Apply migrations up to REVISION (default: every head)."""
-
-    migrate.upgrade(revision)
-    click.echo(f"database at {migrate.current() or 'base'}")
-
-
-@db_group.command("downgrade")
-@click.argument("revision")
-@with_appcontext
-def db_downgrade(revision):
-    """Revert migrations down to REVISION."""
-
-    migrate.downgrade(revision)
-    click.echo(f"database at {migrate.current() or 'base'}")
-
-
-@db_group.command("current")
-@with_appcontext
-def db_current():
-    """Print the applied migration revision."""
-
-    click.echo(migrate.current() or "base")
-
-
-for command in (orgs_group, municipalities_group, codes_group, users_group, audit_group, followup_group,
-                retention_group):
-    main.add_command(command)
-# Commands that ship beside the product without it depending on them (the demo world): entry points of the
-# group "caseflow.commands" (setup.cfg).
-for entry in entry_points(group="caseflow.commands"):
-    main.add_command(entry.load(), entry.name)
-
-
-# --- 個人番号 -----------------------------------------------------------------------------------
-
-@main.group("mynumber")
-def mynumber_group():
-    """個人番号 (My Number): this system must not keep any (番号法); find those stored anyway."""
-
-
-@mynumber_group.command("scan")
-@click.option("--quiet", is_flag=True, help="no progress lines")
-@with_appcontext
-def mynumber_scan(quiet):
-    """Read every text column of every table for a valid 個人番号; print table, column, how many rows and
-    their ids (never the value). Exit 0 when none is found, 1 when some are (remove them, then scan again);
-    2 on a usage error; a database error also ends non-zero."""
-
-    def progress(table, index, total, rows):
-        if not quiet:
-            click.echo(f"scanning: {index}/{total} {table} ({rows:,} rows)", err=True)
-
-    findings = mynumber.scan(db.engine(), progress=progress)
-    if not findings:
-        click.echo("no 個人番号 found")
-        return
-    for f in findings:
-        shown = ", ".join(f.row_ids[:20]) + (f" … and {len(f.row_ids) - 20} more" if len(f.row_ids) > 20 else "")
-        click.echo(f"{f.table}.{f.column}: {len(f.row_ids)} row(s): {shown}")
-    click.echo(f"個人番号 found in {sum(len(f.row_ids) for f in findings)} value(s) of {len(findings)} column(s); "
-               "remove them (番号法) and scan again", err=True)
-    click.get_current_context().exit(1)
+    ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False)

@@ -113,7 +113,7 @@ def personal_values(person=YAMADA, others=(HANAKO,)):
 
 PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[a-z_]+)>")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-DOCS_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc", "static"}
+DOCS_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc", "api-docs.redoc_script", "static"}
 
 # Which role of which organisation acts where: organisation A owns every record, B is a stranger to all of it.
 ORG_A, ORG_A_NPO = "kmk-chiiki", "kmm-npo"  # the owner department and the NPO the case is referred to

@@ -136,7 +136,7 @@ def public(view):
 
 
 # flask-smorest's own documentation endpoints are public by design.
-PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc"}
+PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc", "api-docs.redoc_script"}
 
 
 def endpoint_is_public(app, endpoint: str) -> bool:

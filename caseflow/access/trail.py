@@ -13,7 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
@@ -268,16 +268,22 @@ def _head(session: Session):
     return session.execute(select(AuditChainHead.seq, AuditChainHead.last_hash).where(AuditChainHead.id == 1)).first()
 
 
-def verify(session: Session, batch: int = 5000, *, start_seq: int = 0, start_hash: str = GENESIS_HASH) -> VerifyResult:
+def verify(session: Session, batch: int = 5000, *, start_seq: int = 0, start_hash: str = GENESIS_HASH,
+           progress: Callable[[int, int], None] | None = None) -> VerifyResult:
     """Walk the chain in order; report the first event that does not fit.
 
     By default from the genesis; `start_seq`/`start_hash` resume after a trusted checkpoint (an
     earlier verified event, or the end of an archived range), so event `start_seq + 1` must link
     to `start_hash`. Events appended while it runs are checked too (it reads until it meets the head).
+    `progress(checked, total)` is called every `batch` events, total being the events up to the head as last read.
     """
     expected_seq, prev, checked = start_seq + 1, start_hash, 0
+    head = _head(session)
+    total = max(head.seq - start_seq, 0) if head is not None else 0
     while True:
         for row in _iter_events(session, batch, after=expected_seq - 1):
+            if progress and checked % batch == 0 and checked:
+                progress(checked, max(total, checked))
             seq = row[0]
             if seq != expected_seq:
                 return VerifyResult(False, checked, expected_seq if seq > expected_seq else seq,
@@ -294,12 +300,15 @@ def verify(session: Session, batch: int = 5000, *, start_seq: int = 0, start_has
             expected_seq += 1
             checked += 1
         head = _head(session)
+        total = max(total, head.seq - start_seq) if head is not None else total
         # On PostgreSQL (read committed) appends may land while we read: go on until caught up.
         if head is None or head.seq <= expected_seq - 1:
             break
         if not session.execute(select(AuditEvent.seq).where(AuditEvent.seq >= expected_seq).limit(1)).first():
             break
     last = expected_seq - 1
+    if progress:
+        progress(checked, max(total, checked))
     if head is None:
         return VerifyResult(False, checked, None, "the audit chain head row is missing", last, prev)
     if head.seq != last:

@@ -4,7 +4,9 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import holidays
 from sqlalchemy import (
     and_,
     case,
@@ -193,15 +195,19 @@ def bulk_access(since: datetime, until: datetime, *, tenant: Tenant, persons: in
             "items": items, "truncated": len(incidents) > limit}
 
 
+_JST = ZoneInfo("Asia/Tokyo")
+
+
 @dataclass
 class WorkingHours:
     start: int  # minutes after midnight, Japan time
     end: int
     weekends_off: bool
-    holidays: list[date]
+    holidays: list[date]  # closed days besides the national holidays (年末年始, a municipal holiday …)
+    national_holidays: bool = False  # Japan's national holidays (祝日・振替休日・国民の休日) are closed days too
 
     @classmethod
-    def parse(cls, start: str, end: str, weekends_off: bool, holidays) -> WorkingHours:
+    def parse(cls, start: str, end: str, weekends_off: bool, holidays, national_holidays: bool = False) -> WorkingHours:
         def minutes(value: str, field: str) -> int:
             try:
                 h, m = value.split(":")
@@ -221,16 +227,25 @@ class WorkingHours:
                 days.append(h if isinstance(h, date) else date.fromisoformat(str(h)))
             except ValueError:
                 raise validation_problem({"holidays": [f"日付の形式が正しくありません: {h}"]}) from None
-        return cls(s, e, weekends_off, sorted(set(days)))
+        return cls(s, e, weekends_off, sorted(set(days)), national_holidays)
+
+    def closed_days(self, since: datetime, until: datetime) -> list[date]:
+        """The closed days (Japan time) from `since` to `until`: the configured ones, and the national holidays
+        as the `holidays` library knows them (it follows the 国民の祝日に関する法律 and its amendments)."""
+        first, last = since.astimezone(_JST).date(), until.astimezone(_JST).date()
+        days = {d for d in self.holidays if first <= d <= last}
+        if self.national_holidays:
+            days |= {d for d in holidays.Japan(years=range(first.year, last.year + 1)) if first <= d <= last}
+        return sorted(days)
 
 
-def after_hours_condition(dialect: str, hours: WorkingHours, col=E.occurred_at):
+def after_hours_condition(dialect: str, hours: WorkingHours, closed_days: list[date], col=E.occurred_at):
     minute, dow, day = _local(dialect, col)
     outside = [minute < hours.start, minute >= hours.end]
     if hours.weekends_off:
         outside.append(dow.in_([0, 6]))
-    if hours.holidays:
-        outside.append(day.in_([d.isoformat() for d in hours.holidays]))
+    if closed_days:
+        outside.append(day.in_([d.isoformat() for d in closed_days]))
     return or_(*outside)
 
 
@@ -239,8 +254,9 @@ def after_hours(since: datetime, until: datetime, *, tenant: Tenant, hours: Work
     """Allowed actions by users outside working hours (Japan time): per user, and the events page."""
     session = db.session()
     d = _dialect()
+    closed = hours.closed_days(since, until)
     where = [E.occurred_at >= since, E.occurred_at < until, _allowed(E), E.actor_user_id.is_not(None),
-             tenant.events(), after_hours_condition(d, hours)]
+             tenant.events(), after_hours_condition(d, hours, closed)]
     if personal_data_only:
         where.append(_has_personal_data())
     n = func.count().label("n")
@@ -261,7 +277,8 @@ def after_hours(since: datetime, until: datetime, *, tenant: Tenant, hours: Work
         "kind": "after_hours", "since": since, "until": until,
         "working_hours": {"start": f"{hours.start // 60:02d}:{hours.start % 60:02d}",
                           "end": f"{hours.end // 60:02d}:{hours.end % 60:02d}", "timezone": "Asia/Tokyo",
-                          "weekends_off": hours.weekends_off, "holidays": hours.holidays},
+                          "weekends_off": hours.weekends_off, "national_holidays": hours.national_holidays,
+                          "holidays": closed},
         "personal_data_only": personal_data_only,
         "summary": {"events": sum(r[2] for r in per_user), "users": len(per_user)},
         "by_user": [{**_actor(users, orgs, uid, oid), "events": k, "persons": persons.get(uid, 0),

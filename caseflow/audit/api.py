@@ -248,12 +248,13 @@ def anomalies_bulk(args):
 @blp.arguments(AfterHoursQuerySchema, location="query")
 @blp.response(200, AfterHoursReportSchema)
 def anomalies_after_hours(args):
-    """Access outside working hours, Japan time (AUDIT_WORK_START/END, weekends, AUDIT_HOLIDAYS)."""
+    """Access outside working hours, Japan time (AUDIT_WORK_START/END, weekends, national holidays, AUDIT_HOLIDAYS)."""
     cfg = current_app.config
     hours = audit_anomalies.WorkingHours.parse(args.get("work_start", cfg["AUDIT_WORK_START"]),
                                                args.get("work_end", cfg["AUDIT_WORK_END"]),
                                                args.get("weekends_off", cfg["AUDIT_WEEKENDS_OFF"]),
-                                               args.get("holidays", cfg["AUDIT_HOLIDAYS"]))
+                                               args.get("holidays", cfg["AUDIT_HOLIDAYS"]),
+                                               args.get("national_holidays", cfg["AUDIT_NATIONAL_HOLIDAYS"]))
     result = _anomaly("after_hours", args, audit_anomalies.after_hours, hours=hours,
                       personal_data_only=args["scope"] == "personal_data", after_seq=args.get("after_seq"))
     return {**result, "items": _events_with_status(result["items"])}

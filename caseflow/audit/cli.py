@@ -9,6 +9,7 @@ from caseflow.audit import seals as audit_seals
 from caseflow.audit import verification as audit_verification
 from caseflow.audit.seals import SealError
 from caseflow.core import db
+from caseflow.core.cli import Progress
 
 _PUBLIC_KEY_HELP = ("A trusted auditor's public key (base64, or a file holding it); repeatable. "
                     "Default: CASEFLOW_AUDIT_PUBLIC_KEYS.")
@@ -58,9 +59,10 @@ def _trusted_keys(public_keys):
 @click.option("--seal-log", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A copy of the auditor's seal log: each seal in it must be in the database, unchanged.")
 @click.option("--no-record", is_flag=True, help="Do not store this run (a witness with read-only access).")
+@click.option("--quiet", is_flag=True, help="No progress on stderr (the closing line still gives the counts).")
 @with_appcontext
 @_fail_on_seal_error
-def audit_verify(incremental, public_keys, seal_log, no_record):
+def audit_verify(incremental, public_keys, seal_log, no_record, quiet):
     """Check the hash chain against every earlier checkpoint and seal; exit 1 naming the first bad event.
 
     Each run is stored as a new checkpoint (never overwriting one); an ok checkpoint only when every check passed.
@@ -69,9 +71,10 @@ def audit_verify(incremental, public_keys, seal_log, no_record):
 
     trusted = _trusted_keys(public_keys)
     s = db.session()
-    run = audit_verification.run_verification(audit_verification.checkpoint_key(current_app.config),
-                                         incremental=incremental, trusted_keys=trusted, seal_log=seal_log,
-                                         record=not no_record)
+    with Progress("verifying the audit chain", unit="events", quiet=quiet) as progress:
+        run = audit_verification.run_verification(audit_verification.checkpoint_key(current_app.config),
+                                                  incremental=incremental, trusted_keys=trusted, seal_log=seal_log,
+                                                  record=not no_record, progress=progress)
     s.commit()
     _echo_verification(run, trusted)
     if not run.ok:

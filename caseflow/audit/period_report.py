@@ -63,7 +63,7 @@ def period_summary(since: datetime, until: datetime, *, tenant: Tenant, config) 
     _, orgs = _names(org_ids=[r[0] for r in by_org])
     cfg = config
     hours = WorkingHours.parse(cfg["AUDIT_WORK_START"], cfg["AUDIT_WORK_END"], cfg["AUDIT_WEEKENDS_OFF"],
-                               cfg["AUDIT_HOLIDAYS"])
+                               cfg["AUDIT_HOLIDAYS"], cfg["AUDIT_NATIONAL_HOLIDAYS"])
     return {
         "since": since, "until": until,
         "totals": {"events": total, "allowed": allowed or 0, "denied": denied or 0, "flagged": flagged or 0,

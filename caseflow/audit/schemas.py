@@ -240,7 +240,9 @@ class WorkingHoursSchema(Schema):
     end = fields.String()
     timezone = fields.String()
     weekends_off = fields.Boolean()
-    holidays = fields.List(Day())
+    national_holidays = fields.Boolean(metadata={"description": "Japan's national holidays count as closed days"})
+    holidays = fields.List(Day(), metadata={"description": "the closed days in the period (national holidays and "
+                                                           "those configured or asked for)"})
 
 
 class AfterHoursUserSchema(ActorSchema):
@@ -292,7 +294,10 @@ class AfterHoursQuerySchema(PeriodSchema):
     work_start = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"), metadata={"description": "HH:MM, Japan time"})
     work_end = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"))
     weekends_off = fields.Boolean()
-    holidays = fields.List(Day(), metadata={"description": "closed days (repeat the parameter)"})
+    holidays = fields.List(Day(), metadata={"description": "closed days besides the national holidays (repeat "
+                                                           "the parameter)"})
+    national_holidays = fields.Boolean(metadata={"description": "count Japan's national holidays as closed days "
+                                                                "(default: CASEFLOW_AUDIT_NATIONAL_HOLIDAYS, on)"})
     scope = fields.String(load_default="personal_data", validate=validate.OneOf(["personal_data", "all"]))
     after_seq = fields.Integer(validate=_SEQ_RANGE)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIMIT_MAX))

@@ -76,7 +76,8 @@ class Verification:
 
 
 def run_verification(key: bytes, *, incremental: bool = False, trusted_keys=None,
-                     seal_log: str | None = None, record: bool = True) -> Verification:
+                     seal_log: str | None = None, record: bool = True,
+                     progress: Callable[[int, int], None] | None = None) -> Verification:
     """Verify the chain and store the result (the caller commits).
 
     Full: from the genesis, or, when older events were archived away, from the signed checkpoint
@@ -84,7 +85,8 @@ def run_verification(key: bytes, *, incremental: bool = False, trusted_keys=None
     seal that the chain still agrees with. Either way the chain is then compared with every earlier
     successful checkpoint (whatever its HMAC says: a contradiction is a contradiction) and every seal
     (the database's, and the seal log's when given); a run is ok only when nothing contradicts it. The
-    run is stored as a new row once every check is done; rows are never updated.
+    run is stored as a new row once every check is done; rows are never updated. `progress(checked, total)`
+    follows the walk along the chain (caseflow.access.trail.verify).
     """
     session = db.session()
 
@@ -110,7 +112,7 @@ def run_verification(key: bytes, *, incremental: bool = False, trusted_keys=None
         point = _latest_agreeing_point(key, seals, after=start_seq)
         if point is not None:
             start_seq, start_hash = point
-    result = trail.verify(session, start_seq=start_seq, start_hash=start_hash)
+    result = trail.verify(session, start_seq=start_seq, start_hash=start_hash, progress=progress)
     findings = [] if result.ok else [audit_seals.Finding(result.first_bad_seq, result.problem, rank=0)]
     findings += _contradicted_checkpoints(hmac_ok, first_present)
     findings += seals.problems

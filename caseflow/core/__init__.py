@@ -1,0 +1,3 @@
+"""The shared core. Importing it installs the Japanese validation messages (caseflow.core.messages) before any
+schema is built."""
+from caseflow.core import messages  # noqa: F401

@@ -29,6 +29,7 @@ _TITLES = {
     428: "If-Match ヘッダーが必要です",
     429: "リクエストが多すぎます",
     500: "サーバー内部エラー",
+    503: "サービスを利用できません",
 }
 
 
@@ -106,6 +107,14 @@ def document_problems(app) -> None:
                     response["content"] = {"application/problem+json": {"schema": {"$ref": _PROBLEM_REF}}}
 
 
+def unexpected(exc: Exception) -> Response:
+    """A 500 for what no handler explains."""
+    # Log the type and request id only: messages and locals may hold personal data.
+    log.error("unhandled %s in request %s", type(exc).__name__, g.get("request_id"),
+              exc_info=current_app.debug or os.environ.get("CASEFLOW_LOG_TRACEBACKS") == "1")
+    return problem_response(500, _TITLES[500], "予期しないエラーが発生しました。request_id を添えて管理者に連絡してください。")
+
+
 def init_app(app) -> None:
     document_problems(app)
 
@@ -154,12 +163,7 @@ def init_app(app) -> None:
         status = 412 if request.headers.get("If-Match") else 409
         return problem_response(status, _TITLES[412], detail, type_="stale-version")
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        # Log the type and request id only: messages and locals may hold personal data.
-        log.error("unhandled %s in request %s", type(exc).__name__, g.get("request_id"),
-                  exc_info=current_app.debug or os.environ.get("CASEFLOW_LOG_TRACEBACKS") == "1")
-        return problem_response(500, _TITLES[500], "予期しないエラーが発生しました。request_id を添えて管理者に連絡してください。")
+    app.errorhandler(Exception)(unexpected)
 
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError):
@@ -167,7 +171,7 @@ def init_app(app) -> None:
         # refuses such changes first, so this is a race with e.g. the approval of the minutes, or a bug.
 
         if not dbguards.refused(exc):
-            return _unexpected(exc)
+            return unexpected(exc)
         log.warning("a database guard refused a change in request %s", g.get("request_id"))
         return problem_response(409, _TITLES[409], "確定した記録は変更できません。最新の内容を取得してください。",
                                 type_="immutable-record")

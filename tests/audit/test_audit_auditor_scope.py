@@ -20,7 +20,7 @@ AUDITOR_PREFIXES = ("/api/v1/audit-events", "/api/v1/auth", "/api/v1/organizatio
 # Permissions an auditor may hold: none of them reaches case content or personal data.
 AUDITOR_RESOURCES = {"audit", "account", "tokens", "organizations", "reports"}
 # The API description (public by design, no data; tests/test_routes.py keeps this set closed).
-DOCS_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc", "static"}
+DOCS_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc", "api-docs.redoc_script", "static"}
 
 _PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[a-z_]+)>")
 

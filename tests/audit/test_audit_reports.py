@@ -303,7 +303,8 @@ def test_after_hours_pattern(app, basic, auditor, people):
     url = f"/api/v1/audit-events/anomalies/after-hours?{PERIOD}"
     rep = auditor.get(url).get_json()
     assert rep["working_hours"] == {"start": "08:00", "end": "20:00", "timezone": "Asia/Tokyo", "weekends_off": True,
-                                    "holidays": []}
+                                    "national_holidays": True,  # the closed days of the period (ゴールデンウィーク)
+                                    "holidays": ["2026-05-03", "2026-05-04", "2026-05-05", "2026-05-06"]}
     assert rep["summary"] == {"events": 4, "users": 2}
     by_user = {u["actor_email"]: u for u in rep["by_user"]}
     assert by_user["npo@example.jp"]["events"] == 2 and by_user["npo@example.jp"]["persons"] == 2
@@ -320,6 +321,25 @@ def test_after_hours_pattern(app, basic, auditor, people):
     rest = auditor.get(url + f"&limit=3&after_seq={paged['next_after_seq']}").get_json()
     assert len(rest["items"]) == 1 and rest["next_after_seq"] is None
     assert auditor.get(url + "&work_start=20:00&work_end=08:00").status_code == 422
+
+
+def test_national_holidays_are_closed_days_from_the_holidays_library(app, basic, auditor, people):
+    """海の日 (Monday 20 July 2026) and the 振替休日 of Wednesday 6 May 2026 (憲法記念日 fell on a Sunday) come
+    from the `holidays` library, not from a hand-typed list; an operator can turn them off or add days."""
+    marine_day = datetime(2026, 7, 20, 10, 0, tzinfo=JST)
+    substitute = datetime(2026, 5, 6, 10, 0, tzinfo=JST)
+    ordinary = datetime(2026, 7, 21, 10, 0, tzinfo=JST)
+    seed(app, *[dict(action="persons.read", resource_type="persons", actor=people.coord,
+                     disclosures=read(app, people.p1), occurred_at=t) for t in (marine_day, substitute, ordinary)])
+    url = "/api/v1/audit-events/anomalies/after-hours?since=2026-05-01T00:00:00%2B09:00&until=2026-08-01T00:00:00%2B09:00"
+    rep = auditor.get(url).get_json()
+    assert [i["occurred_at"][:10] for i in rep["items"]] == ["2026-07-20", "2026-05-06"]
+    assert {"2026-05-03", "2026-05-04", "2026-05-05", "2026-05-06", "2026-07-20"} <= set(rep["working_hours"]["holidays"])
+    off = auditor.get(url + "&national_holidays=false&holidays=2026-07-21").get_json()
+    assert off["working_hours"]["national_holidays"] is False and off["working_hours"]["holidays"] == ["2026-07-21"]
+    assert [i["occurred_at"][:10] for i in off["items"]] == ["2026-07-21"]
+    app.config.update(AUDIT_NATIONAL_HOLIDAYS=False)
+    assert auditor.get(url).get_json()["items"] == []
 
 
 def test_anomaly_periods_are_bounded(auditor):

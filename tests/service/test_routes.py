@@ -6,8 +6,10 @@ from caseflow.access import authz
 PUBLIC_BY_DESIGN = {
     "auth.login",            # you cannot be authorised before you log in
     "health.health",          # liveness probe, no data
+    "health.ready",           # readiness probe (database and schema), no data
     "api-docs.openapi_json",  # the API description
     "api-docs.openapi_redoc", # the human docs page
+    "api-docs.redoc_script",  # its script (the vendored Redoc bundle)
 }
 
 
