@@ -10,9 +10,7 @@ from caseflow.core import db
 from caseflow.organizations.models import Organization
 
 ORG_COLUMNS = (Organization.id, Organization.code, Organization.name, Organization.kind)
-# A member of staff is shown with the name of their organisation: a coordinator may not read users, but every
-# record that names an actor must say who and from where. Columns only (never a password hash).
-USER_COLUMNS = (User.id, User.display_name, User.org_id, User.active, Organization.name.label("org_name"))
+USER_COLUMNS = (User.id, User.display_name, User.org_id, User.active)
 
 
 def org_ref(org) -> dict | None:
@@ -21,9 +19,8 @@ def org_ref(org) -> dict | None:
 
 
 def user_ref(user) -> dict | None:
-    """A user row of USER_COLUMNS as a reference."""
     return None if user is None else {"id": user.id, "display_name": user.display_name, "org_id": user.org_id,
-                                      "org": {"id": user.org_id, "name": user.org_name}, "active": user.active}
+                                      "active": user.active}
 
 
 def org_refs(org_ids) -> dict[uuid.UUID, dict]:
@@ -38,6 +35,4 @@ def user_refs(user_ids) -> dict[uuid.UUID, dict]:
     ids = {i for i in user_ids if i}
     if not ids:
         return {}
-    rows = db.session().execute(select(*USER_COLUMNS).join(Organization, Organization.id == User.org_id)
-                                .where(User.id.in_(ids)))
-    return {r.id: user_ref(r) for r in rows}
+    return {r.id: user_ref(r) for r in db.session().execute(select(*USER_COLUMNS).where(User.id.in_(ids)))}

@@ -4,7 +4,6 @@ from flask_login import current_user
 
 from caseflow.access.authz import requires
 from caseflow.access.disclosure import DisclosureLog, present_case_detail, present_case_page
-from caseflow.access.refs import user_refs
 from caseflow.access.requests import etag, record_read, require_if_match, viewer
 from caseflow.access.sharing import relations_to_cases
 from caseflow.cases import leads, people, secrecy, transfers
@@ -137,11 +136,8 @@ def case_history(case_id):
     """Every stage change: from, to, who, when, why."""
     case = case_domain.get_visible_case(viewer(), case_id)
     changes = case_domain.history(case)
-    actors = user_refs(c.actor_user_id for c in changes)
     record_read("cases.history.read", "cases", case.id, DisclosureLog(), detail={"changes": len(changes)})
-    return [{**{k: getattr(c, k) for k in ("id", "from_stage", "to_stage", "reason", "closure_reason",
-                                          "actor_user_id", "actor_org_id", "at")},
-             "actor": actors.get(c.actor_user_id)} for c in changes]
+    return changes
 
 
 @blp.route("/<uuid:case_id>/relationships")

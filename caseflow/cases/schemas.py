@@ -11,7 +11,7 @@ from caseflow.cases.models import (
     STAGES,
     URGENCIES,
 )
-from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema, UserRefSchema
+from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
 from caseflow.core.schemas import CODE, Day, PageArgs, Text, Timestamp, page_of
 
 
@@ -290,7 +290,6 @@ class StageChangeSchema(Schema):
     closure_reason = fields.String(allow_none=True)
     actor_user_id = fields.UUID(allow_none=True)
     actor_org_id = fields.UUID(allow_none=True)
-    actor = fields.Nested(UserRefSchema, allow_none=True, metadata={"description": "who: name and organisation"})
     at = Timestamp()
 
 

@@ -12,18 +12,12 @@ class OrganizationRefSchema(Schema):
     kind = fields.String()
 
 
-class OrgNameSchema(Schema):
-    id = fields.UUID()
-    name = fields.String()
-
-
 class UserRefSchema(Schema):
     """A member of staff: the platform's working data, not a supported person's personal data."""
 
     id = fields.UUID()
     display_name = fields.String()
     org_id = fields.UUID()
-    org = fields.Nested(OrgNameSchema, metadata={"description": "the user's organisation"})
     active = fields.Boolean()
 
 

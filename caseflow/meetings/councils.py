@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from caseflow.access import tenancy, trail
-from caseflow.access.refs import org_ref, user_refs
+from caseflow.access.refs import org_ref, user_ref
 from caseflow.access.sharing import Viewer
 from caseflow.accounts.models import User
 from caseflow.core import db
@@ -238,7 +238,8 @@ def present_councils(councils: list[Council], viewer_user) -> list[dict]:
     org_ids = {m.org_id for ms in (*orgs_of.values(), *past_of.values()) for m in ms} | \
         {c.secretariat_org_id for c in councils}
     orgs = {o.id: o for o in s.scalars(select(Organization).where(Organization.id.in_(org_ids)))} if org_ids else {}
-    chairs = user_refs(c.chair_user_id for c in councils)
+    chairs = {u.id: u for u in s.scalars(select(User).where(User.id.in_({c.chair_user_id for c in councils})))} \
+        if councils else {}
     year = fiscal_year(utcnow())
     signed = set(s.scalars(select(Pledge.council_id).where(Pledge.user_id == viewer_user.id, Pledge.meeting_id.is_(None),
                                                            Pledge.council_id.in_(ids), Pledge.fiscal_year == year))) \
@@ -249,7 +250,7 @@ def present_councils(councils: list[Council], viewer_user) -> list[dict]:
         out.append({
             "id": c.id, "kind": c.kind, "kind_label": kind_label(c.kind), "name": c.name,
             "legal_basis": c.legal_basis, "shares_without_consent": shares_without_consent(c.kind),
-            "secretariat_org": org_ref(orgs.get(c.secretariat_org_id)), "chair": chairs.get(c.chair_user_id),
+            "secretariat_org": org_ref(orgs.get(c.secretariat_org_id)), "chair": user_ref(chairs.get(c.chair_user_id)),
             "bylaws_title": c.bylaws_title, "bylaws_text": c.bylaws_text, "quorum_percent": c.quorum_percent,
             "quorum_rule": quorum_rule(c), "quorum_now": quorum_of(c, len(members)),
             "invites_non_members": c.invites_non_members, "schedule": c.schedule, "pledge_scope": c.pledge_scope,

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 
 from caseflow.access.disclosure import DisclosureLog, age_band, known_members
-from caseflow.access.refs import org_ref, user_refs
+from caseflow.access.refs import org_ref, user_ref
 from caseflow.access.sharing import PersonBases, Viewer, bases_for_persons, case_notes_basis
 from caseflow.accounts.models import User
 from caseflow.cases.models import RELATIONSHIP_LABELS, Case, HouseholdMember, HouseholdRelationship, Person
@@ -65,7 +65,7 @@ def present_meetings(meetings: list[Meeting], viewer_user) -> list[dict]:
     """List items, with the page's organisations, chairs and agenda counts in one query each."""
     ids = [m.id for m in meetings]
     orgs = _orgs(m.organizer_org_id for m in meetings)
-    chairs = user_refs(m.chair_user_id for m in meetings)
+    chairs = _users(m.chair_user_id for m in meetings)
     councils = councils_of_meetings(ids)
     counts: dict = defaultdict(lambda: (0, 0))
     if ids:
@@ -78,7 +78,7 @@ def present_meetings(meetings: list[Meeting], viewer_user) -> list[dict]:
         "id": m.id, "kind": m.kind, "kind_label": kind_label(m.kind), "title": m.title, "starts_at": m.starts_at,
         "council": _council_ref(councils.get(m.id)),
         "place": m.place, "online_url": m.online_url, "status": m.status, "status_label": STATUS_LABELS[m.status],
-        "organizer_org": org_ref(orgs.get(m.organizer_org_id)), "chair": chairs.get(m.chair_user_id),
+        "organizer_org": org_ref(orgs.get(m.organizer_org_id)), "chair": user_ref(chairs.get(m.chair_user_id)),
         "agenda_items": counts[m.id][0], "cases_discussed": counts[m.id][1], "window_open": window_open(m, now),
         "can_manage": m.organizer_org_id == viewer_user.org_id,
     } for m in meetings]
@@ -111,7 +111,7 @@ def present_meeting(meeting: Meeting, viewer_user) -> dict:
                              .where(MeetingAttendee.meeting_id == meeting.id)).all())
     pledged = pledged_user_ids(meeting, attendees)
     att_orgs = _orgs(u.org_id for u in attendees.values())
-    approver = user_refs([meeting.minutes_approved_by]).get(meeting.minutes_approved_by)
+    approver = s.get(User, meeting.minutes_approved_by) if meeting.minutes_approved_by else None
     mine = pledge_of(meeting, viewer_user.id)
     out.update({
         "shares_without_consent": shares_without_consent(meeting.kind), "fiscal_year": meeting.fiscal_year,
@@ -126,7 +126,7 @@ def present_meeting(meeting: Meeting, viewer_user) -> dict:
         "window_start": meeting.window_start, "window_end": meeting.window_end,
         "sharing_days_after": meeting.sharing_days_after, "pledge_scope": meeting.pledge_scope,
         "held_at": meeting.held_at, "minutes_approved_at": meeting.minutes_approved_at,
-        "minutes_approved_by": approver, "created_at": meeting.created_at, "version": meeting.version,
+        "minutes_approved_by": user_ref(approver), "created_at": meeting.created_at, "version": meeting.version,
         "my_pledge": {"signed": mine is not None, "signed_at": mine.signed_at if mine else None,
                       "scope": ("meeting" if mine.meeting_id else "fiscal_year") if mine else None},
         "allowed_transitions": list(TRANSITIONS[meeting.status]),
@@ -353,8 +353,8 @@ def minutes_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, D
     for d in _decisions([meeting.id]):
         decisions[d.agenda_item_id].append(d)
     orgs = _orgs([i.presenting_org_id for i in items] + [d.owner_org_id for ds in decisions.values() for d in ds])
-    users = user_refs([e.recorded_by_user_id for e in entries.values()]
-                       + [c.created_by_user_id for cs in corrections.values() for c in cs])
+    users = _users([e.recorded_by_user_id for e in entries.values()]
+                   + [c.created_by_user_id for cs in corrections.values() for c in cs])
     out_items = []
     for item in items:
         out, notes = _item_base(item, ctx, orgs, log)
@@ -368,22 +368,22 @@ def minutes_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, D
             "text": (fixes[-1].body if fixes else entry.body if entry else None) if notes else None,
             "original_text": (entry.body if entry else None) if notes else None,
             "text_withheld": has_text and not notes,
-            "recorded_by": users.get(entry.recorded_by_user_id) if entry else None,
+            "recorded_by": user_ref(users.get(entry.recorded_by_user_id)) if entry else None,
             "recorded_at": entry.updated_at if entry else None,
             "entry_version": entry.version if entry else None,
             "corrections": [{"id": c.id, "body": c.body if notes else None, "reason": c.reason if notes else None,
                              "withheld": not notes, "previous_id": c.previous_id,
-                             "created_by": users.get(c.created_by_user_id), "created_at": c.created_at}
+                             "created_by": user_ref(users.get(c.created_by_user_id)), "created_at": c.created_at}
                             for c in fixes],
             "decisions": [_present_decision(d, orgs, notes, ctx.cases[d.case_id].case_number)
                           for d in decisions.get(item.id, [])],
         })
         out_items.append(out)
-    approver = user_refs([meeting.minutes_approved_by]).get(meeting.minutes_approved_by)
+    approver = s.get(User, meeting.minutes_approved_by) if meeting.minutes_approved_by else None
     return {"meeting": present_meeting(meeting, viewer_user), "pledged": pledge_of(meeting, viewer_user.id) is not None,
             "window_open": window_open(meeting), "status": meeting.status, "quorum": quorum_of_meeting(meeting),
             "locked": meeting.status == "minutes_approved", "approved_at": meeting.minutes_approved_at,
-            "approved_by": approver, "items": out_items}, log
+            "approved_by": user_ref(approver), "items": out_items}, log
 
 
 def meeting_cases(viewer: Viewer, meeting: Meeting) -> list[dict]:

@@ -37,8 +37,9 @@ from sqlalchemy.sql import Select
 
 from caseflow.access import tenancy, trail
 from caseflow.access.disclosure import DisclosureLog, age_band, known_members, present_person, primary_person_ref
-from caseflow.access.refs import org_ref, user_refs
+from caseflow.access.refs import org_ref, user_ref
 from caseflow.access.sharing import Viewer, bases_for_persons, relations_to_cases
+from caseflow.accounts.models import User
 from caseflow.cases.models import RELATIONSHIP_LABELS, WORKING_RELATIONS, Case, CaseInvolvement, HouseholdMember, Person
 from caseflow.cases.rules import get_visible_case
 from caseflow.core import db
@@ -386,7 +387,7 @@ def present(viewer: Viewer, refs: list[Referral], *, detail: bool, today: date) 
     orgs = {o.id: o for o in s.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
     user_ids = {r.created_by_user_id for r in refs} | {r.responded_by_user_id for r in refs if r.responded_by_user_id}
     user_ids |= {e.actor_user_id for evs in events.values() for e in evs}
-    users = user_refs(user_ids)
+    users = {u.id: u for u in s.scalars(select(User).where(User.id.in_(user_ids)))}
 
     out = []
     for r in refs:
@@ -419,14 +420,14 @@ def present(viewer: Viewer, refs: list[Referral], *, detail: bool, today: date) 
             "overdue": r.state == "pending" and r.reply_due is not None and r.reply_due < today,
             "state_reason": r.state_reason,
             "from_org": org_ref(orgs.get(r.from_org_id)), "to_org": org_ref(orgs.get(r.to_org_id)),
-            "created_by": users.get(r.created_by_user_id),
-            "responded_by": users.get(r.responded_by_user_id), "responded_at": r.responded_at,
+            "created_by": user_ref(users.get(r.created_by_user_id)),
+            "responded_by": user_ref(users.get(r.responded_by_user_id)), "responded_at": r.responded_at,
             "created_at": r.created_at, "updated_at": r.updated_at, "version": r.version,
             "allowed_actions": allowed_actions(r, viewer.org_id), "case": case_out,
         }
         if detail:
             item["events"] = [{"id": e.id, "from_state": e.from_state, "to_state": e.to_state, "reason": e.reason,
-                               "at": e.at, "actor_user": users.get(e.actor_user_id),
+                               "at": e.at, "actor_user": user_ref(users.get(e.actor_user_id)),
                                "actor_org": org_ref(orgs.get(e.actor_org_id))} for e in events[r.id]]
         out.append(item)
     return out, log

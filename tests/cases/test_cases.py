@@ -114,9 +114,6 @@ def test_feedback_loop_reopen_and_history(basic):
     closing = hist[6]
     assert closing["closure_reason"] == "goal_achieved" and closing["reason"] == "目標達成"
     assert closing["actor_user_id"] == str(basic.users["coord@example.jp"])
-    # the actor named for a reader who may not read users: display name and organisation
-    assert closing["actor"]["display_name"] == "テスト 利用者"
-    assert closing["actor"]["org"] == {"id": str(basic.orgs["kmk-chiiki"]), "name": "鎌倉市 地域共生課"}
     assert hist[-1]["reason"] == "再び連絡があった"
 
 
