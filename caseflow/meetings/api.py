@@ -19,7 +19,6 @@ from caseflow.meetings import rules as meeting_rules
 from caseflow.meetings import views as meeting_views
 from caseflow.meetings.schemas import (
     AgendaItemInSchema,
-    AgendaItemOutSchema,
     AgendaItemUpdateSchema,
     AgendaOrderSchema,
     AgendaSchema,
@@ -239,15 +238,13 @@ def get_agenda(meeting_id):
 @blp.route("/meetings/<uuid:meeting_id>/agenda", methods=["POST"])
 @requires("meetings", "manage")
 @blp.arguments(AgendaItemInSchema)
-@blp.response(201, AgendaItemOutSchema)
+@blp.response(201, AgendaSchema)
 def add_agenda_item(body, meeting_id):
     """Add a case your organisation can see, or a general topic. On a 支援会議 this opens the support_meeting
-    basis for the case to pledged members. Returns the item as you may see it (the agenda: GET …/agenda)."""
+    basis for the case to pledged members. Returns the whole agenda."""
     meeting = _meeting(meeting_id)
-    item = agenda.add_agenda_item(meeting, body, actor=current_user, viewer=viewer())
-    data, log = meeting_views.agenda_item_view(viewer(), meeting, item)
-    record_read("meetings.agenda.read", "meetings", meeting.id, log, detail={"items": 1})
-    return data, 201
+    agenda.add_agenda_item(meeting, body, actor=current_user, viewer=viewer())
+    return _agenda(meeting, 201)
 
 
 @blp.route("/meetings/<uuid:meeting_id>/agenda/order", methods=["POST"])

@@ -277,26 +277,16 @@ def agenda_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, Di
     ctx = _CaseContext(viewer, [i.case_id for i in items if i.case_id], meeting.id)
     orgs = _orgs(i.presenting_org_id for i in items)
     guests = _guests(meeting, items)
-    out_items = [_present_item(item, ctx, orgs, guests, log) for item in items]
+    out_items = []
+    for item in items:
+        out, notes = _item_base(item, ctx, orgs, log)
+        _points(item, out, notes, ctx, log)
+        out["relationships"] = ctx.relationships_of(item.case_id, log) if item.case_id else []
+        out["guests"] = guests[item.id]
+        out_items.append(out)
     mine = pledge_of(meeting, viewer_user.id)
     return {"meeting": present_meeting(meeting, viewer_user), "pledged": mine is not None,
             "window_open": window_open(meeting), "items": out_items}, log
-
-
-def _present_item(item: AgendaItem, ctx: _CaseContext, orgs: dict, guests: dict, log: DisclosureLog) -> dict:
-    out, notes = _item_base(item, ctx, orgs, log)
-    _points(item, out, notes, ctx, log)
-    out["relationships"] = ctx.relationships_of(item.case_id, log) if item.case_id else []
-    out["guests"] = guests[item.id]
-    return out
-
-
-def agenda_item_view(viewer: Viewer, meeting: Meeting, item: AgendaItem) -> tuple[dict, DisclosureLog]:
-    """One agenda item as this viewer may see it (the same rules as the whole agenda)."""
-    log = DisclosureLog()
-    ctx = _CaseContext(viewer, [item.case_id] if item.case_id else [], meeting.id)
-    out = _present_item(item, ctx, _orgs([item.presenting_org_id]), _guests(meeting, [item]), log)
-    return out, log
 
 
 def _decisions(meeting_ids: list[uuid.UUID], case_id: uuid.UUID | None = None) -> list[MeetingDecision]:

@@ -54,14 +54,9 @@ def create_meeting(client, w, **overrides):
 
 
 def add_item(client, meeting_id, **body):
-    """Add an item; the answer is the created item alone. Returns the whole agenda as the adder now sees it."""
     r = client.post(f"/api/v1/meetings/{meeting_id}/agenda", json=body)
     assert r.status_code == 201, r.get_json()
-    item = r.get_json()
-    assert "items" not in item and item["kind"] == ("case" if body.get("case_id") else "topic")
-    agenda = client.get(f"/api/v1/meetings/{meeting_id}/agenda").get_json()
-    assert item == next(i for i in agenda["items"] if i["id"] == item["id"])
-    return agenda
+    return r.get_json()
 
 
 def case_item(agenda, case_id):
