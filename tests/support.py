@@ -237,7 +237,7 @@ def seed_records(world) -> dict:
     ids["meeting_id"] = r.get_json()["id"]
     r = sup.post(f"/api/v1/meetings/{ids['meeting_id']}/agenda", json={"case_id": case["id"]})
     assert r.status_code == 201, r.get_json()
-    ids["item_id"] = next(i["id"] for i in r.get_json()["items"] if i["case"])
+    ids["item_id"] = r.get_json()["id"]
     r = coord.post("/api/v1/auth/tokens", json={"name": "連携システム"})
     assert r.status_code == 201, r.get_json()
     ids["token_id"] = r.get_json()["id"]

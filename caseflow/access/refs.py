@@ -10,7 +10,8 @@ from caseflow.core import db
 from caseflow.organizations.models import Organization
 
 ORG_COLUMNS = (Organization.id, Organization.code, Organization.name, Organization.kind)
-USER_COLUMNS = (User.id, User.display_name, User.org_id, User.active)
+USER_COLUMNS = (User.id, User.display_name, User.org_id, User.active, Organization.code.label("org_code"),
+                Organization.name.label("org_name"), Organization.kind.label("org_kind"))
 
 
 def org_ref(org) -> dict | None:
@@ -19,8 +20,16 @@ def org_ref(org) -> dict | None:
 
 
 def user_ref(user) -> dict | None:
-    return None if user is None else {"id": user.id, "display_name": user.display_name, "org_id": user.org_id,
-                                      "active": user.active}
+    """A user (model, whose organisation is loaded with it, or a row of USER_COLUMNS) as a reference: who acted,
+    with display name and organisation."""
+    if user is None:
+        return None
+    if isinstance(user, User):
+        org = org_ref(user.org)
+    else:
+        org = {"id": user.org_id, "code": user.org_code, "name": user.org_name, "kind": user.org_kind}
+    return {"id": user.id, "display_name": user.display_name, "org_id": user.org_id, "organization": org,
+            "active": user.active}
 
 
 def org_refs(org_ids) -> dict[uuid.UUID, dict]:
@@ -35,4 +44,17 @@ def user_refs(user_ids) -> dict[uuid.UUID, dict]:
     ids = {i for i in user_ids if i}
     if not ids:
         return {}
-    return {r.id: user_ref(r) for r in db.session().execute(select(*USER_COLUMNS).where(User.id.in_(ids)))}
+    return {r.id: user_ref(r) for r in db.session().execute(
+        select(*USER_COLUMNS).join(Organization, Organization.id == User.org_id).where(User.id.in_(ids)))}
+
+
+def name_actors(records, **attrs: str) -> list:
+    """Give each record (a model) the reference of the users it names: `name_actors(changes,
+    actor="actor_user_id")` sets `change.actor` to that user's reference (display name and organisation) or None.
+    One query for all records; the records are returned."""
+    records = list(records)
+    users = user_refs(getattr(r, attr) for r in records for attr in attrs.values())
+    for r in records:
+        for key, attr in attrs.items():
+            setattr(r, key, users.get(getattr(r, attr)))
+    return records

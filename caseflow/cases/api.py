@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from caseflow.access.authz import requires
 from caseflow.access.disclosure import DisclosureLog, present_case_detail, present_case_page
+from caseflow.access.refs import name_actors, user_ref
 from caseflow.access.requests import etag, record_read, require_if_match, viewer
 from caseflow.access.sharing import relations_to_cases
 from caseflow.cases import leads, people, secrecy, transfers
@@ -135,7 +136,7 @@ def transition_case(body, case_id):
 def case_history(case_id):
     """Every stage change: from, to, who, when, why."""
     case = case_domain.get_visible_case(viewer(), case_id)
-    changes = case_domain.history(case)
+    changes = name_actors(case_domain.history(case), actor="actor_user_id")
     record_read("cases.history.read", "cases", case.id, DisclosureLog(), detail={"changes": len(changes)})
     return changes
 
@@ -175,7 +176,7 @@ def add_progress(body, case_id):
     case = case_domain.get_visible_case(v, case_id)
     relations = relations_to_cases(v, [case.id]).get(case.id, set())
     rec = case_domain.add_progress(case, body, actor=current_user, relations=relations)
-    return case_views.progress_item(rec, current_user.org)
+    return case_views.progress_item(rec, current_user.org, author=user_ref(current_user))
 
 
 @blp.route("/<uuid:case_id>/reporter", methods=["POST"])

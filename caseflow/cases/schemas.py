@@ -11,7 +11,7 @@ from caseflow.cases.models import (
     STAGES,
     URGENCIES,
 )
-from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
+from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema, UserRefSchema
 from caseflow.core.schemas import CODE, Day, PageArgs, Text, Timestamp, page_of
 
 
@@ -290,6 +290,7 @@ class StageChangeSchema(Schema):
     closure_reason = fields.String(allow_none=True)
     actor_user_id = fields.UUID(allow_none=True)
     actor_org_id = fields.UUID(allow_none=True)
+    actor = fields.Nested(UserRefSchema, allow_none=True, metadata={"description": "who moved it (none: the operator)"})
     at = Timestamp()
 
 
@@ -302,6 +303,7 @@ class ProgressInSchema(Schema):
 class ProgressOutSchema(Schema):
     id = fields.UUID()
     org = fields.Nested(OrganizationRefSchema)
+    author = fields.Nested(UserRefSchema, allow_none=True)
     kind = fields.String()
     occurred_on = Day()
     body = fields.String(allow_none=True)
@@ -437,11 +439,13 @@ class SecrecyDecisionSchema(Schema):
     reason = fields.String()
     decided_by_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     decided_by_user_id = fields.UUID()
+    decided_by = fields.Nested(UserRefSchema, allow_none=True)
     decided_at = Timestamp()
     recipients = fields.List(fields.Nested(OrganizationRefSchema))
     active = fields.Boolean()
     ended_at = Timestamp(allow_none=True)
     ended_by_user_id = fields.UUID(allow_none=True)
+    ended_by = fields.Nested(UserRefSchema, allow_none=True)
     end_reason = fields.String(allow_none=True)
 
 
@@ -458,6 +462,7 @@ class ReporterSchema(Schema):
     case_id = fields.UUID()
     received_by_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     recorded_by_user_id = fields.UUID()
+    recorded_by = fields.Nested(UserRefSchema, allow_none=True)
     name = fields.String(allow_none=True)
     contact = fields.String(allow_none=True)
     relationship_to_household = fields.String(allow_none=True)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from caseflow.access import tenancy, trail
-from caseflow.access.refs import org_refs
+from caseflow.access.refs import org_refs, user_refs
 from caseflow.access.sharing import Viewer
 from caseflow.cases.models import (
     WORKING_RELATIONS,
@@ -124,10 +124,13 @@ def end(viewer: Viewer, person_id: uuid.UUID, decision_id: uuid.UUID, reason: st
 
 def present_decisions(decisions: list[SecrecyDecision]) -> list[dict]:
     orgs = org_refs([d.decided_by_org_id for d in decisions] + [r.org_id for d in decisions for r in d.recipients])
+    users = user_refs([d.decided_by_user_id for d in decisions] + [d.ended_by_user_id for d in decisions])
     return [{"id": d.id, "person_id": d.person_id, "reason": d.reason, "decided_by_org": orgs.get(d.decided_by_org_id),
-             "decided_by_user_id": d.decided_by_user_id, "decided_at": d.decided_at,
+             "decided_by_user_id": d.decided_by_user_id, "decided_by": users.get(d.decided_by_user_id),
+             "decided_at": d.decided_at,
              "recipients": [orgs[r.org_id] for r in d.recipients if r.org_id in orgs],
              "active": d.ended_at is None, "ended_at": d.ended_at, "ended_by_user_id": d.ended_by_user_id,
+             "ended_by": users.get(d.ended_by_user_id),
              "end_reason": d.end_reason} for d in decisions]
 
 
@@ -161,7 +164,9 @@ def reporters_for(viewer: Viewer, case: Case) -> list[CaseReporter]:
 
 def present_reporters(rows: list[CaseReporter]) -> list[dict]:
     orgs = org_refs(r.received_by_org_id for r in rows)
+    users = user_refs(r.recorded_by_user_id for r in rows)
     return [{"id": r.id, "case_id": r.case_id, "received_by_org": orgs.get(r.received_by_org_id),
-             "recorded_by_user_id": r.recorded_by_user_id, "name": r.name, "contact": r.contact,
+             "recorded_by_user_id": r.recorded_by_user_id, "recorded_by": users.get(r.recorded_by_user_id),
+             "name": r.name, "contact": r.contact,
              "relationship_to_household": r.relationship_to_household, "note": r.note,
              "wishes_anonymity": r.wishes_anonymity, "created_at": r.created_at} for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from caseflow.access.disclosure import DisclosureLog, age_band, current_household_addresses, present_person
+from caseflow.access.refs import user_refs
 from caseflow.access.sharing import Viewer, address_secret_in, bases_for_persons, case_notes_basis
 from caseflow.cases.models import RELATIONSHIP_LABELS, Case, Household, Person, ProgressRecord
 from caseflow.core import db
@@ -39,6 +40,7 @@ def progress_view(viewer: Viewer, case: Case) -> tuple[list[dict], DisclosureLog
         primary = bases_for_persons(viewer, {person.id: person.collected_by_org_id})[person.id]
     basis = case_notes_basis(viewer, case, primary)
     orgs = {o.id: o for o in s.scalars(select(Organization).where(Organization.id.in_({r.org_id for r in records})))}
+    authors = user_refs(r.author_user_id for r in records)
     log = DisclosureLog()
     out = []
     for r in records:
@@ -46,12 +48,12 @@ def progress_view(viewer: Viewer, case: Case) -> tuple[list[dict], DisclosureLog
         visible = own or basis is not None
         if visible and case.primary_person_id:
             log.add(case.primary_person_id, "own_collection" if own else basis, "case_notes")
-        out.append(progress_item(r, orgs[r.org_id], visible))
+        out.append(progress_item(r, orgs[r.org_id], visible, authors.get(r.author_user_id)))
     return out, log
 
 
-def progress_item(record: ProgressRecord, org: Organization, visible: bool = True) -> dict:
-    return {"id": record.id, "org": org, "kind": record.kind, "occurred_on": record.occurred_on,
+def progress_item(record: ProgressRecord, org: Organization, visible: bool = True, author: dict | None = None) -> dict:
+    return {"id": record.id, "org": org, "author": author, "kind": record.kind, "occurred_on": record.occurred_on,
             "body": record.body if visible else None, "body_withheld": not visible, "created_at": record.created_at}
 
 

@@ -16,6 +16,8 @@ MUNICIPAL_LISTS = ("district",)
 # reads for it (caseflow.access.sharing.PURPOSE_OF_CONTEXT), so a purpose added by hand would be accepted on a
 # consent and silently disclose nothing.
 FIXED_LISTS = ("consent_purpose",)
+LIST_LABELS = {"issue_category": "課題分類", "intake_channel": "相談経路", "closure_reason": "終結理由",
+               "district": "地区", "consent_purpose": "同意の利用目的", "progress_kind": "支援経過記録の種別"}
 
 
 def check_extensible(list_name: str) -> None:
@@ -61,7 +63,19 @@ def check(list_name: str, field: str, values: list[str] | str | None, municipali
     known = active_codes(list_name, municipality_id)
     bad = [v for v in values if v not in known]
     if bad:
-        raise validation_problem({field: [f"未登録のコードです: {', '.join(bad)}"]})
+        raise validation_problem({field: [unknown_code_message(list_name, bad, known)]})
+
+
+def unknown_code_message(list_name: str, bad: list[str], known: dict[str, str]) -> str:
+    """Japanese: which values are not on which list, and where to read the list (or how to fill an empty one)."""
+    where = f"有効な値は GET /api/v1/codes/{list_name} で確認できます"
+    if not known and list_name in MUNICIPAL_LISTS:
+        where = (f"この自治体の {LIST_LABELS[list_name]}リスト（{list_name}）はまだ空です。事務局が "
+                 f"POST /api/v1/codes/{list_name} で、運用者が caseflow codes import で登録してください")
+        return f"{LIST_LABELS[list_name]}リスト（{list_name}）にないコードです: {', '.join(bad)}。{where}。"
+    shown = "、".join(list(known)[:30]) + (" …" if len(known) > 30 else "")
+    return (f"{LIST_LABELS[list_name]}リスト（{list_name}）にないコードです: {', '.join(bad)}。"
+            f"{where}（{shown}）。")
 
 
 def add(list_name: str, code: str, label: str, *, municipality: Municipality | None = None, actor=None) -> ManagedCode:

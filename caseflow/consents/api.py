@@ -6,6 +6,7 @@ from marshmallow import fields
 from caseflow.access import authz
 from caseflow.access.authz import requires
 from caseflow.access.disclosure import DisclosureLog
+from caseflow.access.refs import name_actors
 from caseflow.access.requests import record_read, viewer
 from caseflow.consents import rules as consent_domain
 from caseflow.consents.models import EmergencyAccess
@@ -42,7 +43,13 @@ def list_consents(args):
     person = args.get("person_id")
     record_read("consents.list", "consents", None, DisclosureLog(),
                 detail={"person_id": str(person) if person else None, "count": len(page["items"])})
+    page["items"] = _named(page["items"])
     return page
+
+
+def _named(consents):
+    """Consents with the users who obtained and revoked them named (display name and organisation)."""
+    return name_actors(consents, obtained_by="obtained_by_user_id", revoked_by="revoked_by_user_id")
 
 
 @blp.route("", methods=["POST"])
@@ -52,7 +59,7 @@ def list_consents(args):
 def create_consent(body):
     """Record a consent: purpose, recipients (organisations or kinds), data categories, validity. A change
     is a new record with `supersedes_id`; the old one is closed, never edited."""
-    return consent_domain.record_consent(body, actor=current_user)
+    return _named([consent_domain.record_consent(body, actor=current_user)])[0]
 
 
 @blp.route("/<uuid:consent_id>")
@@ -62,7 +69,7 @@ def get_consent(consent_id):
     """One consent record."""
     consent = consent_domain.get_consent(viewer(), consent_id)
     record_read("consents.read", "consents", consent.id, DisclosureLog(), detail={"person_id": str(consent.person_id)})
-    return consent
+    return _named([consent])[0]
 
 
 @blp.route("/<uuid:consent_id>/revoke", methods=["POST"])
@@ -72,7 +79,7 @@ def get_consent(consent_id):
 def revoke_consent(body, consent_id):
     """Revoke: future disclosure on this consent stops with the next request."""
     consent = consent_domain.get_consent(viewer(), consent_id)
-    return consent_domain.revoke_consent(consent, body["reason"], actor=current_user)
+    return _named([consent_domain.revoke_consent(consent, body["reason"], actor=current_user)])[0]
 
 
 class EmergencyQuerySchema(PageArgs):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from caseflow.access import trail
-from caseflow.access.sharing import Viewer, _cases_of_persons, case_is_visible
+from caseflow.access.sharing import PURPOSE_OF_CONTEXT, Viewer, _cases_of_persons, case_is_visible
 from caseflow.cases.models import WORKING_RELATIONS, Case, CaseInvolvement, Person
 from caseflow.codes import rules as codes
 from caseflow.consents.models import Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
@@ -61,6 +61,16 @@ def _collected_here(viewer: Viewer, person: Person) -> bool:
     return person.collected_by_org_id == viewer.org_id and person.municipality_id == viewer.municipality_id
 
 
+def check_purpose(purpose: str) -> None:
+    """422 naming `purpose` unless it is on the consent_purpose list and the sharing engine reads for it
+    (PURPOSE_OF_CONTEXT): a consent for any other purpose would be stored and disclose nothing."""
+    codes.check("consent_purpose", "purpose", purpose)
+    if purpose not in PURPOSE_OF_CONTEXT.values():
+        raise validation_problem({"purpose": [
+            f"この利用目的で共有される情報はありません。次のいずれかを指定してください: "
+            f"{', '.join(PURPOSE_OF_CONTEXT.values())}"]})
+
+
 def record_consent(data: dict, *, actor) -> Consent:
     """Record what the person said, by an organisation that has met them: the collector of the person's data,
     or an organisation working on one of the person's cases (owner, accepted referral, task). A consent that
@@ -72,7 +82,7 @@ def record_consent(data: dict, *, actor) -> Consent:
     if not met and not _collected_here(viewer, person):
         raise Problem(403, detail="同意の記録は、本人と接している組織（担当・受諾済みの紹介・タスク）のみ行えます。",
                       type_="forbidden")
-    codes.check("consent_purpose", "purpose", data["purpose"])
+    check_purpose(data["purpose"])
     now = utcnow()
     errors = {}
     if data["obtained_at"] > now:

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from caseflow.consents.models import CATEGORIES, CONSENT_METHODS, GIVERS
 from caseflow.core.db import utcnow
+from caseflow.core.refs import UserRefSchema
 from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp
 from caseflow.organizations.models import ORG_KINDS
 
@@ -43,6 +44,7 @@ class ConsentOutSchema(Schema):
     method = fields.String()
     obtained_by_org_id = fields.UUID()
     obtained_by_user_id = fields.UUID()
+    obtained_by = fields.Nested(UserRefSchema, allow_none=True, metadata={"description": "who recorded it"})
     obtained_at = Timestamp()
     valid_from = Timestamp()
     valid_until = Timestamp(allow_none=True)
@@ -54,6 +56,7 @@ class ConsentOutSchema(Schema):
     revoked_at = Timestamp(allow_none=True)
     revoked_by_org_id = fields.UUID(allow_none=True, metadata={
         "description": "who revoked it; another organisation than the recorder may (it only restricts)"})
+    revoked_by = fields.Nested(UserRefSchema, allow_none=True)
     revoke_reason = fields.String(allow_none=True)
     status = fields.Method("_status")
 

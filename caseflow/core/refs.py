@@ -13,11 +13,13 @@ class OrganizationRefSchema(Schema):
 
 
 class UserRefSchema(Schema):
-    """A member of staff: the platform's working data, not a supported person's personal data."""
+    """A member of staff (an actor wherever one is shown): the platform's working data, not a supported person's
+    personal data. Carries the display name and the organisation, so a client needs no read of users."""
 
     id = fields.UUID()
     display_name = fields.String()
     org_id = fields.UUID()
+    organization = fields.Nested(OrganizationRefSchema, metadata={"description": "the user's organisation"})
     active = fields.Boolean()
 
 

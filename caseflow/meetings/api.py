@@ -1,7 +1,7 @@
 """Councils (会議体) and their meetings: /api/v1/councils/..., /api/v1/meetings/..., and a case's meeting history."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, url_for
 from flask_login import current_user
 
 from caseflow.access.authz import requires
@@ -11,6 +11,7 @@ from caseflow.cases import rules as case_domain
 from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
 from caseflow.core.db import utcnow
+from caseflow.core.errors import Problem
 from caseflow.core.pagination import paginate
 from caseflow.core.schemas import EmptySchema
 from caseflow.meetings import agenda, councils, minutes, pledges
@@ -19,6 +20,7 @@ from caseflow.meetings import rules as meeting_rules
 from caseflow.meetings import views as meeting_views
 from caseflow.meetings.schemas import (
     AgendaItemInSchema,
+    AgendaItemOutSchema,
     AgendaItemUpdateSchema,
     AgendaOrderSchema,
     AgendaSchema,
@@ -238,13 +240,30 @@ def get_agenda(meeting_id):
 @blp.route("/meetings/<uuid:meeting_id>/agenda", methods=["POST"])
 @requires("meetings", "manage")
 @blp.arguments(AgendaItemInSchema)
-@blp.response(201, AgendaSchema)
+@blp.response(201, AgendaItemOutSchema)
 def add_agenda_item(body, meeting_id):
     """Add a case your organisation can see, or a general topic. On a 支援会議 this opens the support_meeting
-    basis for the case to pledged members. Returns the whole agenda."""
+    basis for the case to pledged members. Returns the created item (Location: the item)."""
     meeting = _meeting(meeting_id)
-    agenda.add_agenda_item(meeting, body, actor=current_user, viewer=viewer())
-    return _agenda(meeting, 201)
+    item = agenda.add_agenda_item(meeting, body, actor=current_user, viewer=viewer())
+    data = _agenda_item(meeting, item.id)
+    return data, 201, {"Location": url_for("meetings.get_agenda_item", meeting_id=meeting.id, item_id=item.id)}
+
+
+@blp.route("/meetings/<uuid:meeting_id>/agenda/<uuid:item_id>")
+@requires("meetings", "read")
+@blp.response(200, AgendaItemOutSchema)
+def get_agenda_item(meeting_id, item_id):
+    """One agenda item as you may see it (as in the agenda); 404 when it is not on your agenda."""
+    return _agenda_item(_meeting(meeting_id), item_id)
+
+
+def _agenda_item(meeting, item_id):
+    data, log = meeting_views.agenda_item_view(viewer(), meeting, item_id, current_user)
+    if data is None:
+        raise Problem(404, detail="議題が見つかりません。")
+    record_read("meetings.agenda.read", "meetings", meeting.id, log, detail={"agenda_item_id": str(item_id)})
+    return data
 
 
 @blp.route("/meetings/<uuid:meeting_id>/agenda/order", methods=["POST"])

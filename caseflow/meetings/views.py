@@ -270,10 +270,19 @@ def _guests(meeting: Meeting, items: list[AgendaItem]) -> dict[uuid.UUID, list[d
                    for u in by_item.get(i.id, [])] for i in items}
 
 
-def agenda_view(viewer: Viewer, meeting: Meeting, viewer_user) -> tuple[dict, DisclosureLog]:
+def agenda_item_view(viewer: Viewer, meeting: Meeting, item_id, viewer_user) -> tuple[dict | None, DisclosureLog]:
+    """One agenda item as this viewer may see it (None when it is not on the viewer's agenda); only its own
+    disclosures are logged."""
+    data, log = agenda_view(viewer, meeting, viewer_user, only_item_id=item_id)
+    return (data["items"][0] if data["items"] else None), log
+
+
+def agenda_view(viewer: Viewer, meeting: Meeting, viewer_user, *, only_item_id=None) -> tuple[dict, DisclosureLog]:
     """The agenda as this viewer may see it (the same dict feeds the JSON and the PDF)."""
     log = DisclosureLog()
     items = visible_items(viewer, meeting)
+    if only_item_id is not None:
+        items = [i for i in items if i.id == only_item_id]
     ctx = _CaseContext(viewer, [i.case_id for i in items if i.case_id], meeting.id)
     orgs = _orgs(i.presenting_org_id for i in items)
     guests = _guests(meeting, items)

@@ -149,10 +149,12 @@ def save_entry(org: Organization, data: dict, *, actor) -> tuple[DirectoryEntry,
 def _validate(values: dict, org: Organization) -> None:
     codes.check("issue_category", "fields", values["fields"])
     # districts of any municipality the organisation serves (its home and its memberships)
-    known = set().union(*(codes.active_codes("district", m.id) for m in tenancy.municipalities_of(org)))
+    known: dict[str, str] = {}
+    for m in tenancy.municipalities_of(org):
+        known |= codes.active_codes("district", m.id)
     unknown = [d for d in values["service_area"] if d not in known]
     if unknown:
-        raise validation_problem({"service_area": [f"未登録のコードです: {', '.join(unknown)}"]})
+        raise validation_problem({"service_area": [codes.unknown_code_message("district", unknown, known)]})
     errors: dict[str, list[str]] = {}
     for key, limit in LIST_COLUMNS.items():
         if len(",".join(dict.fromkeys(values[key]))) > limit:

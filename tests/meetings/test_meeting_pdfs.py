@@ -41,7 +41,7 @@ def world(basic):
                    json={"case_id": case["id"], "points": CASE_POINTS, "minutes_allotted": 20,
                          "presenting_org_id": str(basic.orgs["kmk-chiiki"])})
     assert r.status_code == 201, r.get_json()
-    item_id = r.get_json()["items"][0]["id"]
+    item_id = r.get_json()["id"]
     assert chair.post(f"/api/v1/meetings/{meeting['id']}/agenda",
                       json={"topic": "地域の居場所づくりについて", "minutes_allotted": 10}).status_code == 201
     assert basic.client("pledged@example.jp").post(f"/api/v1/meetings/{meeting['id']}/pledge").status_code == 201

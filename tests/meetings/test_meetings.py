@@ -54,9 +54,15 @@ def create_meeting(client, w, **overrides):
 
 
 def add_item(client, meeting_id, **body):
+    """Add an item; the response is the created item (Location: the item); returns the whole agenda after it."""
     r = client.post(f"/api/v1/meetings/{meeting_id}/agenda", json=body)
     assert r.status_code == 201, r.get_json()
-    return r.get_json()
+    item = r.get_json()
+    assert r.headers["Location"].endswith(f"/api/v1/meetings/{meeting_id}/agenda/{item['id']}")
+    assert client.get(r.headers["Location"]).get_json() == item
+    agenda = client.get(f"/api/v1/meetings/{meeting_id}/agenda").get_json()
+    assert item in agenda["items"]
+    return agenda
 
 
 def case_item(agenda, case_id):

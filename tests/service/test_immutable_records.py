@@ -251,7 +251,7 @@ def test_minutes_stay_editable_until_approved(recorded, raw, basic):
         "starts_at": (now() + timedelta(days=1)).isoformat(),
         "place": "本庁舎", "chair_user_id": str(basic.users[recorded["users"]["supervisor"]])})
     mid = r.get_json()["id"]
-    item = sup.post(f"/api/v1/meetings/{mid}/agenda", json={"topic": "報告"}).get_json()["items"][0]["id"]
+    item = sup.post(f"/api/v1/meetings/{mid}/agenda", json={"topic": "報告"}).get_json()["id"]
     assert sup.post(f"/api/v1/meetings/{mid}/transitions", json={"to": "held"}).status_code == 200
     url = f"/api/v1/meetings/{mid}/agenda/{item}/minutes"
     r = sup.http.put(url, json={"body": "一回目"}, headers=sup._headers(None))
