@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from caseflow.consents.models import CATEGORIES, CONSENT_METHODS, GIVERS
 from caseflow.core.db import utcnow
+from caseflow.core.refs import UserRefSchema
 from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp
 from caseflow.organizations.models import ORG_KINDS
 
@@ -88,6 +89,30 @@ class EmergencyInSchema(Schema):
     hours = fields.Integer(load_default=24)
 
 
+class EmergencyReviewInSchema(Schema):
+    reason_confirmed = fields.Boolean(required=True, metadata={
+        "description": "the emergency given as the reason was real (true) or not (false)"})
+    note = Text(required=True, min_length=1, max_length=4000)
+
+
+class EmergencyReviewStateSchema(Schema):
+    state = fields.String(metadata={"description": "the supervisors' latest review: unreviewed, confirmed, "
+                                                   "not_confirmed"})
+    reviews = fields.Integer()
+    last_reviewed_at = Timestamp(allow_none=True)
+    audit_reviewed = fields.Boolean(metadata={"description": "an auditor reviewed the opening's audit event"})
+
+
+class EmergencyReviewSchema(Schema):
+    id = fields.UUID()
+    access_id = fields.UUID()
+    reason_confirmed = fields.Boolean()
+    note = fields.String()
+    reviewed_at = Timestamp()
+    reviewer = fields.Nested(UserRefSchema, allow_none=True)
+    reviewer_org_id = fields.UUID()
+
+
 class EmergencyOutSchema(Schema):
     id = fields.UUID()
     user_id = fields.UUID()
@@ -98,3 +123,6 @@ class EmergencyOutSchema(Schema):
     opened_at = Timestamp()
     expires_at = Timestamp()
     closed_at = Timestamp(allow_none=True)
+    review = fields.Nested(EmergencyReviewStateSchema)
+    reviews = fields.List(fields.Nested(EmergencyReviewSchema), metadata={
+        "description": "one access: the supervisors' reviews, oldest first"})

@@ -113,6 +113,8 @@ GUARDS: dict[str, tuple] = {
     "secrecy_decisions": (RevokeOnce("ended_at", SECRECY_END_COLUMNS),),
     "secrecy_recipients": (AppendOnly(),),
     "case_reporters": (AppendOnly(),),
+    # migration 0021: a supervisor's review of a break-glass opening; a second look is a new row
+    "emergency_access_reviews": (AppendOnly(),),
 }
 
 

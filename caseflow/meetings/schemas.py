@@ -140,6 +140,9 @@ class MeetingUpdateSchema(Schema):
     attendee_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500))
     window_start = Timestamp()
     sharing_days_after = fields.Integer(validate=validate.Range(min=0, max=90))
+    window_reason = Text(min_length=1, max_length=2000, metadata={
+        "description": "why the sharing window is changed; required to re-open a window that has closed (access "
+                       "then resumes from the change, never for the gap)"})
 
 
 class MeetingQuerySchema(PageArgs):
