@@ -42,7 +42,7 @@ from caseflow.core.errors import validation_problem
 
 # Flagged events that are not break-glass: they have their own report (consent_flags).
 CONSENT_FLAG_ACTIONS = ("consents.create", "consents.revoke")
-# Repeated break-glass (docs/audit-breakglass.md): PATTERN_MIN openings by one worker, or for one person, within
+# Repeated break-glass (docs/casework-rules.md): PATTERN_MIN openings by one worker, or for one person, within
 # PATTERN_DAYS days make one pattern; overlapping such windows merge into one.
 PATTERN_MIN = 3
 PATTERN_DAYS = 7
