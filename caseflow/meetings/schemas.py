@@ -142,7 +142,8 @@ class MeetingUpdateSchema(Schema):
     sharing_days_after = fields.Integer(validate=validate.Range(min=0, max=90))
     window_reason = Text(min_length=1, max_length=2000, metadata={
         "description": "why the sharing window is changed; required to re-open a window that has closed (access "
-                       "then resumes from the change, never for the gap)"})
+                       "then resumes from the change, never for the gap). Kept in the audit trail with the window "
+                       "before and after: write no names or other personal data here"})
 
 
 class MeetingQuerySchema(PageArgs):
