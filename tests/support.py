@@ -230,7 +230,7 @@ def seed_records(world) -> dict:
     ids["goal_id"] = _first_goal(coord, case["id"], plan)
     ids["council_id"] = council_for(sup, [world.orgs[ORG_A_NPO]], invites_non_members=True)
     r = sup.post("/api/v1/meetings", json={
-        "council_id": ids["council_id"], "title": "第3回 鎌倉市支援会議", "starts_at": (now() + timedelta(days=2)).isoformat(),
+        "council_id": ids["council_id"], "title": "第3回 鎌倉市支援会議", "starts_at": (now() - timedelta(hours=1)).isoformat(),
         "place": "鎌倉市役所 本庁舎 第1会議室", "chair_user_id": str(world.users[a["supervisor"]]),
         "attendee_user_ids": [str(world.users[a["npo_staff"]])]})
     assert r.status_code == 201, r.get_json()

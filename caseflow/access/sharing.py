@@ -280,8 +280,8 @@ def pledged_attendee(viewer: Viewer):
     for it, or the fiscal-year pledge of the meeting's council (never another council's). Only such users of
     member organisations receive data on the 支援会議 basis."""
     pledged = or_(Pledge.meeting_id == Meeting.id,
-                  and_(Pledge.meeting_id.is_(None), Pledge.council_id == Meeting.council_id,
-                       Pledge.fiscal_year == Meeting.fiscal_year))
+                  and_(Meeting.pledge_scope == "fiscal_year", Pledge.meeting_id.is_(None),
+                       Pledge.council_id == Meeting.council_id, Pledge.fiscal_year == Meeting.fiscal_year))
     return and_(
         select(MeetingAttendee.user_id).where(MeetingAttendee.meeting_id == Meeting.id,
                                               MeetingAttendee.user_id == viewer.user_id).exists(),

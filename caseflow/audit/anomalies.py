@@ -38,11 +38,105 @@ from caseflow.audit.queries import (
     detail_case_id,
     event_case_id,
 )
+from caseflow.consents.models import EmergencyAccessReview
 from caseflow.core import db
 from caseflow.core.errors import validation_problem
 
 # Flagged events that are not break-glass: they have their own report (consent_flags).
 CONSENT_FLAG_ACTIONS = ("consents.create", "consents.revoke")
+# Repeated break-glass (docs/casework-rules.md): PATTERN_MIN openings by one worker, or for one person, within
+# PATTERN_DAYS days make one pattern; overlapping such windows merge into one.
+PATTERN_MIN = 3
+PATTERN_DAYS = 7
+
+
+def _access_id(basis: str | None, ev) -> str | None:
+    if ev.action == "emergency.open" or ev.resource_type == "emergency_accesses":
+        return ev.resource_id
+    if (basis or "").startswith("emergency:"):
+        return basis.split(":", 1)[1]
+    return None
+
+
+def _supervisor_reviews(access_keys) -> dict[str, dict]:
+    """Per access id (text): the supervisors' review state (caseflow.consents.breakglass), latest decides."""
+    ids = {}
+    for k in access_keys:
+        try:
+            ids[uuid.UUID(k)] = k
+        except (TypeError, ValueError):
+            continue
+    out = {}
+    if not ids:
+        return out
+    for r in db.session().scalars(select(EmergencyAccessReview).where(EmergencyAccessReview.access_id.in_(list(ids)))
+                                  .order_by(EmergencyAccessReview.reviewed_at, EmergencyAccessReview.id)):
+        key = ids[r.access_id]
+        prev = out.get(key, {"reviews": 0})
+        out[key] = {"state": "confirmed" if r.reason_confirmed else "not_confirmed", "reviews": prev["reviews"] + 1,
+                    "last_reviewed_at": r.reviewed_at}
+    return out
+
+
+def emergency_patterns(since: datetime, until: datetime, *, tenant: Tenant, min_openings: int = PATTERN_MIN,
+                       days: int = PATTERN_DAYS) -> list[dict]:
+    """Repeated break-glass: the openings (`emergency.open`) of the period grouped by worker and by person; every
+    run of `min_openings` or more within `days` days is a window, and overlapping windows are one pattern with
+    the list of its openings. An opening can be in a worker's pattern and in a person's."""
+    session = db.session()
+    rows = session.scalars(select(E).where(E.action == "emergency.open", E.outcome == "allowed",
+                                           E.occurred_at >= since, E.occurred_at < until, tenant.events())
+                           .order_by(E.seq)).all()
+    span = timedelta(days=days)
+    groups: dict[tuple[str, str], list] = {}
+    for ev in rows:
+        person = json.loads(ev.detail or "{}").get("person")
+        if ev.actor_user_id is not None:
+            groups.setdefault(("worker", str(ev.actor_user_id)), []).append(ev)
+        if person:
+            groups.setdefault(("person", person), []).append(ev)
+    reviews = _supervisor_reviews({ev.resource_id for ev in rows})
+    users, orgs = _names([ev.actor_user_id for ev in rows], [ev.actor_org_id for ev in rows])
+    patterns = []
+    for (kind, key), evs in sorted(groups.items()):
+        if len(evs) < min_openings:
+            continue
+        times = [_aware(ev.occurred_at) for ev in evs]
+        member = [False] * len(evs)
+        for i, t in enumerate(times):  # the window anchored at each opening
+            j = i
+            while j + 1 < len(evs) and times[j + 1] < t + span:
+                j += 1
+            if j - i + 1 >= min_openings:
+                for k in range(i, j + 1):
+                    member[k] = True
+        runs: list[list[int]] = []
+        for i, inside in enumerate(member):
+            if not inside:
+                continue
+            if runs and times[i] < times[runs[-1][-1]] + span:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        for run in runs:
+            if len(run) < min_openings:
+                continue
+            opened = [evs[i] for i in run]
+            patterns.append({
+                "id": f"{kind}:{key}:{opened[0].seq}", "kind": kind,
+                "user_id": key if kind == "worker" else None, "person_id": key if kind == "person" else None,
+                "display_name": users.get(uuid.UUID(key), {}).get("display_name") if kind == "worker" else None,
+                "first_at": _aware(opened[0].occurred_at), "last_at": _aware(opened[-1].occurred_at),
+                "count": len(opened), "window_days": days, "min_openings": min_openings,
+                "openings": [{"seq": ev.seq, "occurred_at": ev.occurred_at, "access_id": ev.resource_id,
+                              "case_id": json.loads(ev.detail or "{}").get("case"),
+                              "person_id": json.loads(ev.detail or "{}").get("person"),
+                              **_actor(users, orgs, ev.actor_user_id, ev.actor_org_id),
+                              "supervisor_review": reviews.get(ev.resource_id, {"state": "unreviewed", "reviews": 0,
+                                                                                "last_reviewed_at": None})}
+                             for ev in opened]})
+    patterns.sort(key=lambda p: (p["first_at"], p["kind"], p["id"]))
+    return patterns
 
 
 def emergency_uses(since: datetime, until: datetime, *, tenant: Tenant,
@@ -74,6 +168,14 @@ def emergency_uses(since: datetime, until: datetime, *, tenant: Tenant,
                 .where(E.legal_basis.in_(bases), tenant.events()).group_by(E.legal_basis)):
             use[basis] = {"events": n, "persons": persons}
     users, orgs = _names([ev.actor_user_id for ev, _, _ in rows], [ev.actor_org_id for ev, _, _ in rows])
+    patterns = emergency_patterns(since, until, tenant=tenant)
+    in_pattern: dict[str, list[str]] = {}
+    for p in patterns:
+        for o in p["openings"]:
+            in_pattern.setdefault(o["access_id"], []).append(p["id"])
+    access_of = {ev.seq: _access_id(ev.legal_basis, ev) for ev, _, _ in rows}
+    supervisor = _supervisor_reviews({a for a in access_of.values() if a})
+    unreviewed = {"state": "unreviewed", "reviews": 0, "last_reviewed_at": None}
     items = []
     for ev, n, last in rows[:limit]:
         items.append({"seq": ev.seq, "occurred_at": ev.occurred_at, "action": ev.action,
@@ -81,12 +183,15 @@ def emergency_uses(since: datetime, until: datetime, *, tenant: Tenant,
                       "legal_basis": ev.legal_basis, "outcome": ev.outcome,
                       **_actor(users, orgs, ev.actor_user_id, ev.actor_org_id),
                       "reviewed": n > 0, "reviews": n, "last_reviewed_at": last,
-                      "grant_use": use.get(ev.legal_basis)})
+                      "grant_use": use.get(ev.legal_basis), "access_id": access_of[ev.seq],
+                      "supervisor_review": supervisor.get(access_of[ev.seq], unreviewed) if access_of[ev.seq] else None,
+                      "patterns": in_pattern.get(access_of[ev.seq], [])})
     total, actors, reviewed_n = totals
     return {"kind": "emergency", "since": since, "until": until,
             "summary": {"flagged_events": total, "users": actors, "reviewed": reviewed_n or 0,
-                        "unreviewed": total - (reviewed_n or 0)},
-            "items": items, "truncated": len(rows) > limit}
+                        "unreviewed": total - (reviewed_n or 0), "patterns": len(patterns)},
+            "pattern_rule": {"min_openings": PATTERN_MIN, "window_days": PATTERN_DAYS},
+            "items": items, "patterns": patterns, "truncated": len(rows) > limit}
 
 
 def denied_attempts(since: datetime, until: datetime, *, tenant: Tenant, min_count: int,

@@ -218,7 +218,7 @@ def person_report(args, person_id):
 @blp.arguments(EmergencyQuerySchema, location="query")
 @blp.response(200, EmergencyReportSchema)
 def anomalies_emergency(args):
-    """Break-glass (flagged) events in the period, with whether each was reviewed and how the grant was used."""
+    """Break-glass (flagged) events with auditor and supervisor review state and grant use; repeated openings as patterns."""
     return _anomaly("emergency", args, audit_anomalies.emergency_uses, reviewed=args.get("reviewed"))
 
 

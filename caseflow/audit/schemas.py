@@ -178,6 +178,12 @@ class GrantUseSchema(Schema):
     persons = fields.Integer()
 
 
+class SupervisorReviewSchema(Schema):
+    state = fields.String(metadata={"description": "unreviewed, confirmed, not_confirmed (the latest review)"})
+    reviews = fields.Integer()
+    last_reviewed_at = Timestamp(allow_none=True)
+
+
 class EmergencyItemSchema(ActorSchema):
     seq = fields.Integer()
     occurred_at = Timestamp()
@@ -190,10 +196,43 @@ class EmergencyItemSchema(ActorSchema):
     reviews = fields.Integer()
     last_reviewed_at = Timestamp(allow_none=True)
     grant_use = fields.Nested(GrantUseSchema, allow_none=True)
+    access_id = fields.String(allow_none=True)
+    supervisor_review = fields.Nested(SupervisorReviewSchema, allow_none=True, metadata={
+        "description": "the case organisation's supervisors' review of the access (beside the auditors' reviews)"})
+    patterns = fields.List(fields.String(), metadata={"description": "ids of the repeated-opening patterns the "
+                                                                     "access belongs to"})
+
+
+class PatternOpeningSchema(ActorSchema):
+    seq = fields.Integer()
+    occurred_at = Timestamp()
+    access_id = fields.String(allow_none=True)
+    case_id = fields.String(allow_none=True)
+    person_id = fields.String(allow_none=True)
+    supervisor_review = fields.Nested(SupervisorReviewSchema)
+
+
+class EmergencyPatternSchema(Schema):
+    id = fields.String()
+    kind = fields.String(metadata={"description": "worker (one worker's openings) or person (openings for one "
+                                                  "person, by anyone)"})
+    user_id = fields.String(allow_none=True)
+    person_id = fields.String(allow_none=True)
+    display_name = fields.String(allow_none=True)
+    first_at = Timestamp()
+    last_at = Timestamp()
+    count = fields.Integer()
+    window_days = fields.Integer()
+    min_openings = fields.Integer()
+    openings = fields.List(fields.Nested(PatternOpeningSchema))
 
 
 class EmergencyReportSchema(ReportBase):
     items = fields.List(fields.Nested(EmergencyItemSchema))
+    patterns = fields.List(fields.Nested(EmergencyPatternSchema), metadata={
+        "description": "repeated break-glass: pattern_rule.min_openings or more openings by one worker or for one "
+                       "person within pattern_rule.window_days days, one entry with its openings"})
+    pattern_rule = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class DeniedItemSchema(ActorSchema):

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from caseflow.access import authz
 from caseflow.access.authz import requires
 from caseflow.access.disclosure import DisclosureLog
 from caseflow.access.refs import name_actors
 from caseflow.access.requests import record_read, viewer
+from caseflow.consents import breakglass
 from caseflow.consents import rules as consent_domain
 from caseflow.consents.models import EmergencyAccess
 from caseflow.consents.schemas import (
@@ -15,6 +16,8 @@ from caseflow.consents.schemas import (
     ConsentOutSchema,
     ConsentQuerySchema,
     EmergencyOutSchema,
+    EmergencyReviewInSchema,
+    EmergencyReviewSchema,
     RevokeSchema,
 )
 from caseflow.core import db
@@ -84,6 +87,8 @@ def revoke_consent(body, consent_id):
 
 class EmergencyQuerySchema(PageArgs):
     include_closed = fields.Boolean(load_default=False)
+    review_state = fields.String(validate=validate.OneOf(("unreviewed", "confirmed", "not_confirmed")), metadata={
+        "description": "only accesses whose supervisors' review state is this"})
 
 
 EmergencyPageSchema = page_of(EmergencyOutSchema)
@@ -94,13 +99,48 @@ EmergencyPageSchema = page_of(EmergencyOutSchema)
 @emergency_blp.arguments(EmergencyQuerySchema, location="query")
 @emergency_blp.response(200, EmergencyPageSchema)
 def list_emergency_accesses(args):
-    """Open emergency accesses: your own; supervisors also see those to their organisation's cases."""
+    """Open emergency accesses with their review state: your own; supervisors also see those to their organisation's cases."""
     stmt = consent_domain.emergency_accesses_for(viewer(), oversee=authz.can("oversee", "emergency"),
                                                  only_open=not args["include_closed"])
+    if args.get("review_state"):
+        stmt = stmt.where(breakglass.in_review_state(args["review_state"]))
     page = paginate(stmt, args["limit"], args["offset"])
+    page["items"] = breakglass.present(page["items"])
     # The justifications are free text about a person in danger: who read them is on the record.
     record_read("emergency.list", "emergency_accesses", None, DisclosureLog(), detail={"count": len(page["items"])})
     return page
+
+
+def _visible_access(access_id):
+    v = viewer()
+    allowed = db.session().scalar(
+        consent_domain.emergency_accesses_for(v, oversee=authz.can("oversee", "emergency"), only_open=False)
+        .where(EmergencyAccess.id == access_id))
+    if allowed is None:
+        raise Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
+    return allowed
+
+
+@emergency_blp.route("/<uuid:access_id>")
+@requires("emergency", "request")
+@emergency_blp.response(200, EmergencyOutSchema)
+def get_emergency_access(access_id):
+    """One emergency access with its review state and the supervisors' reviews (its holder, or a supervisor of the case's organisation)."""
+    access = _visible_access(access_id)
+    record_read("emergency.read", "emergency_accesses", access.id, DisclosureLog(),
+                detail={"case_id": str(access.case_id)})
+    return breakglass.present([access], with_reviews=True)[0]
+
+
+@emergency_blp.route("/<uuid:access_id>/reviews", methods=["POST"])
+@requires("emergency", "review")
+@emergency_blp.arguments(EmergencyReviewInSchema)
+@emergency_blp.response(201, EmergencyReviewSchema)
+def review_emergency_access(body, access_id):
+    """Record a supervisor's review of a break-glass opening: reason confirmed or not, with a note (never its opener's own)."""
+    access = breakglass.reviewable_access(viewer(), access_id)
+    review = breakglass.add_review(access, body["reason_confirmed"], body["note"], actor=current_user)
+    return breakglass.present_review(review, current_user)
 
 
 @emergency_blp.route("/<uuid:access_id>/close", methods=["POST"])
@@ -109,10 +149,5 @@ def list_emergency_accesses(args):
 @emergency_blp.response(200, EmergencyOutSchema)
 def close_emergency_access(_body, access_id):
     """End an emergency access early (its holder, or a supervisor of the case's organisation)."""
-    v = viewer()
-    allowed = db.session().scalar(
-        consent_domain.emergency_accesses_for(v, oversee=authz.can("oversee", "emergency"), only_open=False)
-        .where(EmergencyAccess.id == access_id))
-    if allowed is None:
-        raise Problem(404, detail="指定されたリソースは存在しないか、閲覧できません。")
-    return consent_domain.close_emergency_access(allowed, actor=current_user)
+    access = consent_domain.close_emergency_access(_visible_access(access_id), actor=current_user)
+    return breakglass.present([access])[0]

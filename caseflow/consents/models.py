@@ -87,3 +87,21 @@ class EmergencyAccess(Base):
 
     __table_args__ = (Index("ix_emergency_accesses_user_person", "user_id", "person_id"),
                       Index("ix_emergency_accesses_case", "case_id"))
+
+
+class EmergencyAccessReview(Base):
+    """A supervisor of the case's owner organisation reviews a break-glass opening: was the reason given a real
+    emergency (個人情報保護法27条1項2号)? Append-only (caseflow.core.dbguards): a second look is a new row, the
+    latest is the state. Separate from the auditor's review of the audit event (audit_reviews): both may exist."""
+
+    __tablename__ = "emergency_access_reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    access_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("emergency_accesses.id"))
+    reviewer_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    reviewer_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    reason_confirmed: Mapped[bool] = mapped_column()
+    note: Mapped[str] = mapped_column(Text)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_emergency_access_reviews_access", "access_id", "reviewed_at"),)

@@ -91,6 +91,30 @@ class EmergencyInSchema(Schema):
     hours = fields.Integer(load_default=24)
 
 
+class EmergencyReviewInSchema(Schema):
+    reason_confirmed = fields.Boolean(required=True, metadata={
+        "description": "the emergency given as the reason was real (true) or not (false)"})
+    note = Text(required=True, min_length=1, max_length=4000)
+
+
+class EmergencyReviewStateSchema(Schema):
+    state = fields.String(metadata={"description": "the supervisors' latest review: unreviewed, confirmed, "
+                                                   "not_confirmed"})
+    reviews = fields.Integer()
+    last_reviewed_at = Timestamp(allow_none=True)
+    audit_reviewed = fields.Boolean(metadata={"description": "an auditor reviewed the opening's audit event"})
+
+
+class EmergencyReviewSchema(Schema):
+    id = fields.UUID()
+    access_id = fields.UUID()
+    reason_confirmed = fields.Boolean()
+    note = fields.String()
+    reviewed_at = Timestamp()
+    reviewer = fields.Nested(UserRefSchema, allow_none=True)
+    reviewer_org_id = fields.UUID()
+
+
 class EmergencyOutSchema(Schema):
     id = fields.UUID()
     user_id = fields.UUID()
@@ -101,3 +125,6 @@ class EmergencyOutSchema(Schema):
     opened_at = Timestamp()
     expires_at = Timestamp()
     closed_at = Timestamp(allow_none=True)
+    review = fields.Nested(EmergencyReviewStateSchema)
+    reviews = fields.List(fields.Nested(EmergencyReviewSchema), metadata={
+        "description": "one access: the supervisors' reviews, oldest first"})

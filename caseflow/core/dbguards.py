@@ -114,6 +114,8 @@ GUARDS: dict[str, tuple] = {
     "secrecy_recipients": (AppendOnly(),),
     "case_reporters": (AppendOnly(),),
     "assessment_results": (AppendOnly(),),        # the plan results a version cited: part of the version (0020)
+    # migration 0021: a supervisor's review of a break-glass opening; a second look is a new row
+    "emergency_access_reviews": (AppendOnly(),),
 }
 
 

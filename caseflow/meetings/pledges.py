@@ -19,6 +19,10 @@ from caseflow.meetings.rules import PLEDGE_TEXT_VERSION, pledge_text
 
 
 def _covers(meeting: Meeting):
+    """A meeting's own pledge; a fiscal-year pledge of its council only when the meeting takes one (its
+    `pledge_scope`): a meeting that requires a per-meeting pledge is never covered by a yearly one."""
+    if meeting.pledge_scope != "fiscal_year":
+        return Pledge.meeting_id == meeting.id
     return or_(Pledge.meeting_id == meeting.id,
                and_(Pledge.meeting_id.is_(None), Pledge.council_id == meeting.council_id,
                     Pledge.fiscal_year == meeting.fiscal_year))

@@ -181,6 +181,9 @@ def update_meeting(meeting: Meeting, data: dict, *, actor) -> Meeting:
     is access control: it may be tightened at any time). Members come from the council."""
     require_manager(meeting, actor)
     s = db.session()
+    now = utcnow()
+    reason = data.pop("window_reason", None)
+    before = (meeting.window_start, meeting.window_end)
     window_only = {"window_start", "sharing_days_after"}
     if set(data) - window_only:
         _require_unlocked(meeting, "会議の内容")
@@ -192,7 +195,17 @@ def update_meeting(meeting: Meeting, data: dict, *, actor) -> Meeting:
             setattr(meeting, key, data[key])
     if not (meeting.place or meeting.online_url):
         raise validation_problem({"place": ["開催場所かオンライン会議のURLのどちらかが必要です。"]})
-    if "window_start" in data and meeting.window_start > meeting.starts_at:
+    closed = before[1] <= now
+    reopened = closed and meeting.starts_at + timedelta(days=meeting.sharing_days_after) > now
+    if reopened:
+        # Never reaching back: the window resumes from this change, so the gap stays outside it (and the
+        # record of the window never claims sharing that did not happen).
+        if not reason:
+            raise validation_problem({"window_reason": ["終了した共有期間を再開するには理由が必要です。"]})
+        if "window_start" in data and data["window_start"] < now:
+            raise validation_problem({"window_start": ["終了した共有期間は遡って再開できません（再開は変更の時点から）。"]})
+        meeting.window_start = max(now, data.get("window_start") or now)
+    elif "window_start" in data and meeting.window_start > meeting.starts_at:
         raise validation_problem({"window_start": ["共有期間の開始（準備開始）は会議日時より前にしてください。"]})
     members = member_org_ids(meeting)
     chair = meeting.chair_user_id
@@ -208,9 +221,14 @@ def update_meeting(meeting: Meeting, data: dict, *, actor) -> Meeting:
                                                                MeetingAttendee.user_id == user_id))
         s.add_all([MeetingAttendee(meeting_id=meeting.id, user_id=u) for u in attendees if u not in current])
     _window(meeting)
-    meeting.updated_at = utcnow()
+    meeting.updated_at = now
+    detail = {"changed": sorted(data)}
+    if (meeting.window_start, meeting.window_end) != before or reason:
+        detail["window"] = {"before": [before[0].isoformat(), before[1].isoformat()],
+                            "after": [meeting.window_start.isoformat(), meeting.window_end.isoformat()],
+                            "reopened": reopened, "reason": reason}
     trail.record(s, action="meetings.update", resource_type="meetings", resource_id=meeting.id, actor=actor,
-                 detail={"changed": sorted(data)})
+                 detail=detail)
     return meeting
 
 
@@ -244,6 +262,9 @@ def transition(meeting: Meeting, to: str, *, actor, present_user_ids=None) -> Me
         raise Problem(409, detail=f"「{STATUS_LABELS[meeting.status]}」から「{STATUS_LABELS.get(to, to)}」へは移せません。",
                       type_="illegal-transition", current_status=meeting.status, allowed=list(allowed))
     now = utcnow()
+    if to == "held" and now < meeting.starts_at:
+        raise Problem(409, detail="会議の開始日時より前に開催済みにはできません。", type_="meeting-not-started",
+                      starts_at=meeting.starts_at.isoformat())
     if present_user_ids is not None and to != "held":
         raise validation_problem({"present_user_ids": ["出席の記録は開催時のみ指定できます。"]})
     if to == "held":

@@ -141,6 +141,10 @@ class MeetingUpdateSchema(Schema):
     attendee_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500))
     window_start = Timestamp()
     sharing_days_after = fields.Integer(validate=validate.Range(min=0, max=90))
+    window_reason = Text(min_length=1, max_length=2000, metadata={
+        "description": "why the sharing window is changed; required to re-open a window that has closed (access "
+                       "then resumes from the change, never for the gap). Kept in the audit trail with the window "
+                       "before and after: write no names or other personal data here"})
 
 
 class MeetingQuerySchema(PageArgs):

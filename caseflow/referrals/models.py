@@ -1,7 +1,7 @@
 """Referrals between agencies (初期対応／他機関紹介) and the organisation directory.
 
-A case may have several referrals open at once, but at most one *pending* referral to the same
-organisation: a partial unique index enforces it in the database, so two simultaneous requests
+A case may have several referrals open at once, but at most one *live* (pending or accepted) referral to
+the same organisation: a partial unique index enforces it in the database, so two simultaneous requests
 cannot both create one (caseflow.referrals.rules turns the violation into a 409).
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from caseflow.cases.models import URGENCIES
 from caseflow.core.db import Base, Edited, UTCDateTime, new_id, one_of, utcnow
 
 REFERRAL_STATES = ("pending", "accepted", "declined", "withdrawn", "completed")
+LIVE = "state IN ('pending', 'accepted')"
 
 
 class Referral(Edited, Base):
@@ -45,10 +46,10 @@ class Referral(Edited, Base):
         Index("ix_referrals_from_updated", "from_org_id", text("updated_at DESC"), "id"),
         Index("ix_referrals_to_state_updated", "to_org_id", "state", text("updated_at DESC"), "id"),
         Index("ix_referrals_from_state_updated", "from_org_id", "state", text("updated_at DESC"), "id"),
-        # One pending referral per (case, receiving organisation); SQLite and PostgreSQL both
-        # support partial indexes.
-        Index("uq_referrals_pending_case_to_org", "case_id", "to_org_id", unique=True,
-              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+        # One live (pending or accepted) referral per (case, receiving organisation); SQLite and PostgreSQL
+        # both support partial indexes (migration 0021).
+        Index("uq_referrals_live_case_to_org", "case_id", "to_org_id", unique=True,
+              sqlite_where=text(LIVE), postgresql_where=text(LIVE)),
     )
 
 

@@ -60,8 +60,11 @@ SENDER_ACTIONS = ("withdraw",)
 STATE_LABELS = {"pending": "回答待ち", "accepted": "受諾済み", "declined": "辞退", "withdrawn": "取り下げ",
                 "completed": "完了"}
 ACTION_LABELS = {"accept": "受諾", "decline": "辞退", "withdraw": "取り下げ", "complete": "完了"}
-# Reply due date when the sender gives none: the more urgent, the sooner.
-DEFAULT_REPLY_DAYS = {"critical": 1, "high": 3, "normal": 7, "low": 14}
+# Reply due date by urgency (docs/referrals.md): critical the same day, high the next business day (Monday to
+# Friday; national holidays are not known to the system), normal in 7 days, low in 14. The referral takes the
+# case's urgency unless the sender raises it; a reply date the sender gives may be sooner, never later.
+REPLY_DUE = {"critical": ("days", 0), "high": ("business_days", 1), "normal": ("days", 7), "low": ("days", 14)}
+LIVE_STATES = ("pending", "accepted")  # one live referral per (case, receiving organisation)
 URGENCY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 INVOLVED = set(WORKING_RELATIONS)
 NOT_FOUND = "指定されたリソースは存在しないか、閲覧できません。"
@@ -123,18 +126,24 @@ def create_referral(data: dict, *, actor, today: date) -> Referral:
         errors["to_org_id"] = ["紹介先の組織が見つからないか、現在利用されていません。"]
     elif to_org.id == actor.org_id:
         errors["to_org_id"] = ["自組織には紹介できません。"]
-    urgency = data.get("urgency", "normal")
-    reply_due = data.get("reply_due") or today + timedelta(days=DEFAULT_REPLY_DAYS[urgency])
+    urgency = data.get("urgency") or case.urgency
+    if URGENCY_RANK[urgency] > URGENCY_RANK[case.urgency]:
+        errors["urgency"] = [f"ケースの緊急度（{case.urgency}）より低い緊急度では紹介できません。"]
+        urgency = case.urgency
+    latest = reply_due_for(urgency, today)
+    reply_due = data.get("reply_due") or latest
     if reply_due < today:
         errors["reply_due"] = ["回答期限に過去の日付は指定できません。"]
+    elif reply_due > latest:
+        errors["reply_due"] = [f"緊急度「{urgency}」の紹介の回答期限は{latest.isoformat()}までです。"]
     if errors:
         raise validation_problem(errors)
     if case.stage == "closed":
         raise Problem(409, detail="終結したケースは紹介できません。再開してから紹介してください。",
                       type_="case-closed", current_stage=case.stage)
-    existing = _pending_to(case.id, to_org.id)
+    existing = _live_to(case.id, to_org.id)
     if existing is not None:
-        raise _duplicate(existing)
+        raise _duplicate(*existing)
     ref = Referral(case_id=case.id, from_org_id=actor.org_id, to_org_id=to_org.id, created_by_user_id=actor.id,
                    reason=data["reason"], requested_support=data["requested_support"], urgency=urgency,
                    reply_due=reply_due, state="pending")
@@ -142,9 +151,9 @@ def create_referral(data: dict, *, actor, today: date) -> Referral:
     try:
         s.flush()
     except IntegrityError:
-        # A simultaneous request created the pending referral first; the partial unique index caught it.
+        # A simultaneous request created the live referral first; the partial unique index caught it.
         s.rollback()
-        raise _duplicate(_pending_to(case.id, to_org.id)) from None
+        raise _duplicate(*(_live_to(case.id, to_org.id) or (None, None))) from None
     s.add(ReferralEvent(referral_id=ref.id, from_state=None, to_state="pending", reason=None,
                         actor_user_id=actor.id, actor_org_id=actor.org_id))
     trail.record(s, action="referrals.create", resource_type="referrals", resource_id=ref.id, actor=actor,
@@ -152,14 +161,30 @@ def create_referral(data: dict, *, actor, today: date) -> Referral:
     return ref
 
 
-def _pending_to(case_id: uuid.UUID, org_id: uuid.UUID) -> uuid.UUID | None:
-    return db.session().scalar(select(Referral.id).where(Referral.case_id == case_id, Referral.to_org_id == org_id,
-                                                         Referral.state == "pending"))
+def reply_due_for(urgency: str, today: date) -> date:
+    """The latest reply date for a referral of this urgency made on `today` (Asia/Tokyo), by REPLY_DUE."""
+    unit, n = REPLY_DUE[urgency]
+    if unit == "days":
+        return today + timedelta(days=n)
+    day = today
+    while n:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
 
 
-def _duplicate(existing_id) -> Problem:
-    return Problem(409, detail="このケースはすでにこの組織へ紹介中（回答待ち）です。", type_="duplicate-referral",
-                   existing_referral_id=str(existing_id) if existing_id else None)
+def _live_to(case_id: uuid.UUID, org_id: uuid.UUID) -> tuple[uuid.UUID, str] | None:
+    row = db.session().execute(select(Referral.id, Referral.state).where(
+        Referral.case_id == case_id, Referral.to_org_id == org_id, Referral.state.in_(LIVE_STATES)).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def _duplicate(existing_id, state) -> Problem:
+    what = "受諾済み" if state == "accepted" else "回答待ち"
+    return Problem(409, detail=f"このケースはすでにこの組織へ紹介されています（{what}の紹介 {existing_id}）。"
+                               "完了・辞退・取り下げの後に改めて紹介してください。", type_="duplicate-referral",
+                   existing_referral_id=str(existing_id) if existing_id else None, existing_state=state)
 
 
 # --- state changes ---------------------------------------------------------------------------

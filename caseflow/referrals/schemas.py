@@ -23,9 +23,10 @@ class ReferralCreateSchema(Schema):
                        "contact details here."})
     requested_support = Text(required=True, min_length=1, max_length=4000, metadata={
         "description": "依頼内容. Shown de-identified like `reason`."})
-    urgency = fields.String(validate=validate.OneOf(URGENCIES), load_default="normal")
-    reply_due = Day(metadata={"description": "回答期限; default by urgency (critical 1, high 3, normal 7, "
-                                                     "low 14 days)"})
+    urgency = fields.String(validate=validate.OneOf(URGENCIES), metadata={
+        "description": "default: the case's urgency; may be raised, never lowered below it"})
+    reply_due = Day(metadata={"description": "回答期限; default and latest by urgency: critical the same day, high "
+                                             "the next business day (Mon-Fri), normal 7 days, low 14 days"})
 
 
 class ReferralActionSchema(Schema):

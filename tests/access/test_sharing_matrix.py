@@ -96,6 +96,7 @@ def _setup(app, basic, relation: str, consent: str, viewer_home: str = "kamakura
             m = Meeting(municipality_id=basic.municipalities["kamakura"], council_id=council.id, kind=kind,
                         title="支援会議", starts_at=now - timedelta(days=30 if after else 0),
                         chair_user_id=owner_user, organizer_org_id=owner_org, fiscal_year=2026,
+                        pledge_scope="fiscal_year",  # a yearly pledge of its council would count (it never does here)
                         window_start=now - timedelta(days=40 if after else 1),
                         window_end=now - timedelta(days=16) if after else now + timedelta(days=14))
             s.add(m)

@@ -318,6 +318,7 @@ def _check_world(app, spec):
             m = Meeting(municipality_id=w.municipalities["main"], council_id=council_ids[spec_m["council"]],
                         kind=spec_m["kind"], title="会議", starts_at=now, chair_user_id=w.users["u0@example.jp"],
                         organizer_org_id=w.orgs["org-0"], fiscal_year=2026, window_start=now - timedelta(days=3),
+                        pledge_scope="fiscal_year",  # the council's yearly pledge counts here (its own pledge always)
                         window_end=now + (timedelta(days=3) if spec_m["open"] else -timedelta(days=1)))
             s.add(m)
             s.flush()

@@ -209,7 +209,7 @@ def test_emergency_uses_and_their_review(app, basic, auditor, people):
               disclosures=read(app, p.p1, basis=basis), flagged=True, occurred_at=t + timedelta(minutes=5)),
          dict(action="cases.read", resource_id=p.case1, actor=p.coord, occurred_at=t))
     rep = auditor.get(f"/api/v1/audit-events/anomalies/emergency?{PERIOD}").get_json()
-    assert rep["summary"] == {"flagged_events": 2, "users": 1, "reviewed": 0, "unreviewed": 2}
+    assert rep["summary"] == {"flagged_events": 2, "users": 1, "reviewed": 0, "unreviewed": 2, "patterns": 0}
     opened = rep["items"][0]
     assert opened["action"] == "emergency.open" and opened["reviewed"] is False
     assert opened["actor_org_name"] == "NPO法人 テスト支援会" and opened["actor_name"] == "テスト 利用者"

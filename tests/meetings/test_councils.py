@@ -49,7 +49,7 @@ def create_council(client, w, **body):
 
 
 def create_meeting(client, w, council, **body):
-    payload = {"council_id": council["id"], "title": "第1回", "starts_at": (now() + timedelta(days=1)).isoformat(),
+    payload = {"council_id": council["id"], "title": "第1回", "starts_at": (now() - timedelta(hours=1)).isoformat(),
                "place": "市役所 第1会議室",
                "attendee_user_ids": [str(w.users[e]) for e in ("npo@example.jp", "hoken@example.jp", "shakyo@example.jp")],
                **body}

@@ -30,7 +30,8 @@ def world(basic):
     case = open_case(coord)
     other = open_case(coord, person=SATO, with_parent=False)
     chair = basic.client("chair@example.jp")
-    starts = (datetime.now(timezone.utc) + timedelta(days=2)).replace(hour=1, minute=30, second=0, microsecond=0)
+    # two days ago at 10:30 Japan time: a meeting is held only once it has started
+    starts = (datetime.now(timezone.utc) - timedelta(days=2)).replace(hour=1, minute=30, second=0, microsecond=0)
     r = chair.post("/api/v1/meetings", json={
         "council_id": council_for(chair, [basic.orgs["kmm-npo"]]), "title": TITLE, "starts_at": starts.isoformat(),
         "place": "鎌倉市役所 第1会議室", "chair_user_id": str(basic.users["chair@example.jp"]),

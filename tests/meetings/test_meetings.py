@@ -129,6 +129,12 @@ def test_meeting_lifecycle(mtg):
     r = transition(chair, m["id"], "minutes_approved")
     assert r.status_code == 409 and r.get_json()["allowed"] == ["held"]
     assert r.get_json()["type"].endswith("illegal-transition")
+    r = transition(chair, m["id"], "held")  # not before it starts ...
+    assert r.status_code == 409 and r.get_json()["type"].endswith("meeting-not-started")
+    # ... so the meeting is moved to a time that has come (the date may change while planned), then held
+    starts = now() - timedelta(minutes=5)
+    r = patch(chair, url, {"starts_at": starts.isoformat()})
+    assert r.status_code == 200, r.get_json()
     assert transition(chair, m["id"], "held").status_code == 200
     for illegal in ("held", "planned"):
         assert transition(chair, m["id"], illegal).status_code == 409
@@ -482,7 +488,7 @@ def test_minutes_decisions_locking_and_corrections(mtg):
     coord = mtg.client("coord@example.jp")
     case = open_case(coord)
     chair = mtg.client("chair@example.jp")
-    m = create_meeting(chair, mtg)
+    m = create_meeting(chair, mtg, starts_at=(now() - timedelta(hours=1)).isoformat())  # held only once started
     mid = m["id"]
     agenda = add_item(chair, mid, case_id=case["id"], points=CASE_POINTS)
     agenda = add_item(chair, mid, topic="報告事項")

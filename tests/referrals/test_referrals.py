@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from caseflow.cases.rules import today_tokyo
+from caseflow.referrals.rules import reply_due_for
 
 from support import HANAKO, YAMADA, move, open_case, personal_values
 
@@ -60,13 +61,13 @@ def test_create_shows_the_sender_everything_it_collected(setup):
     ref = refer(coord, case["id"], basic.orgs["kmm-npo"], urgency="high")
     assert ref["state"] == "pending" and ref["urgency"] == "high"
     assert ref["from_org"]["code"] == "kmk-chiiki" and ref["to_org"]["code"] == "kmm-npo"
-    assert ref["reply_due"] == (today_tokyo() + timedelta(days=3)).isoformat()  # default for "high"
+    assert ref["reply_due"] == reply_due_for("high", today_tokyo()).isoformat()  # the next business day
     assert ref["allowed_actions"] == ["withdraw"] and ref["overdue"] is False
     assert ref["case"]["case_number"] == case["case_number"] and ref["case"]["languages_needed"] == ["vi"]
     assert {p["name"] for p in ref["case"]["persons"]} == {YAMADA["name"], HANAKO["name"]}
     assert [(e["from_state"], e["to_state"]) for e in ref["events"]] == [(None, "pending")]
     assert ref["events"][0]["actor_org"]["code"] == "kmk-chiiki"
-    due = (today_tokyo() + timedelta(days=20)).isoformat()
+    due = (today_tokyo() + timedelta(days=5)).isoformat()
     other = refer(coord, case["id"], basic.orgs["kmm-other"], reply_due=due)
     assert other["reply_due"] == due  # several referrals of one case may be open at once
 
@@ -246,10 +247,12 @@ def test_every_action_from_every_state(setup, start):
             assert body["type"].endswith("illegal-transition") and body["current_state"] == start
             assert set(body["allowed"]) <= LEGAL[start]
             assert coord.get(f"/api/v1/referrals/{ref['id']}").get_json()["state"] == start
-        # leave no pending referral behind, so the next one can be made
+        # leave no live (pending or accepted) referral behind, so the next one can be made
         current = coord.get(f"/api/v1/referrals/{ref['id']}").get_json()["state"]
         if current == "pending":
             assert act(coord, ref["id"], "withdraw").status_code == 200
+        elif current == "accepted":
+            assert act(npo, ref["id"], "complete").status_code == 200
 
 
 def test_409_names_the_current_state_and_what_the_caller_may_do(setup):
@@ -356,11 +359,11 @@ def test_inbox_orders_pending_and_overdue_first_and_counts(setup, app):
     today = today_tokyo()
     cases = [case] + [open_case(coord, with_parent=False) for _ in range(4)]
     org = basic.orgs["kmm-npo"]
-    a = refer(coord, cases[0]["id"], org, reply_due=(today + timedelta(days=10)).isoformat())
+    a = refer(coord, cases[0]["id"], org, reply_due=(today + timedelta(days=7)).isoformat())  # normal: 7 at most
     b = refer(coord, cases[1]["id"], org, reply_due=(today + timedelta(days=2)).isoformat())
     c = refer(coord, cases[2]["id"], org, reply_due=(today + timedelta(days=1)).isoformat())
     d = refer(coord, cases[3]["id"], org)
-    e = refer(coord, cases[4]["id"], org, urgency="critical", reply_due=(today + timedelta(days=5)).isoformat())
+    e = refer(coord, cases[4]["id"], org, urgency="critical")  # due today: critical replies the same day
     assert act(npo, d["id"], "accept").status_code == 200
     with app.app_context():  # time passes: c's reply date is now three days ago
         from caseflow.core import db

@@ -29,8 +29,9 @@ MIGRATION_0011 = ("case_stage_changes", "referral_events", "consents", "consent_
                   "minutes_corrections", "meeting_decisions", "meetings", "agenda_items", "meeting_minutes")
 MIGRATION_0016 = ("secrecy_decisions", "secrecy_recipients", "case_reporters")
 MIGRATION_0020 = ("assessment_results",)  # the plan results an assessment version cited
+MIGRATION_0021 = ("emergency_access_reviews",)  # supervisors' reviews of break-glass
 # 0015: invited guests; ended council memberships
-GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members") + MIGRATION_0016 + MIGRATION_0020
+GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members") + MIGRATION_0016 + MIGRATION_0020 + MIGRATION_0021
 
 
 @pytest.fixture
@@ -66,6 +67,9 @@ def recorded(app, basic):
     assert sup.post(f"/api/v1/meetings/{mid}/transitions", json={"to": "minutes_approved"}).status_code == 200
     r = sup.post(f"{minutes}/corrections", json={"body": "本人と母親の状況を共有した。", "reason": "誤記"})
     assert r.status_code == 201, r.get_json()
+    r = sup.post(f"/api/v1/emergency-accesses/{ids['access_id']}/reviews",
+                 json={"reason_confirmed": True, "note": "安否確認の必要性を確認した。"})
+    assert r.status_code == 201, r.get_json()
     auditor = basic.client(users["auditor"])
     r = auditor.post(f"/api/v1/audit-events/{ids['seq']}/reviews", json={"comment": "確認済み"})
     assert r.status_code == 201, r.get_json()
@@ -98,6 +102,7 @@ def _where(table: str, ids: dict):
         "secrecy_recipients": lambda: c.decision_id == u("secrecy_id"),
         "case_reporters": lambda: c.case_id == u("case_id"),
         "assessment_results": lambda: c.task_id == u("task_id"),
+        "emergency_access_reviews": lambda: c.access_id == u("access_id"),
     }[table]()
 
 
@@ -124,6 +129,7 @@ EDITS = {
     "secrecy_recipients": {"org_id": uuid.UUID(int=1)},
     "case_reporters": {"name": "書き換え"},
     "assessment_results": {"task_status": "cancelled"},
+    "emergency_access_reviews": {"reason_confirmed": False},
 }
 
 
@@ -248,7 +254,7 @@ def test_minutes_stay_editable_until_approved(recorded, raw, basic):
     sup = basic.client(recorded["users"]["supervisor"])
     r = sup.post("/api/v1/meetings", json={
         "council_id": council_for(sup, kind="case_conference"), "title": "ケース会議",
-        "starts_at": (now() + timedelta(days=1)).isoformat(),
+        "starts_at": (now() - timedelta(minutes=30)).isoformat(),  # held only once started
         "place": "本庁舎", "chair_user_id": str(basic.users[recorded["users"]["supervisor"]])})
     mid = r.get_json()["id"]
     item = sup.post(f"/api/v1/meetings/{mid}/agenda", json={"topic": "報告"}).get_json()["id"]
