@@ -29,6 +29,7 @@ import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 
+import holidays
 from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, union_all, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
@@ -61,7 +62,7 @@ STATE_LABELS = {"pending": "回答待ち", "accepted": "受諾済み", "declined
                 "completed": "完了"}
 ACTION_LABELS = {"accept": "受諾", "decline": "辞退", "withdraw": "取り下げ", "complete": "完了"}
 # Reply due date by urgency (docs/referrals.md): critical the same day, high the next business day (Monday to
-# Friday; national holidays are not known to the system), normal in 7 days, low in 14. The referral takes the
+# Friday, not a national holiday -- the `holidays` library's calendar of 国民の祝日), normal in 7 days, low in 14. The referral takes the
 # case's urgency unless the sender raises it; a reply date the sender gives may be sooner, never later.
 REPLY_DUE = {"critical": ("days", 0), "high": ("business_days", 1), "normal": ("days", 7), "low": ("days", 14)}
 LIVE_STATES = ("pending", "accepted")  # one live referral per (case, receiving organisation)
@@ -166,10 +167,11 @@ def reply_due_for(urgency: str, today: date) -> date:
     unit, n = REPLY_DUE[urgency]
     if unit == "days":
         return today + timedelta(days=n)
+    closed = holidays.Japan(years=(today.year, today.year + 1))
     day = today
     while n:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in closed:
             n -= 1
     return day
 

@@ -26,7 +26,7 @@ class ReferralCreateSchema(Schema):
     urgency = fields.String(validate=validate.OneOf(URGENCIES), metadata={
         "description": "default: the case's urgency; may be raised, never lowered below it"})
     reply_due = Day(metadata={"description": "回答期限; default and latest by urgency: critical the same day, high "
-                                             "the next business day (Mon-Fri), normal 7 days, low 14 days"})
+                                             "the next business day (Mon-Fri, not a national holiday), normal 7 days, low 14 days"})
 
 
 class ReferralActionSchema(Schema):

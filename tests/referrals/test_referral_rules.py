@@ -4,8 +4,9 @@ the case's urgency and its reply due date follows the urgency. Through the HTTP 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
+import holidays
 import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from caseflow.cases.rules import today_tokyo
 from caseflow.core import db
 from caseflow.referrals.models import Referral
+from caseflow.referrals.rules import reply_due_for
 
 from support import open_case
 
@@ -89,9 +91,16 @@ def test_the_database_refuses_a_second_live_referral(w, app, live):
 
 def next_business_day(day):
     day += timedelta(days=1)
-    while day.weekday() >= 5:
+    while day.weekday() >= 5 or day in holidays.Japan(years=day.year):
         day += timedelta(days=1)
     return day
+
+
+def test_the_next_business_day_skips_weekends_and_national_holidays():
+    # Friday 2027-01-08: Saturday, Sunday, then Monday 11 January is 成人の日
+    assert reply_due_for("high", date(2027, 1, 8)) == date(2027, 1, 12)
+    assert reply_due_for("high", date(2027, 1, 12)) == date(2027, 1, 13)
+    assert reply_due_for("critical", date(2027, 1, 8)) == date(2027, 1, 8)
 
 
 def test_urgency_is_inherited_and_sets_the_reply_due_date(w):
