@@ -113,6 +113,7 @@ GUARDS: dict[str, tuple] = {
     "secrecy_decisions": (RevokeOnce("ended_at", SECRECY_END_COLUMNS),),
     "secrecy_recipients": (AppendOnly(),),
     "case_reporters": (AppendOnly(),),
+    "contact_links": (AppendOnly(),),            # linking a contact to a person and undoing it (0019)
 }
 
 
