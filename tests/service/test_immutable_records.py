@@ -28,7 +28,8 @@ MIGRATION_0011 = ("case_stage_changes", "referral_events", "consents", "consent_
                   "pledges", "audit_reviews", "assessments", "assessment_domains", "plan_agreements",
                   "minutes_corrections", "meeting_decisions", "meetings", "agenda_items", "meeting_minutes")
 MIGRATION_0016 = ("secrecy_decisions", "secrecy_recipients", "case_reporters")
-GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members") + MIGRATION_0016  # 0015: invited; ended memberships
+GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members") + MIGRATION_0016 + ("contact_links",)
+# 0015: invited guests, ended memberships; 0019: a contact's link history
 
 
 @pytest.fixture
@@ -90,6 +91,7 @@ def _where(table: str, ids: dict):
         "secrecy_decisions": lambda: c.id == u("secrecy_id"),
         "secrecy_recipients": lambda: c.decision_id == u("secrecy_id"),
         "case_reporters": lambda: c.case_id == u("case_id"),
+        "contact_links": lambda: c.contact_id == u("contact_id"),
     }[table]()
 
 
@@ -115,6 +117,7 @@ EDITS = {
     "secrecy_decisions": {"reason": "書き換え"},
     "secrecy_recipients": {"org_id": uuid.UUID(int=1)},
     "case_reporters": {"name": "書き換え"},
+    "contact_links": {"reason": "書き換え"},
 }
 
 
