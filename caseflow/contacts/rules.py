@@ -26,7 +26,7 @@ from caseflow.cases.models import Case, Person
 from caseflow.codes import rules as codes
 from caseflow.contacts.models import Contact, ContactCase, ContactLink
 from caseflow.core import db
-from caseflow.core.db import utcnow
+from caseflow.core.db import new_id, utcnow
 from caseflow.core.errors import Problem, validation_problem
 
 NOT_FOUND = "指定されたリソースは存在しないか、閲覧できません。"
@@ -61,11 +61,10 @@ def _check_time(at: datetime | None, field: str) -> datetime:
 def create_contact(data: dict, *, actor) -> Contact:
     codes.check("intake_channel", "channel", data["channel"])
     at = _check_time(data.get("first_contact_at"), "first_contact_at")
-    contact = Contact(municipality_id=actor.municipality_id, owner_org_id=actor.org_id, channel=data["channel"],
+    contact = Contact(id=new_id(), municipality_id=actor.municipality_id, owner_org_id=actor.org_id, channel=data["channel"],
                       handle=data["handle"], first_contact_at=at, last_contact_at=at, contact_count=1,
                       created_by_user_id=actor.id)
-    db.session().add(contact)
-    db.session().flush()
+    db.session().add(contact)  # no flush: the caller's unit of work decides when (an id is set already)
     trail.record(db.session(), action="contacts.create", resource_type="contacts", resource_id=contact.id, actor=actor,
                  detail={"contact_id": str(contact.id), "channel": contact.channel})
     return contact
@@ -78,7 +77,6 @@ def record_contact(contact: Contact, at: datetime | None, *, actor) -> Contact:
     contact.last_contact_at = max(contact.last_contact_at, at)
     contact.first_contact_at = min(contact.first_contact_at, at)
     contact.contact_count += 1
-    db.session().flush()
     trail.record(db.session(), action="contacts.contact", resource_type="contacts", resource_id=contact.id, actor=actor,
                  detail={"contact_id": str(contact.id), "count": contact.contact_count})
     return contact
@@ -87,17 +85,17 @@ def record_contact(contact: Contact, at: datetime | None, *, actor) -> Contact:
 def attach_new_case(case: Case, contact_id: uuid.UUID | None, *, actor) -> Contact:
     """An anonymous case just opened: attach it to the named contact of the caller's organisation (a further
     contact; a linked contact gives the case its person) or to a new contact with the case's label and channel."""
-    if contact_id is None:
-        contact = create_contact({"channel": case.intake_channel, "handle": case.anonymous_label}, actor=actor)
-    else:
-        contact = db.session().scalar(visible_contacts(Viewer.of(actor)).where(Contact.id == contact_id))
-        if contact is None:
-            raise validation_problem({"contact_id": ["指定された相談者は使えません。"]})
-        record_contact(contact, None, actor=actor)
-        case.anonymous_label = case.anonymous_label or contact.handle
-        case.primary_person_id = contact.linked_person_id
-    db.session().add(ContactCase(contact_id=contact.id, case_id=case.id))
-    db.session().flush()
+    with db.session().no_autoflush:  # the case's own unit of work (its stage change) flushes when its caller does
+        if contact_id is None:
+            contact = create_contact({"channel": case.intake_channel, "handle": case.anonymous_label}, actor=actor)
+        else:
+            contact = db.session().scalar(visible_contacts(Viewer.of(actor)).where(Contact.id == contact_id))
+            if contact is None:
+                raise validation_problem({"contact_id": ["指定された相談者は使えません。"]})
+            record_contact(contact, None, actor=actor)
+            case.anonymous_label = case.anonymous_label or contact.handle
+            case.primary_person_id = contact.linked_person_id
+        db.session().add(ContactCase(contact_id=contact.id, case_id=case.id))
     return contact
 
 

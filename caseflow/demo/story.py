@@ -25,6 +25,7 @@ from caseflow.consents import rules as consents
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.jpdate import TOKYO
+from caseflow.demo import contacts as demo_contacts
 from caseflow.demo import world
 from caseflow.meetings import agenda, councils, minutes, pledges
 from caseflow.meetings import rules as meeting_rules
@@ -474,6 +475,7 @@ def build(orgs: dict[str, Organization], echo: Callable[[str], None], households
     story.build_meetings()
     story.build_leads()
     story.build_secrecy()
+    demo_contacts.build(story)
     story.build_audit_patterns()
     counts = dict(s.execute(select(Case.stage, func.count(Case.id)).group_by(Case.stage)).all())
     echo("  cases by stage: " + ", ".join(f"{k} {counts.get(k, 0)}" for k, _ in STAGE_MIX))
