@@ -6,13 +6,15 @@ import json
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from click.testing import CliRunner
+from sqlalchemy import create_engine, delete, select, text
 
 from caseflow.audit.models import AuditEvent
+from caseflow.cli import main
 from caseflow.contacts.models import ContactCase
 from caseflow.core import db
 
-from support import YAMADA, open_anonymous_case, open_case
+from support import YAMADA, audit_verify, move, open_anonymous_case, open_case
 
 REASON = "来所時に本人が名乗り、LINEの相談内容と一致した"
 
@@ -208,3 +210,27 @@ def test_the_link_discloses_the_person_only_on_a_basis(basic):
     # A case of the linked contact that the owner no longer sees is not listed on the contact either
     other = open_case(coord)
     assert other["id"] not in {c["id"] for c in coord.get(f"/api/v1/contacts/{contact['id']}").get_json()["cases"]}
+
+
+def test_the_purge_takes_the_handle_and_the_link_reasons_with_the_case(app, db_url, basic):
+    """保存年限: once the contact's only case is purged, its handle and the reasons of the person's link acts go;
+    the rows (and the audit chain) stay."""
+    coord = basic.client("coord@example.jp")
+    case = open_anonymous_case(coord, label="LINE相談 #7777")
+    kept = open_anonymous_case(coord, label="LINE相談 #8888")  # still open: its contact keeps its handle
+    contact = _contact_of(coord, case)
+    assert coord.post(f"/api/v1/contacts/{contact['id']}/link",
+                      json={"person_id": _person(coord), "reason": REASON}).status_code == 200
+    assert move(coord, case["id"], "closed", reason="終結", closure_reason="handed_over").status_code == 200
+    env = {"CASEFLOW_DATABASE_URL": db_url, "CASEFLOW_RETENTION_YEARS": "default=0"}
+    r = CliRunner().invoke(main, ["retention", "purge", "--yes", "--by", "privacy-officer"], env=env)
+    assert r.exit_code == 0, r.output
+    detail = coord.get(f"/api/v1/contacts/{contact['id']}").get_json()
+    assert detail["handle"] == "" and [x["reason"] for x in detail["links"]] == [""]
+    assert _contact_of(coord, kept)["handle"] == "LINE相談 #8888"
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM contacts WHERE handle = 'LINE相談 #7777'")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM contact_links WHERE reason <> ''")).scalar() == 0
+    engine.dispose()
+    audit_verify(db_url)
