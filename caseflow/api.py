@@ -18,6 +18,7 @@ from caseflow.audit import api as audit_api
 from caseflow.cases import api as cases_api
 from caseflow.codes import api as codes_api
 from caseflow.consents import api as consents_api
+from caseflow.contacts import api as contacts_api
 from caseflow.core import db, errors
 from caseflow.core.blueprint import Blueprint
 from caseflow.meetings import api as meetings_api
@@ -77,7 +78,7 @@ BLUEPRINTS = (
     consents_api.blp, consents_api.emergency_blp, audit_api.blp, organizations_api.directory_blp, referrals_api.blp,
     cases_api.transfers_blp, cases_api.leads_blp,
     meetings_api.blp, plans_api.blp, plans_api.tasks_blp, plans_api.followup_blp, reports_api.blp,
-    retention_api.blp,
+    retention_api.blp, contacts_api.blp,
 )
 
 

@@ -20,6 +20,7 @@ from caseflow.cases.models import (
 )
 from caseflow.codes.models import CODE_LISTS, ManagedCode
 from caseflow.consents.models import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
+from caseflow.contacts.models import Contact, ContactCase, ContactLink
 from caseflow.core.db import Base
 from caseflow.meetings.models import (
                                   MEETING_KINDS,
@@ -61,4 +62,5 @@ __all__ = [
     "LIFE_DOMAINS", "RISK_LEVELS", "TASK_STATUSES", "Assessment", "AssessmentContribution", "AssessmentDomain",
     "PlanAgreement", "PlanGoal", "PlanTask", "SupportPlan",
     "MinutesEntry", "MinutesCorrection", "MeetingDecision", "LegalHold", "CasePurge", "DeletionRequest", "PersonPurge",
+    "Contact", "ContactCase", "ContactLink",
 ]

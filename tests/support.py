@@ -270,6 +270,14 @@ def seed_records(world) -> dict:
     r = coord.post(f"/api/v1/cases/{case['id']}/reporter", json={"name": "近隣の住民", "contact": "0467-00-0999",
                                                                   "relationship_to_household": "隣家"})
     assert r.status_code == 201, r.get_json()
+    # 相談者: an anonymous LINE case's contact, linked to YAMADA and unlinked again (both acts on record)
+    anonymous = open_anonymous_case(coord)
+    ids["contact_id"] = next(c["id"] for c in coord.get("/api/v1/contacts").get_json()["items"]
+                             if anonymous["id"] in {x["id"] for x in c["cases"]})
+    r = coord.post(f"/api/v1/contacts/{ids['contact_id']}/link", json={"person_id": ids["person_id"], "reason": "本人と確認"})
+    assert r.status_code == 200, r.get_json()
+    r = coord.post(f"/api/v1/contacts/{ids['contact_id']}/unlink", json={"reason": "別人と判明"})
+    assert r.status_code == 200, r.get_json()
     moving = open_case(coord)
     r = coord.post(f"/api/v1/cases/{moving['id']}/transfers", json={
         "to_municipality": OTHER_CITY, "to_org_id": str(world.orgs[OTHER_CITY_DEPT]), "reason": "転居のため"})

@@ -23,6 +23,7 @@ from caseflow.cases.models import (
     ProgressRecord,
 )
 from caseflow.codes import rules as codes
+from caseflow.contacts import rules as contacts
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem, validation_problem
@@ -77,7 +78,9 @@ def open_case(data: dict, *, actor) -> Case:
         primary = _own_person(data["primary_person_id"], actor, "primary_person_id")
     elif household is not None:
         primary = household.in_need_person_id()
-    if primary is None and not data.get("anonymous_label"):
+    if primary is not None and data.get("contact_id"):
+        raise validation_problem({"contact_id": ["相談者は人物を指定しない相談にのみ指定できます。"]})
+    if primary is None and not data.get("anonymous_label") and not data.get("contact_id"):
         raise validation_problem({"anonymous_label": ["人物を指定しない相談には呼び名（例: チャット相談の表示名）が必要です。"]})
     lead = _lead_worker(data.get("lead_worker_id"), actor)
     opened = data.get("opened_on") or today_tokyo()
@@ -98,8 +101,10 @@ def open_case(data: dict, *, actor) -> Case:
     s.add(CaseInvolvement(case_id=case.id, org_id=actor.org_id, relation="owner"))
     s.add(CaseStageChange(case_id=case.id, from_stage=None, to_stage="intake", reason="受付",
                           actor_user_id=actor.id, actor_org_id=actor.org_id))
-    trail.record(s, action="cases.create", resource_type="cases", resource_id=case.id, actor=actor,
-                 detail={"case_number": case.case_number})
+    detail = {"case_number": case.case_number}
+    if case.primary_person_id is None:  # anonymous: the case belongs to a contact (相談者), new or named
+        detail["contact_id"] = str(contacts.attach_new_case(case, data.get("contact_id"), actor=actor).id)
+    trail.record(s, action="cases.create", resource_type="cases", resource_id=case.id, actor=actor, detail=detail)
     return case
 
 
@@ -167,8 +172,14 @@ def update_case(case: Case, data: dict, *, actor) -> Case:
         case.district_code = data["district"]
     if "lead_worker_id" in data:
         case.lead_worker_id = _lead_worker(data["lead_worker_id"], actor)
+    detail: dict = {"changed": sorted(data)}
     if data.get("primary_person_id"):
-        case.primary_person_id = _own_person(data["primary_person_id"], actor, "primary_person_id").id
+        person = _own_person(data["primary_person_id"], actor, "primary_person_id")
+        if person.id != case.primary_person_id:
+            _refuse_relinking(case)
+            detail.update(person_from=str(case.primary_person_id) if case.primary_person_id else None,
+                          person_to=str(person.id))
+            case.primary_person_id = person.id
     if data.get("household_id"):
         case.household_id = _own_household(data["household_id"], actor, "household_id").id
     for key in ("urgency", "summary", "anonymous_label"):
@@ -176,8 +187,21 @@ def update_case(case: Case, data: dict, *, actor) -> Case:
             setattr(case, key, data[key])
     case.last_activity_at = utcnow()
     trail.record(db.session(), action="cases.update", resource_type="cases", resource_id=case.id, actor=actor,
-                 detail={"changed": sorted(data)})
+                 detail=detail)
     return case
+
+
+def _refuse_relinking(case: Case) -> None:
+    """The person of a contact's case comes from the contact's link act (caseflow.contacts), never from an
+    edit; and the person an anonymous case was linked to is never silently overwritten (409)."""
+    contact = contacts.contact_of_case(case.id)
+    if contact is not None:
+        raise Problem(409, detail="匿名の相談者のケースの人物は、相談者の結び付け（POST "
+                                  f"/api/v1/contacts/{contact.id}/link、解除は /unlink）で記録してください。",
+                      type_="use-contact-link", contact_id=str(contact.id))
+    if case.anonymous_label and case.primary_person_id is not None:
+        raise Problem(409, detail="このケースは既に人物と結び付いています。上書きはできません。",
+                      type_="already-linked")
 
 
 def transition(case: Case, to: str, *, reason: str | None, closure_reason: str | None, actor) -> CaseStageChange:

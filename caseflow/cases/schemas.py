@@ -166,6 +166,9 @@ class CaseCreateSchema(Schema):
     primary_person_id = fields.UUID()
     anonymous_label = Text(max_length=100, allow_none=True)
     lead_worker_id = fields.UUID()
+    contact_id = fields.UUID(metadata={"description": "an anonymous case of an existing contact (相談者) of your "
+                                                      "organisation: a further contact; without it, an anonymous "
+                                                      "case creates its contact"})
 
     @validates_schema
     def _one_household(self, data, **_):

@@ -116,6 +116,7 @@ GUARDS: dict[str, tuple] = {
     "assessment_results": (AppendOnly(),),        # the plan results a version cited: part of the version (0020)
     # migration 0021: a supervisor's review of a break-glass opening; a second look is a new row
     "emergency_access_reviews": (AppendOnly(),),
+    "contact_links": (AppendOnly(),),            # linking a contact to a person and undoing it (0019)
 }
 
 

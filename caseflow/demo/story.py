@@ -25,6 +25,7 @@ from caseflow.consents import rules as consents
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.jpdate import TOKYO
+from caseflow.demo import contacts as demo_contacts
 from caseflow.demo import households as households_over_time
 from caseflow.demo import results, world
 from caseflow.meetings import agenda, councils, minutes, pledges
@@ -479,6 +480,7 @@ def build(orgs: dict[str, Organization], echo: Callable[[str], None], households
     story.build_secrecy()
     results.build(story)  # a plan whose results fed a second assessment (caseflow.demo.results)
     households_over_time.build(story)
+    demo_contacts.build(story)
     story.build_audit_patterns()
     counts = dict(s.execute(select(Case.stage, func.count(Case.id)).group_by(Case.stage)).all())
     echo("  cases by stage: " + ", ".join(f"{k} {counts.get(k, 0)}" for k, _ in STAGE_MIX))

@@ -29,8 +29,9 @@ all, and a rerun picks up the cases not yet purged; a second run finds nothing).
 free text of the case and its records (summary, stage-change reasons, progress bodies, referral texts,
 assessment texts, plan texts, the case's agenda items, minutes and decisions, emergency-access
 justifications) and, for each person who belongs to no live case any more, the person's personal columns,
-search grams, the household's address (when no live case uses the household) and the personal fields of the
-person's consents. Rows stay: the case keeps its number, dates, stage history (to/from stage, closure reason,
+search grams, the household's address (when no live case uses the household), the personal fields of the
+person's consents and the reasons of the person's contact link acts; a contact (相談者) none of whose cases is
+live any more loses its handle. Rows stay: the case keeps its number, dates, stage history (to/from stage, closure reason,
 time) and issue categories, the person keeps birth year (age band) and languages, so the KPI report of past
 years gives the same numbers and no foreign key breaks.
 
@@ -112,7 +113,11 @@ CONSENT_COLUMNS = ("given_by", "representative_relationship", "form_reference", 
 BLANK = {("persons", "sensitive"): "{}", ("assessments", "goals"): "[]"}
 # The guarded tables a purge writes to: their guards are lifted inside the batch transaction.
 GUARDED = tuple(t for t in dbguards.GUARDS if t in {
-    *(t for t, _c, _cols in CASE_TEXT), *(t for t, *_rest in CHILD_TEXT), "consents", "secrecy_decisions"})
+    *(t for t, _c, _cols in CASE_TEXT), *(t for t, *_rest in CHILD_TEXT), "consents", "secrecy_decisions",
+    "contact_links"})
+# 相談者 (caseflow.contacts): the reasons of a person's link acts go with the person; a contact's handle goes when
+# every case of the contact is purged (a LINE display name may be a real one).
+CONTACT_LINK_COLUMNS = ("reason",)
 
 PURGED_BY_MAX = 100
 DELETION_RULE = "deletion_request"  # the rule of a case purged on a person's 消去請求
@@ -346,6 +351,7 @@ def _purge_batch(session, chunk: list[Due], by: str, result: PurgeResult) -> Non
         t, p = _table(name), _table(parent)
         session.execute(update(t).where(t.c[column].in_(select(p.c.id).where(p.c[parent_key].in_(case_ids))))
                         .values(_blank(t, columns)))
+    _scrub_contacts(session, case_ids)
     person_ids = sorted(persons)
     freed_by = {}
     for pid, case_id in persons.items():
@@ -394,6 +400,19 @@ def _scrub_persons(session, person_ids) -> None:
         session.execute(update(c).where(c.c.person_id.in_(ids)).values(_blank(c, CONSENT_COLUMNS)))
         d = _table("secrecy_decisions")
         session.execute(update(d).where(d.c.person_id.in_(ids)).values(_blank(d, SECRECY_COLUMNS)))
+        k = _table("contact_links")
+        session.execute(update(k).where(k.c.person_id.in_(ids)).values(_blank(k, CONTACT_LINK_COLUMNS)))
+
+
+def _scrub_contacts(session, case_ids) -> None:
+    """Blank the handle of each contact of `case_ids` that has no other case left unpurged."""
+    cc, contacts = _table("contact_cases"), _table("contacts")
+    gone = select(CasePurge.case_id)
+    for ids in _chunks(case_ids, 500):
+        of_batch = select(cc.c.contact_id).where(cc.c.case_id.in_(ids))
+        live = select(cc.c.contact_id).where(cc.c.case_id.not_in(ids), cc.c.case_id.not_in(gone))
+        session.execute(update(contacts).where(contacts.c.id.in_(of_batch), contacts.c.id.not_in(live))
+                        .values(_blank(contacts, ("handle",))))
 
 
 def _scrub_households(session, households) -> None:

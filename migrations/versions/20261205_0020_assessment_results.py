@@ -7,7 +7,7 @@
 The new table gets the AppendOnly record guard of caseflow.core.dbguards (as 0011 gave assessment versions).
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-05
 """
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 from caseflow.core import dbguards
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ index widens from pending to pending-or-accepted. A database that already holds 
 to one organisation stops here with the pairs named: answer (complete, decline or withdraw) one of them first.
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0020
 Create Date: 2026-12-05
 """
 import sqlalchemy as sa

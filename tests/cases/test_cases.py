@@ -62,10 +62,16 @@ def test_anonymous_intake_then_linked_to_a_person(basic):
     assert person.status_code == 201
     pid = person.get_json()["id"]
     detail = coord.get(f"/api/v1/cases/{case['id']}")
+    # The person of an anonymous case comes from the contact's audited link act, not from an edit of the case:
+    # the edit is refused and names the act (tests/cases/test_contacts.py covers the act itself).
     r = coord.patch(f"/api/v1/cases/{case['id']}", json={"primary_person_id": pid},
                     headers={"If-Match": detail.headers["ETag"]})
+    assert r.status_code == 409 and r.get_json()["type"].endswith("use-contact-link")
+    contact_id = r.get_json()["contact_id"]
+    assert f"/api/v1/contacts/{contact_id}/link" in r.get_json()["detail"]
+    r = coord.post(f"/api/v1/contacts/{contact_id}/link", json={"person_id": pid, "reason": "来所時に本人が名乗った"})
     assert r.status_code == 200, r.get_json()
-    linked = r.get_json()
+    linked = coord.get(f"/api/v1/cases/{case['id']}").get_json()
     assert linked["persons"][0]["name"] == "佐藤 次郎" and linked["age_band"] == "15〜17歳"
 
 

@@ -149,6 +149,15 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
         ends = {full[r["id"]]["from_person"]["id"], full[r["id"]]["to_person"]["id"]}
         assert r["withheld"] is not (ends <= named), r
         assert r["withheld"] or r["bases"]["from_person"].startswith("support_meeting:")
+    # 相談者: a LINE contact, anonymous for three messages, linked to a person at the window; the contact stays
+    became = next(c for c in coord.get("/api/v1/contacts?linked=true").get_json()["items"]
+                  if c["handle"] == "LINE相談 #2041")
+    assert became["contact_count"] == 3 and became["linked_person"]["name"] and len(became["cases"]) == 1
+    history = coord.get(f"/api/v1/contacts/{became['id']}").get_json()["links"]
+    assert [x["act"] for x in history] == ["link"] and "来所" in history[0]["reason"]
+    case_persons = coord.get(f"/api/v1/cases/{became['cases'][0]['id']}").get_json()["persons"]
+    assert [p["id"] for p in case_persons] == [became["linked_person"]["id"]]
+    assert coord.get("/api/v1/contacts?linked=false").get_json()["items"], "the other LINE cases stay anonymous"
 
     # the two cities are separate worlds, except for the one membership the demo grants
     org_codes = {o["code"] for o in coord.get("/api/v1/organizations?limit=200").get_json()["items"]}

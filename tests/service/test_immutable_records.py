@@ -31,7 +31,9 @@ MIGRATION_0016 = ("secrecy_decisions", "secrecy_recipients", "case_reporters")
 MIGRATION_0020 = ("assessment_results",)  # the plan results an assessment version cited
 MIGRATION_0021 = ("emergency_access_reviews",)  # supervisors' reviews of break-glass
 # 0015: invited guests; ended council memberships
-GUARDED = MIGRATION_0011 + ("meeting_guests", "council_members") + MIGRATION_0016 + MIGRATION_0020 + MIGRATION_0021
+MIGRATION_0019 = ("contact_links",)  # a contact's link history
+GUARDED = (MIGRATION_0011 + ("meeting_guests", "council_members") + MIGRATION_0016 + MIGRATION_0019 + MIGRATION_0020
+           + MIGRATION_0021)
 
 
 @pytest.fixture
@@ -103,6 +105,7 @@ def _where(table: str, ids: dict):
         "case_reporters": lambda: c.case_id == u("case_id"),
         "assessment_results": lambda: c.task_id == u("task_id"),
         "emergency_access_reviews": lambda: c.access_id == u("access_id"),
+        "contact_links": lambda: c.contact_id == u("contact_id"),
     }[table]()
 
 
@@ -130,6 +133,7 @@ EDITS = {
     "case_reporters": {"name": "書き換え"},
     "assessment_results": {"task_status": "cancelled"},
     "emergency_access_reviews": {"reason_confirmed": False},
+    "contact_links": {"reason": "書き換え"},
 }
 
 
