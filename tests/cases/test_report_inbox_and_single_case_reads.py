@@ -145,7 +145,8 @@ def many_referrals(app, basic):
             ("declined", "normal")]
     ids = []
     for i, (state, urgency) in enumerate(plan):
-        case = open_case(coord, person={"name": f"紹介 太郎{i}", "name_kana": "ショウカイ タロウ"})
+        # the case carries the urgency: a referral takes it and may not lower it
+        case = open_case(coord, person={"name": f"紹介 太郎{i}", "name_kana": "ショウカイ タロウ"}, urgency=urgency)
         r = coord.post("/api/v1/referrals", json={"case_id": case["id"], "to_org_id": str(npo_org), "reason": "理由",
                                                   "requested_support": "依頼", "urgency": urgency})
         assert r.status_code == 201, r.get_json()

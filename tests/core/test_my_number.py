@@ -158,7 +158,7 @@ class Walk:
 
 # The strings of the document that do not refuse a 個人番号, and why. Anything else is free text and must.
 CODES = {"district", "issues", "intake_channel", "issue_codes", "kind", "closure_reason", "purpose", "fields",
-         "service_area", "scope", "issue", "field"}  # checked against the managed code lists: never stored as typed
+         "service_area", "scope", "issue", "field", "channel"}  # checked against the managed code lists: never stored as typed
 AUDIT_FILTERS = {"action", "legal_basis", "resource_id", "resource_type"}  # exact-match filters, never stored
 PASSWORDS = {"password", "current_password", "new_password"}  # stored as an Argon2 hash only
 OPAQUE = {"online_url"}  # a meeting URL: ids and tokens (Text(my_number_ok=True))
