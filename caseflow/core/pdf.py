@@ -410,9 +410,14 @@ _BREAKS = re.compile(r"[\s、・/／（）()]+")
 
 
 def _auto_widths(block: Table, st: _Styles) -> list[float]:
-    """Column widths from content, like a browser's automatic table layout: every column gets at least its
-    minimum (the whole of a short label, else its longest unbreakable run), the rest of the frame is shared
-    in proportion to how much more each column would like (its longest line)."""
+    """Column widths from content.
+
+    Each column's minimum is the whole of its short labels (a name, an organisation, a date: never broken)
+    or, for longer text, its longest unbreakable run (Latin words; Japanese may break between any two
+    characters).  Each column would like its longest line, up to 40% of the frame.  The space beyond the
+    minimums is poured in evenly, the most modest columns being satisfied first (water-filling); whatever
+    is left goes to the columns with the longest text.
+    """
     font, size = st.cell.fontName, st.cell.fontSize
     n = len(block.header)
     cap = FRAME_WIDTH * 0.45
@@ -420,26 +425,36 @@ def _auto_widths(block: Table, st: _Styles) -> list[float]:
     def width(text: str) -> float:
         return pdfmetrics.stringWidth(text, font, size)
 
+    def unbreakable(token: str) -> float:
+        return width(token) if token.isascii() else width(token[:4])
+
     minimum, natural = [0.0] * n, [0.0] * n
     for row in [block.header, *block.rows]:
         for c, cell in enumerate(row):
             text = _plain(cell)
-            lines = text.split("\n") or [""]
-            natural[c] = max(natural[c], *(width(line) for line in lines))
+            natural[c] = max(natural[c], *(width(line) for line in text.split("\n")))
             if len(text) <= SHORT_CELL and "\n" not in text:
                 least = width(text)
             else:
-                least = max((width(t) for t in _BREAKS.split(text) if t), default=0.0)
+                least = max((unbreakable(t) for t in _BREAKS.split(text) if t), default=0.0)
             minimum[c] = max(minimum[c], min(least, cap))
     minimum = [m + CELL_PADDING + 1 for m in minimum]
     natural = [max(a + CELL_PADDING + 1, m) for a, m in zip(natural, minimum, strict=True)]
     if sum(minimum) >= FRAME_WIDTH:
         return [FRAME_WIDTH * m / sum(minimum) for m in minimum]
-    if sum(natural) <= FRAME_WIDTH:
-        spare = FRAME_WIDTH - sum(natural)
-        return [w + spare * w / sum(natural) for w in natural]
-    spare, wants = FRAME_WIDTH - sum(minimum), [w - m for w, m in zip(natural, minimum, strict=True)]
-    return [m + spare * x / sum(wants) for m, x in zip(minimum, wants, strict=True)]
+    wanted = [max(min(a, FRAME_WIDTH * 0.4), m) for a, m in zip(natural, minimum, strict=True)]
+    widths = list(minimum)
+    budget = FRAME_WIDTH - sum(minimum)
+    order = sorted(range(n), key=lambda c: wanted[c] - minimum[c])
+    for k, c in enumerate(order):
+        give = min(wanted[c] - minimum[c], budget / (n - k))
+        widths[c] += give
+        budget -= give
+    if budget > 0:  # every column has what it wanted: the rest to those with longer lines still
+        longer = [max(a - w, 0.0) for a, w in zip(natural, widths, strict=True)]
+        weights = longer if sum(longer) > 0 else widths
+        widths = [w + budget * x / sum(weights) for w, x in zip(widths, weights, strict=True)]
+    return widths
 
 
 def _column_widths(block: Table, st: _Styles) -> list[float]:

@@ -106,12 +106,14 @@ def _subject(item: dict) -> str:
     if item["case"] is None:
         return item["topic"] or ""
     case = item["case"]
-    facts = [case["case_number"], case.get("stage_label") or case["stage"]]
+    lines = [f"{case['case_number']} {case.get('stage_label') or case['stage']}"]
+    where = []
     if case.get("district"):
-        facts.append(f"地区: {case.get('district_label') or case['district']}")
+        where.append(f"地区: {case.get('district_label') or case['district']}")
     if case.get("age_band"):
-        facts.append(case["age_band"])
-    lines = [" / ".join(facts)]
+        where.append(case["age_band"])
+    if where:
+        lines.append(" / ".join(where))
     if case["issues"]:
         lines.append("課題: " + ISSUE_SEP.join(case.get("issue_labels") or case["issues"]))
     names = []
