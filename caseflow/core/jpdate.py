@@ -25,6 +25,7 @@ __all__ = [
     "fiscal_year_prefix",
     "format_fiscal_year",
     "format_jp_date",
+    "format_jp_date_weekday",
     "format_jp_datetime",
     "parse_date",
     "reiwa_fiscal_year",
@@ -110,6 +111,15 @@ def format_jp_date(d: date) -> str:
     d = _as_date(d)
     era, year = _era_year(d)
     return f"{era}{_year_label(year)}年（{d.year}年）{d.month}月{d.day}日"
+
+
+WEEKDAYS = "月火水木金土日"
+
+
+def format_jp_date_weekday(d: date) -> str:
+    """date(2026, 11, 26) -> "令和8年（2026年）11月26日（木）", as a 会議次第 writes the day of a meeting."""
+    d = _as_date(d)
+    return f"{format_jp_date(d)}（{WEEKDAYS[d.weekday()]}）"
 
 
 def format_jp_datetime(dt: datetime) -> str:

@@ -205,12 +205,15 @@ class Table:
     """Grid table; the header row repeats on every page the table spans.
 
     ``col_widths`` are fractions of the text width (summing to at most 1.0);
-    ``None`` means equal widths.
+    ``None`` means equal widths; ``"auto"`` sizes the columns from their content
+    (a short label such as a name or an organisation is kept on one line; long
+    text takes the rest).  Rows are kept whole: a row moves to the next page
+    rather than being split, unless a single row is taller than a page.
     """
 
     header: list[str]
     rows: list[list[str]]
-    col_widths: list[float] | None = None
+    col_widths: list[float] | Literal["auto"] | None = None
 
 
 @dataclass(frozen=True)
@@ -362,6 +365,19 @@ _GRID_STYLE = [
 ]
 
 
+def _split_in_row(data: list[list[Any]], widths: list[float]) -> int:
+    """1 (a row may break across pages) only when some row could not fit on a page whole, else 0."""
+    limit = FRAME_HEIGHT * 0.8
+    for row in data:
+        height = 0.0
+        for cell, w in zip(row, widths, strict=False):
+            if isinstance(cell, Paragraph):
+                height = max(height, cell.wrap(w - CELL_PADDING, FRAME_HEIGHT)[1] + 7)
+        if height > limit:
+            return 1
+    return 0
+
+
 def _heading(block: Heading, st: _Styles) -> list[Flowable]:
     if block.level == 1:
         return [Paragraph(_markup(block.text), st.h1)]
@@ -378,18 +394,75 @@ def _key_values(block: KeyValues, st: _Styles) -> list[Flowable]:
         if len(row) != 2:
             raise ValueError(f"KeyValues row {i} must be a (label, value) pair, got {len(row)} items")
         data.append([Paragraph(_markup(row[0]), st.key_cell), Paragraph(_markup(row[1]), st.cell)])
+    widths = [FRAME_WIDTH * 0.26, FRAME_WIDTH * 0.74]
     table = _RLTable(
-        data, colWidths=[FRAME_WIDTH * 0.26, FRAME_WIDTH * 0.74], splitInRow=1,
+        data, colWidths=widths, splitInRow=_split_in_row(data, widths),
         style=TableStyle([*_GRID_STYLE, ("BACKGROUND", (0, 0), (0, -1), KEY_FILL)]),
         hAlign="LEFT", spaceAfter=8,
     )
     return [table]
 
 
-def _column_widths(block: Table) -> list[float]:
+# Cells up to this many characters are labels (names, organisations, dates): kept on one line if at all possible.
+SHORT_CELL = 24
+CELL_PADDING = 8.0  # LEFTPADDING + RIGHTPADDING of _GRID_STYLE
+_BREAKS = re.compile(r"[\s、・/／（）()]+")
+
+
+def _auto_widths(block: Table, st: _Styles) -> list[float]:
+    """Column widths from content.
+
+    Each column's minimum is the whole of its short labels (a name, an organisation, a date: never broken)
+    or, for longer text, its longest unbreakable run (Latin words; Japanese may break between any two
+    characters).  Each column would like its longest line, up to 40% of the frame.  The space beyond the
+    minimums is poured in evenly, the most modest columns being satisfied first (water-filling); whatever
+    is left goes to the columns with the longest text.
+    """
+    font, size = st.cell.fontName, st.cell.fontSize
+    n = len(block.header)
+    cap = FRAME_WIDTH * 0.45
+
+    def width(text: str) -> float:
+        return pdfmetrics.stringWidth(text, font, size)
+
+    def unbreakable(token: str) -> float:
+        return width(token) if token.isascii() else width(token[:4])
+
+    minimum, natural = [0.0] * n, [0.0] * n
+    for row in [block.header, *block.rows]:
+        for c, cell in enumerate(row):
+            text = _plain(cell)
+            natural[c] = max(natural[c], *(width(line) for line in text.split("\n")))
+            if len(text) <= SHORT_CELL and "\n" not in text:
+                least = width(text)
+            else:
+                least = max((unbreakable(t) for t in _BREAKS.split(text) if t), default=0.0)
+            minimum[c] = max(minimum[c], min(least, cap))
+    minimum = [m + CELL_PADDING + 1 for m in minimum]
+    natural = [max(a + CELL_PADDING + 1, m) for a, m in zip(natural, minimum, strict=True)]
+    if sum(minimum) >= FRAME_WIDTH:
+        return [FRAME_WIDTH * m / sum(minimum) for m in minimum]
+    wanted = [max(min(a, FRAME_WIDTH * 0.4), m) for a, m in zip(natural, minimum, strict=True)]
+    widths = list(minimum)
+    budget = FRAME_WIDTH - sum(minimum)
+    order = sorted(range(n), key=lambda c: wanted[c] - minimum[c])
+    for k, c in enumerate(order):
+        give = min(wanted[c] - minimum[c], budget / (n - k))
+        widths[c] += give
+        budget -= give
+    if budget > 0:  # every column has what it wanted: the rest to those with longer lines still
+        longer = [max(a - w, 0.0) for a, w in zip(natural, widths, strict=True)]
+        weights = longer if sum(longer) > 0 else widths
+        widths = [w + budget * x / sum(weights) for w, x in zip(widths, weights, strict=True)]
+    return widths
+
+
+def _column_widths(block: Table, st: _Styles) -> list[float]:
     n = len(block.header)
     if block.col_widths is None:
         return [FRAME_WIDTH / n] * n
+    if block.col_widths == "auto":
+        return _auto_widths(block, st)
     if len(block.col_widths) != n:
         raise ValueError(f"Table has {n} columns but {len(block.col_widths)} col_widths")
     if any(w <= 0 for w in block.col_widths):
@@ -403,11 +476,12 @@ def _table(block: Table, st: _Styles) -> list[Flowable]:
     if not block.header:
         raise ValueError("Table needs at least one header column")
     n = len(block.header)
-    widths = _column_widths(block)
-    data: list[list[Any]] = [[Paragraph(_markup(h), st.header_cell) for h in block.header]]
     for i, row in enumerate(block.rows):
         if len(row) != n:
             raise ValueError(f"Table row {i} has {len(row)} cells, header has {n}")
+    widths = _column_widths(block, st)
+    data: list[list[Any]] = [[Paragraph(_markup(h), st.header_cell) for h in block.header]]
+    for row in block.rows:
         data.append([Paragraph(_markup(c), st.cell) for c in row])
     style = [
         *_GRID_STYLE,
@@ -419,11 +493,11 @@ def _table(block: Table, st: _Styles) -> list[Flowable]:
     else:
         data.append([Paragraph("（該当なし）", st.cell)] + [""] * (n - 1))
         style.append(("SPAN", (0, 1), (-1, 1)))
-    # repeatRows=1 repeats the header after page breaks; splitInRow lets a single
-    # very tall row (long case notes) continue on the next page instead of
-    # raising LayoutError.
+    # repeatRows=1 repeats the header after page breaks.  Rows are atomic (a row
+    # moves to the next page whole); only a row taller than most of a page (long
+    # case notes) may continue on the next page, instead of raising LayoutError.
     table = _RLTable(
-        data, colWidths=widths, repeatRows=1, splitInRow=1,
+        data, colWidths=widths, repeatRows=1, splitInRow=_split_in_row(data, widths),
         style=TableStyle(style), hAlign="LEFT", spaceAfter=8,
     )
     return [table]
@@ -612,20 +686,30 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
-def _page_decorator(*, fonts: FontSet, title: str, mark: str, recipient: str, generated: str) -> PageDecorator:
+FOOTER_BASE = 8 * mm  # the footer text's lowest line sits on this
+FOOTER_GAP = 6 * mm  # between the footer rule and the body frame
+
+
+def _page_decorator(*, fonts: FontSet, title: str, mark: str, recipient: str, generated: str
+                    ) -> tuple[PageDecorator, float]:
+    """The page furniture, and the height the footer takes from the bottom of the page.
+
+    The viewer stamp (who printed the document, and when) is the detail meant to deter leaks, so it is never
+    clipped: it wraps onto as many lines as it needs and the body frame gives way.
+    """
     font = fonts.gothic
     left, right = MARGIN_LEFT, PAGE_WIDTH - MARGIN_RIGHT
     header_y = PAGE_HEIGHT - 13 * mm
-    footer_y = 10 * mm
     mark_text = f"【{mark}】"
     mark_size, header_size, footer_size = 9.0, 8.5, 8.0
     mark_width = pdfmetrics.stringWidth(mark_text, font, mark_size)
     header_title = _fit(title, font, header_size, FRAME_WIDTH - mark_width - 10 * mm)
-    # Footer thirds: reader left, page number centre, timestamp right.  The side
-    # texts are clipped to stay clear of the centred page number.
-    side_width = FRAME_WIDTH / 2 - 32
-    reader = _fit(f"閲覧者: {recipient}", font, footer_size, side_width)
-    stamp = _fit(f"出力日時: {generated}", font, footer_size, side_width)
+    number_width = 70.0  # "999 / 999 ページ" at the right of the footer's first line
+    style = ParagraphStyle("cf-footer", fontName=font, fontSize=footer_size, leading=footer_size * 1.4,
+                           textColor=MUTED, wordWrap="CJK")
+    stamp = Paragraph(_markup(f"閲覧者: {recipient}\u3000出力日時: {generated}"), style)
+    _, stamp_height = stamp.wrap(FRAME_WIDTH - number_width, PAGE_HEIGHT)
+    rule_y = FOOTER_BASE + stamp_height + 1.5 * mm
 
     def decorate(canv: Canvas, page: int, total: int) -> None:
         canv.saveState()
@@ -639,16 +723,16 @@ def _page_decorator(*, fonts: FontSet, title: str, mark: str, recipient: str, ge
         canv.setStrokeColor(RULE)
         canv.setLineWidth(0.6)
         canv.line(left, header_y - 2.5 * mm, right, header_y - 2.5 * mm)
-        # Footer: who printed it and when (deters casual leaks), and page n / N.
-        canv.line(left, footer_y + 4 * mm, right, footer_y + 4 * mm)
+        # Footer: who printed it and when (wrapped, never clipped), and page n / N on the first line.
+        canv.line(left, rule_y, right, rule_y)
+        stamp.drawOn(canv, left, FOOTER_BASE)
         canv.setFont(font, footer_size)
         canv.setFillColor(MUTED)
-        canv.drawString(left, footer_y, reader)
-        canv.drawCentredString(PAGE_WIDTH / 2, footer_y, f"{page} / {total} ページ")
-        canv.drawRightString(right, footer_y, stamp)
+        first_baseline = FOOTER_BASE + stamp_height - footer_size * 1.15
+        canv.drawRightString(right, first_baseline, f"{page} / {total} ページ")
         canv.restoreState()
 
-    return decorate
+    return decorate, rule_y + FOOTER_GAP
 
 
 def render_pdf(
@@ -686,17 +770,15 @@ def render_pdf(
         *_flowables(blocks, fonts, st),
     ]
 
-    canvasmaker = functools.partial(
-        _NumberedCanvas,
-        decorate=_page_decorator(
-            fonts=fonts, title=title_text, mark=_plain(confidentiality),
-            recipient=_plain(recipient), generated=generated,
-        ),
-        pdf_date=pdf_date,
+    decorate, footer_height = _page_decorator(
+        fonts=fonts, title=title_text, mark=_plain(confidentiality),
+        recipient=_plain(recipient), generated=generated,
     )
+    canvasmaker = functools.partial(_NumberedCanvas, decorate=decorate, pdf_date=pdf_date)
     buf = io.BytesIO()
+    bottom = max(MARGIN_BOTTOM, footer_height)
     frame = Frame(
-        MARGIN_LEFT, MARGIN_BOTTOM, FRAME_WIDTH, FRAME_HEIGHT,
+        MARGIN_LEFT, bottom, FRAME_WIDTH, PAGE_HEIGHT - MARGIN_TOP - bottom,
         leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body",
     )
     doc = BaseDocTemplate(

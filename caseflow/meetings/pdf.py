@@ -6,12 +6,12 @@ a PDF never shows more than the same viewer would get from the API. caseflow.cor
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from caseflow.core.jpdate import format_jp_date, format_jp_datetime
+from caseflow.core.jpdate import format_jp_date, format_jp_date_weekday, format_jp_datetime, to_tokyo
 from caseflow.core.pdf import DEFAULT_CONFIDENTIALITY, Block, Heading, KeyValues, Para, Table, render_pdf
 
-WITHHELD = "（共有の根拠がないため表示しません）"
+WITHHELD = "（非表示：下記「表示の制限」を参照）"
 NAME_WITHHELD = "（氏名非表示）"
 ISSUE_SEP = "・"
 
@@ -28,7 +28,27 @@ def recipient_label(user) -> str:
     return f"{user.org.name} {user.display_name}"
 
 
-def _overview(meeting: dict) -> list[Block]:
+def _hhmm(dt: datetime) -> str:
+    local = to_tokyo(dt)
+    return f"{local.hour:02d}:{local.minute:02d}"
+
+
+def planned_end(view: dict) -> datetime | None:
+    """The meeting has no end time of its own: the start plus the minutes allotted to the items shown."""
+    total = sum(item["minutes_allotted"] or 0 for item in view["items"])
+    return view["meeting"]["starts_at"] + timedelta(minutes=total) if total else None
+
+
+def when(view: dict) -> str:
+    """日時: 和暦 with 曜日, start and (planned) end, e.g. 令和8年（2026年）12月3日（木） 10:30〜11:00."""
+    starts = view["meeting"]["starts_at"]
+    end = planned_end(view)
+    return (f"{format_jp_date_weekday(to_tokyo(starts).date())} {_hhmm(starts)}〜"
+            + (f"{_hhmm(end)}（予定）" if end else ""))
+
+
+def _overview(view: dict) -> list[Block]:
+    meeting = view["meeting"]
     council = meeting.get("council") or {}
     rows = [
         ("会議名", meeting["title"]),
@@ -36,7 +56,7 @@ def _overview(meeting: dict) -> list[Block]:
         ("種別", meeting["kind_label"] + ("（構成員間は本人同意なく情報共有可・要誓約）"
                                         if meeting["shares_without_consent"] else "")),
         ("根拠", council.get("legal_basis", "")),
-        ("日時", format_jp_datetime(meeting["starts_at"])),
+        ("日時", when(view)),
     ]
     if meeting.get("place"):
         rows.append(("場所", meeting["place"]))
@@ -44,6 +64,7 @@ def _overview(meeting: dict) -> list[Block]:
         rows.append(("オンライン", meeting["online_url"]))
     rows += [
         ("主催", (meeting["organizer_org"] or {}).get("name", "")),
+        *([("事務局", council["secretariat_org"]["name"])] if council.get("secretariat_org") else []),
         ("議長", (meeting["chair"] or {}).get("display_name", "")),
         ("構成組織", "、".join(o["name"] for o in meeting["members"])),
         *([("定足数", council["quorum_rule"])] if council.get("quorum_rule") else []),
@@ -52,12 +73,23 @@ def _overview(meeting: dict) -> list[Block]:
     return [Heading("会議概要"), KeyValues(rows)]
 
 
-def _attendees(meeting: dict) -> list[Block]:
+def _people_table(people: list[dict]) -> Table:
     rows = [[str(i), (a["org"] or {}).get("name", ""), a["display_name"] + ("（議長）" if a["is_chair"] else ""),
-             "済" if a["pledged"] else "未", {True: "出席", False: "欠席"}.get(a.get("present"), "")]
-            for i, a in enumerate(meeting["attendees"], start=1)]
-    return [Heading("出席者", level=2),
-            Table(["No.", "所属", "氏名", "誓約", "出欠"], rows, [0.08, 0.42, 0.28, 0.10, 0.12])]
+             "済" if a["pledged"] else "未"] for i, a in enumerate(people, start=1)]
+    return Table(["No.", "所属", "氏名", "誓約"], rows, "auto")
+
+
+def _attendees(meeting: dict) -> list[Block]:
+    """出席予定者 before the meeting is held; once attendance is recorded, 出席者 and 欠席者."""
+    people = meeting["attendees"]
+    if all(a.get("present") is None for a in people):
+        return [Heading("出席予定者", level=2), _people_table(people)]
+    present = [a for a in people if a.get("present")]
+    absent = [a for a in people if a.get("present") is False]
+    blocks: list[Block] = [Heading("出席者", level=2), _people_table(present)]
+    if absent:
+        blocks += [Heading("欠席者", level=2), _people_table(absent)]
+    return blocks
 
 
 def _quorum(view: dict) -> list[Block]:
@@ -74,12 +106,14 @@ def _subject(item: dict) -> str:
     if item["case"] is None:
         return item["topic"] or ""
     case = item["case"]
-    facts = [case["case_number"], case.get("stage_label") or case["stage"]]
+    lines = [f"{case['case_number']} {case.get('stage_label') or case['stage']}"]
+    where = []
     if case.get("district"):
-        facts.append(f"地区: {case.get('district_label') or case['district']}")
+        where.append(f"地区: {case.get('district_label') or case['district']}")
     if case.get("age_band"):
-        facts.append(case["age_band"])
-    lines = [" / ".join(facts)]
+        where.append(case["age_band"])
+    if where:
+        lines.append(" / ".join(where))
     if case["issues"]:
         lines.append("課題: " + ISSUE_SEP.join(case.get("issue_labels") or case["issues"]))
     names = []
@@ -102,14 +136,64 @@ def _text(value: str | None, withheld: bool) -> str:
     return value or ""
 
 
-def _note(view: dict) -> list[Block]:
+def _reasons(view: dict) -> str:
+    """Why the papers withhold what they do from this viewer, from the rules the view applied."""
     meeting = view["meeting"]
+    reasons = []
+    if meeting["shares_without_consent"]:
+        if not view.get("pledged"):
+            reasons.append("守秘義務の誓約が未提出")
+        if not view.get("window_open"):
+            reasons.append("情報共有期間外")
+    if not reasons:
+        return "閲覧者の組織に共有の根拠（本人の同意、自組織での収集など）がないため"
+    return "、".join(reasons) + "のため（閲覧者の組織に他の共有の根拠もありません）"
+
+
+def _withheld(item: dict) -> list[str]:
+    """What this item's view actually withheld."""
+    what = []
+    hidden = sum(1 for p in item["persons"] if p["redacted"])
+    if hidden:
+        what.append(f"対象者{hidden}名の氏名")
+    if any(r["withheld"] for r in item.get("relationships") or []):
+        what.append("続柄")
+    if item["points_withheld"]:
+        what.append("協議事項")
+    if item.get("text_withheld"):
+        what.append("議事録本文")
+    if any(c["withheld"] for c in item.get("corrections") or []):
+        what.append("訂正の内容")
+    if any(d["title_withheld"] for d in item.get("decisions") or []):
+        what.append("決定事項")
+    return what
+
+
+def redaction_notes(view: dict) -> list[str]:
+    """One line per item with something withheld from this viewer (which item, what, and why), and a line for
+    the items not on a guest's agenda; empty when nothing was withheld."""
     notes = []
-    if meeting["shares_without_consent"] and not view.get("pledged"):
-        notes.append("守秘義務の誓約が未提出のため、個人を特定できる情報は表示していません。")
-    if not view.get("window_open"):
-        notes.append("情報共有期間外のため、会議の根拠による個人情報は表示していません。")
-    return [Para("\n".join(notes))] if notes else []
+    reason = _reasons(view)
+    for item in view["items"]:
+        what = _withheld(item)
+        if what:
+            label = item["case"]["case_number"] if item["case"] else (item["topic"] or "")
+            notes.append(f"議題{item['position']}（{label}）: {'・'.join(what)}を表示していません。{reason}。")
+    total = view["meeting"].get("agenda_items")
+    if total and total > len(view["items"]):
+        notes.append(f"全{total}件の議題のうち、閲覧者が招待された{len(view['items'])}件のみ記載しています"
+                     "（他の議題は閲覧者の議題ではないため）。")
+    return notes
+
+
+def _notes(view: dict) -> list[Block]:
+    notes = redaction_notes(view)
+    if not notes:
+        return []
+    return [Heading("表示の制限（この閲覧者について）", level=2), Para("\n".join(f"・{n}" for n in notes))]
+
+
+HANDLING = "本資料は会議の目的以外に使用せず、会議終了後は回収又は廃棄してください。"
 
 
 def agenda_pdf(view: dict, *, recipient: str, generated_at: datetime) -> bytes:
@@ -118,10 +202,16 @@ def agenda_pdf(view: dict, *, recipient: str, generated_at: datetime) -> bytes:
              _text(item["points"], item["points_withheld"]),
              f"{item['minutes_allotted']}分" if item["minutes_allotted"] else ""]
             for item in view["items"]]
+    end = planned_end(view)
     blocks: list[Block] = [
-        *_overview(meeting), *_attendees(meeting), Heading("議題"), *_note(view),
-        Table(["No.", "議題・ケース", "報告機関", "協議事項", "時間"], rows, [0.06, 0.36, 0.16, 0.34, 0.08]),
-        Para("本資料は会議の目的以外に使用せず、会議終了後は回収又は廃棄してください。"),
+        *_overview(view), *_attendees(meeting), Heading("次第"),
+        Heading(f"1. 開会（{_hhmm(meeting['starts_at'])}）", level=2),
+        Heading("2. 議事", level=2),
+        Table(["No.", "議題・ケース", "報告機関", "協議事項", "時間"], rows, "auto"),
+        *_notes(view),
+        Heading("3. その他", level=2),
+        Heading("4. 閉会" + (f"（{_hhmm(end)} 予定）" if end else ""), level=2),
+        Para(HANDLING),
     ]
     return render_pdf(title=f"{meeting['title']} 会議次第", blocks=blocks, recipient=recipient,
                       confidentiality=confidentiality_mark(meeting), generated_at=generated_at,
@@ -134,26 +224,32 @@ def minutes_pdf(view: dict, *, recipient: str, generated_at: datetime) -> bytes:
         state = f"承認済み（{format_jp_datetime(view['approved_at'])}、{(view['approved_by'] or {}).get('display_name', '')}）"
     else:
         state = "未承認（案）"
-    blocks: list[Block] = [*_overview(meeting), KeyValues([("議事録の状態", state)]), *_attendees(meeting),
-                           *_quorum(view), Heading("議事"), *_note(view)]
+    opened = meeting.get("held_at") or meeting["starts_at"]
+    blocks: list[Block] = [*_overview(view), KeyValues([("議事録の状態", state)]), *_attendees(meeting),
+                           *_quorum(view), Heading("議事の経過"),
+                           Heading(f"1. 開会（{_hhmm(opened)}）", level=2), Heading("2. 議事", level=2),
+                           *_notes(view)]
     for item in view["items"]:
-        blocks.append(Heading(f"{item['position']}. " + _subject(item).split("\n")[0], level=2))
+        blocks.append(Heading(f"（{item['position']}） " + _subject(item).split("\n")[0], level=2))
         details = [("議題・ケース", _subject(item))]
         if item["presenting_org"]:
             details.append(("報告機関", item["presenting_org"]["name"]))
         details.append(("協議事項", _text(item["points"], item["points_withheld"])))
         details.append(("議事録", _text(item["text"], item["text_withheld"])))
+        if item.get("recorded_by"):
+            details.append(("記録者", item["recorded_by"].get("display_name", "")))
         blocks.append(KeyValues(details))
         if item["corrections"]:
             blocks.append(Table(["訂正日時", "訂正後の内容", "理由"], [
                 [format_jp_datetime(c["created_at"]), _text(c["body"], c["withheld"]),
                  _text(c["reason"], c["withheld"])]
-                for c in item["corrections"]], [0.26, 0.50, 0.24]))
+                for c in item["corrections"]], "auto"))
         if item["decisions"]:
             blocks.append(Table(["決定事項（支援プランのタスク）", "担当組織", "期限", "成否"], [
                 [_text(d["title"], d["title_withheld"]), (d["owner_org"] or {}).get("name", ""),
                  format_jp_date(d["due_on"]) if d["due_on"] else "", d["carried_label"]]
-                for d in item["decisions"]], [0.42, 0.22, 0.18, 0.18]))
+                for d in item["decisions"]], "auto"))
+    blocks += [Heading("3. その他", level=2), Heading("4. 閉会", level=2), Para(HANDLING)]
     return render_pdf(title=f"{meeting['title']} 議事録", blocks=blocks, recipient=recipient,
                       confidentiality=confidentiality_mark(meeting), generated_at=generated_at,
                       subject=f"{meeting['kind_label']} 議事録")

@@ -107,6 +107,8 @@ class CouncilRefSchema(Schema):
     quorum_percent = fields.Integer(allow_none=True)
     quorum_rule = fields.String(allow_none=True)
     invites_non_members = fields.Boolean()
+    secretariat_org = fields.Nested(OrganizationRefSchema, allow_none=True,
+                                    metadata={"description": "the council's secretariat (事務局); in a meeting's view"})
 
 
 # --- meetings ---------------------------------------------------------------------------------

@@ -64,9 +64,9 @@ def window_open(meeting: Meeting, now: datetime | None = None) -> bool:
 def present_meetings(meetings: list[Meeting], viewer_user) -> list[dict]:
     """List items, with the page's organisations, chairs and agenda counts in one query each."""
     ids = [m.id for m in meetings]
-    orgs = _orgs(m.organizer_org_id for m in meetings)
     chairs = _users(m.chair_user_id for m in meetings)
     councils = councils_of_meetings(ids)
+    orgs = _orgs([m.organizer_org_id for m in meetings] + [c.secretariat_org_id for c in councils.values()])
     counts: dict = defaultdict(lambda: (0, 0))
     if ids:
         for meeting_id, items, cases in db.session().execute(
@@ -76,7 +76,7 @@ def present_meetings(meetings: list[Meeting], viewer_user) -> list[dict]:
     now = utcnow()
     return [{
         "id": m.id, "kind": m.kind, "kind_label": kind_label(m.kind), "title": m.title, "starts_at": m.starts_at,
-        "council": _council_ref(councils.get(m.id)),
+        "council": _council_ref(councils.get(m.id), orgs),
         "place": m.place, "online_url": m.online_url, "status": m.status, "status_label": STATUS_LABELS[m.status],
         "organizer_org": org_ref(orgs.get(m.organizer_org_id)), "chair": user_ref(chairs.get(m.chair_user_id)),
         "agenda_items": counts[m.id][0], "cases_discussed": counts[m.id][1], "window_open": window_open(m, now),
@@ -84,10 +84,12 @@ def present_meetings(meetings: list[Meeting], viewer_user) -> list[dict]:
     } for m in meetings]
 
 
-def _council_ref(council) -> dict | None:
+def _council_ref(council, orgs: dict | None = None) -> dict | None:
+    """The council of a meeting; with `orgs` loaded, also its secretariat (事務局)."""
     if council is None:
         return None
-    return {"id": council.id, "name": council.name, "kind": council.kind, "kind_label": kind_label(council.kind),
+    secretariat = (orgs or {}).get(council.secretariat_org_id)
+    return {"secretariat_org": org_ref(secretariat) if secretariat else None,"id": council.id, "name": council.name, "kind": council.kind, "kind_label": kind_label(council.kind),
             "legal_basis": council.legal_basis, "quorum_percent": council.quorum_percent,
             "quorum_rule": quorum_rule(council), "invites_non_members": council.invites_non_members}
 

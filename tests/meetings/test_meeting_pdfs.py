@@ -90,7 +90,9 @@ def test_agenda_pdf_without_pledge_has_no_personal_data(world, tmp_path):
     for name in ATTENDEES:
         assert without_spaces(name) in flat
     assert world.case["case_number"] in flat and "地域の居場所づくりについて" in flat
-    assert "氏名非表示" in flat and "誓約が未提出" in flat
+    # No blanket sentence: the note names the item and what it withholds, and why.
+    assert "個人を特定できる情報は表示していません" not in flat
+    assert "氏名非表示" in flat and f"議題1（{world.case['case_number']}）:対象者" in flat and "誓約が未提出のため" in flat
     for value in personal_values() + [CASE_POINTS, SATO["name"]]:
         assert without_spaces(value) not in flat, value
     # The recipient and the confidentiality mark on every page.
