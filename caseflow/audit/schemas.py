@@ -42,6 +42,11 @@ class AuditQuerySchema(PeriodSchema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=LIMIT_MAX))
 
 
+class AuditExportQuerySchema(AuditQuerySchema):
+    header = fields.String(load_default="ja", validate=validate.OneOf(["ja", "en"]),
+                           metadata={"description": "column headers: ja (default) or en (stable English keys)"})
+
+
 class AuditEventSchema(Schema):
     seq = fields.Integer()
     occurred_at = Timestamp()

@@ -141,7 +141,7 @@ def test_audit_search_pages_with_a_cursor_and_exports_csv(basic):
     body = r.get_data()
     assert body.startswith("\ufeff".encode())
     lines = body.decode("utf-8-sig").strip().splitlines()
-    assert lines[0].startswith("seq,occurred_at") and len(lines) == 1 + 4 + 3  # header, basic orgs, new orgs
+    assert lines[0].startswith("連番,日時（日本時間）,操作者,操作者の所属") and len(lines) == 1 + 4 + 3  # header, basic orgs, new orgs
 
 
 def test_only_auditors_read_the_trail(basic):

@@ -475,7 +475,7 @@ def _csv_export(app, basic, auditor, people, n=1200):
     seed(app, *[dict(action="cases.read", resource_id=people.case1, actor=people.coord,
                      disclosures=read(app, people.p1, cats=("基本情報",)), detail={"note_code": JAPANESE, "i": i},
                      occurred_at=MONDAY_10 + timedelta(seconds=i)) for i in range(n)])
-    r = auditor.get(f"/api/v1/audit-events/export.csv?{PERIOD}&case_id={people.case1}")
+    r = auditor.get(f"/api/v1/audit-events/export.csv?{PERIOD}&case_id={people.case1}&header=en")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert r.is_streamed
     return r.get_data()
@@ -486,7 +486,7 @@ def test_csv_export_streams_with_a_bom_and_decodes(app, basic, auditor, people):
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert len(rows) == 1200
-    assert JAPANESE in rows[0]["detail"] and "基本情報" in rows[0]["disclosures"]
+    assert JAPANESE in rows[0]["detail"] and rows[0]["disclosure_categories"] == "基本情報"
     assert [int(r["seq"]) for r in rows] == sorted(int(r["seq"]) for r in rows)
     assert rows[0]["flagged"] == "false" and len(rows[0]["hash"]) == 64
     trail = auditor.get("/api/v1/audit-events?action=audit.export").get_json()["items"]
@@ -659,3 +659,24 @@ def test_archived_range_verifies_from_its_signed_checkpoint(app, basic, people, 
     _raw_sql(db_url, "DELETE FROM audit_verifications")
     code, out = run_audit_verify(db_url, "--full")
     assert code == 1 and "event 1 is missing" in out
+
+
+def test_xlsx_export_has_jst_date_cells_names_and_basis_columns(app, basic, auditor, people):
+    """The .xlsx: Japanese headers, the time a real date cell in Japan time (23:40 JST stays 23:40), the
+    actor's name and organisation, the basis and categories in columns of their own."""
+    import openpyxl
+
+    seed(app, dict(action="cases.read", resource_id=people.case1, actor=people.coord,
+                   disclosures=read(app, people.p1, cats=("基本情報", "連絡先")),
+                   occurred_at=datetime(2026, 6, 1, 23, 40, 5, 123456, tzinfo=JST)))
+    r = auditor.get(f"/api/v1/audit-events/export.xlsx?{PERIOD}&case_id={people.case1}")
+    assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
+    ws = openpyxl.load_workbook(io.BytesIO(r.data)).active
+    head, row = [c.value for c in ws[1]], {h: c for h, c in zip([c.value for c in ws[1]], ws[2])}
+    assert head[:4] == ["連番", "日時（日本時間）", "操作者", "操作者の所属"]
+    assert row["日時（日本時間）"].value == datetime(2026, 6, 1, 23, 40, 5) and row["日時（日本時間）"].is_date
+    assert row["操作者"].value and row["操作者の所属"].value
+    assert row["開示の根拠"].value == "own_collection" and row["開示した項目"].value == "基本情報、連絡先"
+    body = auditor.get(f"/api/v1/audit-events/export.csv?{PERIOD}&case_id={people.case1}").get_data(as_text=True)
+    assert "2026-06-01T23:40:05+09:00" in body and ".123456" not in body
+    assert auditor.get("/api/v1/audit-events/export.xlsx?header=fr").status_code == 422
