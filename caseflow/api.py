@@ -3,6 +3,7 @@ Views validate with their feature's schemas, call its rules and serialise; they 
 from __future__ import annotations
 
 from flask_smorest import Api
+from marshmallow import Schema, fields, validate
 from sqlalchemy import text
 
 from caseflow.access.authz import public
@@ -11,7 +12,7 @@ from caseflow.audit import api as audit_api
 from caseflow.cases import api as cases_api
 from caseflow.codes import api as codes_api
 from caseflow.consents import api as consents_api
-from caseflow.core import db
+from caseflow.core import db, openapi
 from caseflow.core.blueprint import Blueprint
 from caseflow.meetings import api as meetings_api
 from caseflow.organizations import api as organizations_api
@@ -21,12 +22,16 @@ from caseflow.reports import api as reports_api
 from caseflow.retention import api as retention_api
 
 api = Api()
+class HealthSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ok"]), metadata={"example": "ok"})
+
+
 health_blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness")
 
 
 @health_blp.route("/health")
 @public
-@health_blp.response(200)
+@health_blp.response(200, HealthSchema)
 def health():
     """Liveness and database reachability (no data)."""
     db.session().execute(text("SELECT 1"))
@@ -47,7 +52,6 @@ def init_app(app) -> None:
     api.init_app(app, spec_kwargs={
         "info": {"description": "caseflow API. Errors are application/problem+json (RFC 9457)."},
     })
-    api.spec.components.security_scheme("cookie", {"type": "apiKey", "in": "cookie", "name": "caseflow_session"})
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    openapi.init_app(app, api)

@@ -130,13 +130,13 @@ CSV_COLUMNS = ["seq", "occurred_at", "actor_user_id", "actor_org_id", "action", 
 
 @blp.route("/export.csv")
 @requires("audit", "read")
-@blp.arguments(AuditQuerySchema, location="query")
+@blp.arguments(AuditQuerySchema(exclude=("limit", "after_seq", "order")), location="query")
 @blp.response(200, content_type="text/csv")
 def export_audit_events(args):
     """The filtered trail as CSV (UTF-8 with BOM for Excel), streamed in seq order.
 
     Rows are read with a server-side cursor in batches, so a range of millions of events never sits
-    in memory. `limit`, `after_seq` and `order` do not apply.
+    in memory (no paging parameters: the whole filtered range, oldest first).
     """
     f = audit_search.Filters.of(args, _tenant())
     stmt = audit_search.search_statement(f, [getattr(AuditEvent, c) for c in CSV_COLUMNS]).order_by(
