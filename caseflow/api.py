@@ -6,13 +6,14 @@ from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 from sqlalchemy import text
 
+from caseflow import openapi
 from caseflow.access.authz import public
 from caseflow.accounts import api as accounts_api
 from caseflow.audit import api as audit_api
 from caseflow.cases import api as cases_api
 from caseflow.codes import api as codes_api
 from caseflow.consents import api as consents_api
-from caseflow.core import db, openapi
+from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
 from caseflow.meetings import api as meetings_api
 from caseflow.organizations import api as organizations_api
