@@ -104,6 +104,7 @@ SECURITY_SCHEMES = {
 READ_SECURITY = [{"bearer": []}, {"cookie": []}]
 WRITE_SECURITY = [{"bearer": []}, {"cookie": [], "csrf": []}]
 
+ALWAYS_PRESENT = {"id", "items", "has_more", "limit", "offset"}
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True,
             "description": "the ETag of the version you read (428 without it, 412 when it is stale)",
             "schema": {"type": "string", "example": '"3"'}}
@@ -211,6 +212,10 @@ def finish(spec: dict, app) -> dict:
     responses["TOO_MANY_REQUESTS"]["headers"] = {
         "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
     components["securitySchemes"] = SECURITY_SCHEMES
+    components.setdefault("parameters", {})["CsrfToken"] = {
+        "in": "header", "name": "X-CSRF-Token", "required": False,
+        "description": "with the session cookie: the csrf_token of the login response (403 without it); "
+                       "not needed with a bearer token", "schema": {"type": "string"}}
     spec["security"] = READ_SECURITY
     spec["servers"] = [{"url": request.host_url.rstrip("/") if has_request_context() else "/",
                         "description": "this server"}]
@@ -233,6 +238,9 @@ def finish(spec: dict, app) -> dict:
             operation["security"] = []
         elif method in UNSAFE:
             operation["security"] = WRITE_SECURITY
+            # Also a parameter: generators (openapi-python-client) apply no apiKey scheme, so a client on a
+            # session cookie passes the login's csrf_token as an argument (not needed with a bearer token).
+            operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/CsrfToken"})
         op_responses = operation.setdefault("responses", {})
         wanted = []
         if not public:
@@ -273,13 +281,16 @@ def finish(spec: dict, app) -> dict:
         for param in operation.get("parameters", []):
             _refs(param.get("schema", {}), request_schemas)
 
-    # Response-only schemas: every field is always present (null when withheld or empty).
+    # Response-only schemas: the identity and paging members are always present. Other fields stay optional:
+    # the sharing engine leaves out what the viewer has no basis for (docs/openapi.md).
     out_only = _closure(response_schemas, schemas) - _closure(request_schemas, schemas) - {"Problem"}
     for name in out_only:
         schema = schemas[name]
         props = schema.get("properties")
         if props and "required" not in schema:
-            schema["required"] = list(props)
+            schema["required"] = [k for k in props if k in ALWAYS_PRESENT]
+            if not schema["required"]:
+                del schema["required"]
     return spec
 
 
