@@ -8,10 +8,11 @@ from pathlib import Path
 
 from flask import Response
 from flask_smorest import Api
+from marshmallow import Schema, fields, validate
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from caseflow import migrate
+from caseflow import migrate, openapi
 from caseflow.access.authz import public
 from caseflow.accounts import api as accounts_api
 from caseflow.audit import api as audit_api
@@ -30,12 +31,16 @@ from caseflow.retention import api as retention_api
 
 log = logging.getLogger("caseflow")
 api = Api()
+class HealthSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ok"]), metadata={"example": "ok"})
+
+
 health_blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness and readiness")
 
 
 @health_blp.route("/health")
 @public
-@health_blp.response(200)
+@health_blp.response(200, HealthSchema)
 def health():
     """Liveness and database reachability (no data)."""
     db.session().execute(text("SELECT 1"))
@@ -105,7 +110,6 @@ def init_app(app) -> None:
     api.init_app(app, spec_kwargs={
         "info": {"description": "caseflow API. Errors are application/problem+json (RFC 9457)."},
     })
-    api.spec.components.security_scheme("cookie", {"type": "apiKey", "in": "cookie", "name": "caseflow_session"})
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    openapi.init_app(app, api)

@@ -154,13 +154,13 @@ def _export_events(args, fmt: str):
 
 @blp.route("/export.csv")
 @requires("audit", "read")
-@blp.arguments(AuditExportQuerySchema, location="query")
+@blp.arguments(AuditExportQuerySchema(exclude=("limit", "after_seq", "order")), location="query")
 @blp.response(200, content_type="text/csv")
 def export_audit_events(args):
     """The filtered trail as CSV (UTF-8 with BOM), streamed in seq order; times in JST with the offset.
 
     Rows are read with a server-side cursor in batches, so a range of millions of events never sits
-    in memory. `limit`, `after_seq` and `order` do not apply.
+    in memory (no paging parameters: the whole filtered range, oldest first).
     """
     events = _export_events(args, "csv")
     return Response(stream_with_context(audit_export.csv_chunks(events(), args["header"])), mimetype="text/csv",
@@ -169,7 +169,7 @@ def export_audit_events(args):
 
 @blp.route("/export.xlsx")
 @requires("audit", "read")
-@blp.arguments(AuditExportQuerySchema, location="query")
+@blp.arguments(AuditExportQuerySchema(exclude=("limit", "after_seq", "order")), location="query")
 @blp.response(200, content_type=XLSX)
 def export_audit_events_xlsx(args):
     """The filtered trail as an Excel workbook: the CSV's columns, the time as a date cell (JST)."""

@@ -44,6 +44,7 @@ def file_request(body):
 @requires("deletion_requests", "read")
 @blp.response(200, DeletionRequestOutSchema)
 def get_request(request_id):
+    """One deletion request and its decision."""
     return rules.get_request(current_user, request_id)
 
 
