@@ -258,13 +258,14 @@ def test_every_cookie_authenticated_write_needs_the_sessions_csrf_token(app, bas
     ids = seeded["ids"]
     other = basic.client(seeded["users"]["supervisor"])  # a second session with its own token
     checked = 0
+    clients = {}  # one signed-in client per role: the refusal must not depend on a fresh session
     audit_before = _audit_count(app)
     for rule, method, endpoint in api_routes(app):
         if method not in WRITE_METHODS or authz.endpoint_is_public(app, endpoint):
             continue
         g = guard(app, endpoint)
         role = next((r for r in CASE_WORK_ROLES + ("admin", "auditor") if r in roles_allowed(app, *g)), "coordinator")
-        c = basic.client(seeded["users"][role])
+        c = clients.get(role) or clients.setdefault(role, basic.client(seeded["users"][role]))
         url = fill(rule, ids)
         for headers in ({}, {"X-CSRF-Token": "forged-" + secrets.token_urlsafe(16)}, {"X-CSRF-Token": other.csrf},
                         {"Authorization": "Bearer cf_not-a-real-token"}):
@@ -370,11 +371,12 @@ def test_security_headers_on_every_response(app, basic):
     seeded = seed_records(basic)
     ids = seeded["ids"]
     seen = 0
+    clients = {}  # one signed-in client per role (a sign-in per route would hash the password each time)
     for rule, method, endpoint in api_routes(app):
         g = guard(app, endpoint)
         role = "coordinator" if g is None else next(
             (r for r in CASE_WORK_ROLES + ("auditor", "admin") if r in roles_allowed(app, *g)), "coordinator")
-        c = basic.client(seeded["users"][role])
+        c = clients.get(role) or clients.setdefault(role, basic.client(seeded["users"][role]))
         url = fill(rule, ids)
         if method == "GET":
             r = c.get(url, query_string={"fiscal_year": 2026} if "/reports/" in url else None)
