@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import uuid
 
+from marshmallow import fields, pre_dump
 from sqlalchemy import select
 
 from caseflow.accounts.models import User
 from caseflow.core import db
+from caseflow.core.refs import UserRefSchema
 from caseflow.organizations.models import Organization
 
 ORG_COLUMNS = (Organization.id, Organization.code, Organization.name, Organization.kind)
@@ -58,3 +60,45 @@ def name_actors(records, **attrs: str) -> list:
         for key, attr in attrs.items():
             setattr(r, key, users.get(getattr(r, attr)))
     return records
+
+
+def actor_field(description: str | None = None) -> fields.Nested:
+    """The output field of a named actor (filled by ActorsNamed)."""
+    return fields.Nested(UserRefSchema, allow_none=True, dump_only=True,
+                         metadata={"description": description or "the user's display name and organisation"})
+
+
+class ActorsNamed:
+    """Mixin for an output schema whose records name users by id. `ACTORS = {"requested_by":
+    "requested_by_user_id"}` with `requested_by = actor_field()`: before one record or a whole page is dumped,
+    the users it names are looked up in one query and dumped as references (display name and organisation), so a
+    client needs no read of users to say who acted."""
+
+    ACTORS: dict[str, str] = {}
+
+    @pre_dump(pass_collection=True)
+    def _name_actors(self, data, many, **_kwargs):
+        records = list(data) if many else [data]
+        users = user_refs(_value(r, attr) for r in records for attr in self.ACTORS.values())
+        named = []
+        for r in records:
+            refs = {key: users.get(_value(r, attr)) for key, attr in self.ACTORS.items()}
+            named.append({**r, **refs} if isinstance(r, dict) else _Named(r, refs))
+        return named if many else named[0]
+
+
+def _value(record, attr: str):
+    return record.get(attr) if isinstance(record, dict) else getattr(record, attr, None)
+
+
+class _Named:
+    """A record seen with its actors' references (the record itself, often a mapped model, is left untouched)."""
+
+    __slots__ = ("_record", "_refs")
+
+    def __init__(self, record, refs: dict):
+        self._record, self._refs = record, refs
+
+    def __getattr__(self, name):
+        refs = object.__getattribute__(self, "_refs")
+        return refs[name] if name in refs else getattr(object.__getattribute__(self, "_record"), name)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from caseflow.access.refs import ActorsNamed, actor_field
 from caseflow.accounts.models import ROLES
 from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
 from caseflow.core.schemas import PageArgs, Text, Timestamp, page_of
@@ -53,7 +54,9 @@ class PasswordChangeSchema(Schema):
     new_password = fields.String(required=True, validate=validate.Length(max=1024), load_only=True)
 
 
-class RoleRequestSchema(Schema):
+class RoleRequestSchema(ActorsNamed, Schema):
+    ACTORS = {"user": "user_id", "requested_by": "requested_by_user_id", "decided_by": "decided_by_user_id"}
+
     id = fields.UUID()
     user_id = fields.UUID()
     role = fields.String()
@@ -61,6 +64,9 @@ class RoleRequestSchema(Schema):
     requested_by_user_id = fields.UUID()
     requested_at = Timestamp()
     decided_by_user_id = fields.UUID(allow_none=True)
+    user = actor_field("whose role it is")
+    requested_by = actor_field("who asked")
+    decided_by = actor_field("who decided")
     decided_at = Timestamp(allow_none=True)
     note = fields.String(allow_none=True)
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, fields, validate
 
+from caseflow.access.refs import ActorsNamed, actor_field
 from caseflow.core.schemas import LIMIT_MAX, Day, Text, Timestamp
 
 # The trail starts with the platform; bounding periods keeps dates printable (和暦 needs >= 1873).
@@ -47,11 +48,14 @@ class AuditExportQuerySchema(AuditQuerySchema):
                            metadata={"description": "column headers: ja (default) or en (stable English keys)"})
 
 
-class AuditEventSchema(Schema):
+class AuditEventSchema(ActorsNamed, Schema):
+    ACTORS = {"actor": "actor_user_id"}
+
     seq = fields.Integer()
     occurred_at = Timestamp()
     actor_user_id = fields.UUID(allow_none=True)
     actor_org_id = fields.UUID(allow_none=True)
+    actor = actor_field("who acted (none: the system or the operator)")
     action = fields.String()
     resource_type = fields.String()
     resource_id = fields.String(allow_none=True)
@@ -78,11 +82,14 @@ class ReviewCreateSchema(Schema):
                    metadata={"description": "what was checked and concluded (e.g. the justification was adequate)"})
 
 
-class ReviewSchema(Schema):
+class ReviewSchema(ActorsNamed, Schema):
+    ACTORS = {"reviewer": "reviewer_user_id"}
+
     id = fields.UUID()
     event_seq = fields.Integer()
     reviewer_user_id = fields.UUID()
     reviewer_org_id = fields.UUID()
+    reviewer = actor_field("who reviewed")
     comment = fields.String()
     reviewed_at = Timestamp()
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from caseflow.access.refs import ActorsNamed, actor_field
 from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp, page_of
 
 
@@ -44,17 +45,22 @@ class ContactCaseRefSchema(Schema):
     stage = fields.String()
 
 
-class ContactLinkOutSchema(Schema):
+class ContactLinkOutSchema(ActorsNamed, Schema):
+    ACTORS = {"actor": "actor_user_id"}
+
     id = fields.UUID()
     act = fields.String(validate=validate.OneOf(("link", "unlink")))
     person = fields.Nested(ContactPersonRefSchema)
     reason = fields.String()
     actor_user_id = fields.UUID()
     actor_org_id = fields.UUID()
+    actor = actor_field("who linked or unlinked")
     at = Timestamp()
 
 
-class ContactOutSchema(Schema):
+class ContactOutSchema(ActorsNamed, Schema):
+    ACTORS = {"linked_by": "linked_by_user_id"}
+
     id = fields.UUID()
     channel = fields.String()
     handle = fields.String()
@@ -68,6 +74,7 @@ class ContactOutSchema(Schema):
     linked_person = fields.Nested(ContactPersonRefSchema, allow_none=True)
     linked_at = Timestamp(allow_none=True)
     linked_by_user_id = fields.UUID(allow_none=True)
+    linked_by = actor_field("who made the current link")
     version = fields.Integer()
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from caseflow.access.refs import ActorsNamed, actor_field
 from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
 from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp, page_of
 from caseflow.organizations.models import CAPACITY_STATES, ORG_KINDS
@@ -20,7 +21,9 @@ class OrganizationSchema(OrganizationRefSchema):
     created_at = Timestamp()
 
 
-class MembershipSchema(Schema):
+class MembershipSchema(ActorsNamed, Schema):
+    ACTORS = {"granted_by": "granted_by_user_id", "ended_by": "ended_by_user_id"}
+
     id = fields.UUID()
     municipality_id = fields.UUID()
     org = fields.Nested(OrganizationRefSchema)
@@ -29,6 +32,8 @@ class MembershipSchema(Schema):
     granted_at = Timestamp()
     ended_at = Timestamp(allow_none=True)
     ended_by_user_id = fields.UUID(allow_none=True)
+    granted_by = actor_field("who granted the membership")
+    ended_by = actor_field("who ended it")
 
 
 class MembershipCreateSchema(Schema):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from caseflow.access.refs import ActorsNamed, actor_field
 from caseflow.core.schemas import Day, PageArgs, Timestamp
 from caseflow.retention.models import DELETION_GROUNDS, DELETION_STATES
 
@@ -25,7 +26,9 @@ class DeletionRequestQuerySchema(PageArgs):
     state = fields.String(validate=validate.OneOf(DELETION_STATES))
 
 
-class DeletionRequestOutSchema(Schema):
+class DeletionRequestOutSchema(ActorsNamed, Schema):
+    ACTORS = {"requested_by": "requested_by_user_id", "reviewed_by": "reviewed_by_user_id"}
+
     id = fields.UUID()
     person_id = fields.UUID()
     ground = fields.String()
@@ -35,6 +38,8 @@ class DeletionRequestOutSchema(Schema):
     requested_by_org_id = fields.UUID()
     requested_at = Timestamp()
     reviewed_by_user_id = fields.UUID(allow_none=True)
+    requested_by = actor_field("who recorded the request")
+    reviewed_by = actor_field("who decided it")
     reviewed_at = Timestamp(allow_none=True)
     decline_ground = fields.String(allow_none=True)
     purged_at = Timestamp(allow_none=True)

@@ -282,6 +282,9 @@ def test_privileged_roles_take_a_second_approver(app, cities):
     new_user = r.get_json()["id"]
     (req,) = sec1.get("/api/v1/role-requests").get_json()["items"]
     assert (req["user_id"], req["role"], req["state"]) == (new_user, "auditor", "pending")
+    # who is concerned and who asked, by name and organisation (a reviewer needs no read of users)
+    assert req["user"]["display_name"] == "監査 二郎" and req["requested_by"]["id"] == req["requested_by_user_id"]
+    assert req["requested_by"]["organization"]["id"] and req["decided_by"] is None
     # the requester cannot approve its own request; the user concerned cannot either (it has no right anyway)
     assert sec1.post(f"/api/v1/role-requests/{req['id']}/approve", json={}).status_code == 403
     aud2 = cities.client("aud2.kmk@example.jp")
@@ -394,6 +397,8 @@ def test_acting_in_a_municipality_takes_a_membership(app, cities):
     (ms,) = sec.get(f"/api/v1/municipalities/{cities.municipalities['kumamoto']}/memberships").get_json()["items"]
     r = sec.post(f"/api/v1/municipalities/{cities.municipalities['kumamoto']}/memberships/{ms['id']}/end", json={})
     assert r.status_code == 200
+    assert r.get_json()["ended_by"]["id"] == str(cities.users["sec1.kmm@example.jp"]), r.get_json()
+    assert r.get_json()["ended_by"]["organization"]["name"]
     assert pref.get("/api/v1/referrals?box=inbox").status_code == 403
     # and another municipality's secretariat cannot grant one for 熊本市
     other = cities.client("sec1.kmk@example.jp")

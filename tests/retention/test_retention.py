@@ -275,6 +275,8 @@ def test_a_persons_deletion_request_is_reviewed_then_purged(app, db_url, basic):
     assert r.status_code == 201, r.get_json()
     req = r.get_json()
     assert req["state"] == "requested" and "山田" not in r.get_data(as_text=True)
+    assert req["requested_by"]["id"] == req["requested_by_user_id"] and req["requested_by"]["display_name"]
+    assert req["reviewed_by"] is None
     assert coord.post("/api/v1/deletion-requests", json=body).status_code == 409  # one open request per person
     # the filer never reviews; a case worker cannot review at all
     assert coord.post(f"/api/v1/deletion-requests/{req['id']}/approve").status_code == 403
