@@ -151,8 +151,14 @@ def test_csv_has_bom_and_japanese_labels(app, basic, dataset):
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert rows[0] == ["区分", "項目", "件数・値"]
     flat = {(a, b): c for a, b, c in rows[1:]}
-    assert flat[("新規相談（相談経路別）", "窓口")] == "3"
-    assert flat[("新規相談（相談経路別）", "電話")] == "3未満"
+    assert flat[("報告", "表題")] == "令和7年度 実績報告" and flat[("報告", "自治体")] == "鎌倉市"
+    monthly = "月別・相談経路別 新規相談件数"
+    assert flat[(monthly, "合計 × 窓口")] == "3"
+    assert flat[(monthly, "合計 × 電話")] == "*"  # suppressed: shown as such, never as 0
+    assert flat[(monthly, "令和7年5月 × 電話")] == "*" and flat[(monthly, "令和7年6月 × 電話")] == "0"
+    assert flat[(monthly, "合計")] == "5"
+    bands = [b for (a, b) in flat if a == "新規相談（年代別）"]
+    assert bands == ["15〜17歳", "30代", "40代", "70代", "不明"]  # by lower bound
 
 
 def test_pdf_report_renders_with_a_chart(app, basic, dataset, tmp_path):
@@ -162,7 +168,7 @@ def test_pdf_report_renders_with_a_chart(app, basic, dataset, tmp_path):
     pdf = tmp_path / "kpi.pdf"
     pdf.write_bytes(r.data)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "実績報告" in text and "新規相談" in text and "月別 新規相談件数" in text
+    assert "令和7年度 実績報告" in text and "新規相談" in text and "月別・相談経路別 新規相談件数" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "IPAex" in fonts and " no " not in fonts.split("\n", 2)[2].replace("yes yes", "")
     subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-gray", str(pdf), str(tmp_path / "p")], check=True)
