@@ -1,8 +1,10 @@
 """KPI reports for a period (重層的支援 / 孤独・孤立 annual reporting): aggregate counts only.
 
 Counts are computed in SQL with GROUP BY. Outputs shared outside the lead department suppress small
-cells (< threshold, default 3) so nobody is identified by a cross-tab; when one cell of a breakdown is
-suppressed, the next smallest is suppressed too, so it cannot be recovered by subtracting from the total.
+cells (< threshold, default 3) so nobody is identified by a cross-tab; more cells are hidden where a hidden
+one could be recovered from the totals (secondary suppression: caseflow/reports/tables.py for the
+cross-tabs; a one-way breakdown hides the next smallest). Every format (JSON, CSV, .xlsx, PDF) is built from
+the same dict, so they show the same numbers and hide the same ones (docs/outputs.md).
 """
 from __future__ import annotations
 

@@ -198,3 +198,58 @@ def test_libreoffice_reads_the_kpi_csv_with_japanese_headers_and_numbers(report_
     values = [c for a, _b, c in rows[1:] if a == "月別・相談経路別 新規相談件数"]
     assert any(isinstance(v, int | float) and v >= 3 for v in values) and "*" in values
     assert not any("\ufffd" in str(v) for row in rows for v in row)
+
+
+def _determined(matrix: list[list[int]], hidden: set[tuple[int, int]], entry: tuple[int, int]) -> bool:
+    """Whether the equations of a table with totals (each row and column of the augmented table adds up)
+    fix a hidden entry: its unit vector lies in the row space of the equations over the hidden entries."""
+    from fractions import Fraction
+
+    n_rows, n_cols = len(matrix), len(matrix[0])
+    var = sorted(hidden)
+    eqs = []
+    for r in range(n_rows):  # row r: cells minus the total (the last column) = 0
+        eqs.append([Fraction((-1 if j == n_cols - 1 else 1) if i == r else 0) for (i, j) in var])
+    for c in range(n_cols):
+        eqs.append([Fraction((-1 if i == n_rows - 1 else 1) if j == c else 0) for (i, j) in var])
+
+    def rank(rows: list[list[Fraction]]) -> int:
+        rows = [r[:] for r in rows]
+        rk, col = 0, 0
+        while rk < len(rows) and col < len(var):
+            pivot = next((i for i in range(rk, len(rows)) if rows[i][col]), None)
+            if pivot is None:
+                col += 1
+                continue
+            rows[rk], rows[pivot] = rows[pivot], rows[rk]
+            for i in range(len(rows)):
+                if i != rk and rows[i][col]:
+                    f = rows[i][col] / rows[rk][col]
+                    rows[i] = [a - f * b for a, b in zip(rows[i], rows[rk])]
+            rk, col = rk + 1, col + 1
+        return rk
+
+    unit = [Fraction(1 if v == entry else 0) for v in var]
+    return rank(eqs + [unit]) == rank(eqs)
+
+
+@pytest.mark.parametrize("cells", [
+    [[1, 5, 7], [6, 8, 9], [4, 4, 10]],          # one small cell: a rectangle of three more
+    [[2, 0, 9, 4], [5, 1, 0, 6], [7, 8, 3, 12]],  # small cells in different rows and columns
+    [[1], [7], [9]],                              # a plain breakdown (one column)
+    [[1, 1], [1, 1]],                             # everything small: the grand total protects
+    [[0, 4, 5], [3, 0, 1]],                       # zeros are not worth hiding
+])
+def test_no_hidden_number_can_be_worked_out_from_the_rest(cells):
+    from caseflow.reports import tables
+
+    t = tables.crosstab("t", "t", row_title="r", column_title="c", rows=[(str(i), str(i)) for i in range(len(cells))],
+                        columns=[(str(j), str(j)) for j in range(len(cells[0]))],
+                        counts={str(i): {str(j): v for j, v in enumerate(row)} for i, row in enumerate(cells)})
+    matrix = [row + [sum(row)] for row in cells] + [[sum(col) for col in zip(*cells)] + [sum(map(sum, cells))]]
+    hidden = tables.protect(matrix, 3)
+    assert {(i, j) for i, row in enumerate(matrix) for j, v in enumerate(row) if 0 < v < 3} <= hidden
+    assert not [e for e in hidden if _determined(matrix, hidden, e)]
+    shown = tables.suppress_crosstab(t, 3)
+    assert sum(v is None for row in shown["cells"] for v in row) == sum(1 for (i, j) in hidden
+                                                                        if i < len(cells) and j < len(cells[0]))
