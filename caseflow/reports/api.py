@@ -13,7 +13,6 @@ from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem
-from caseflow.core.jpdate import to_tokyo
 from caseflow.core.schemas import Day
 from caseflow.reports import rules as reports
 from caseflow.reports import spreadsheet
@@ -72,8 +71,7 @@ def _build(args):
 def kpi(args):
     """KPI report as JSON; suppressed cells are null (see `suppressed_below`)."""
     data, threshold, suppressed = _build(args)
-    return {**data, "title": reports.report_title(data), "generated_at": to_tokyo(utcnow()).isoformat(),
-            "suppressed_below": threshold if suppressed else None, "audience": args["audience"]}
+    return {**data, "title": reports.report_title(data), "suppressed_below": threshold if suppressed else None, "audience": args["audience"]}
 
 
 @blp.route("/kpi.csv")
