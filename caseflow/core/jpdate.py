@@ -170,6 +170,24 @@ def format_fiscal_year(d: date) -> str:
     return f"{name}{_year_label(n)}年度（{fiscal_year(d)}年度）"
 
 
+def wareki_fiscal_year(d: date) -> str:
+    """date(2026, 3, 31) -> "令和7年度"; FY2019 -> "令和元年度" (the form a 実績報告 is titled with)."""
+    name, _letter, n = fiscal_era(d)
+    return f"{name}{_year_label(n)}年度"
+
+
+def wareki_month(d: date) -> str:
+    """date(2025, 5, 20) -> "令和7年5月"; date(2019, 5, 1) -> "令和元年5月"."""
+    d = _as_date(d)
+    era, year = _era_year(d)
+    return f"{era}{_year_label(year)}年{d.month}月"
+
+
+def format_wareki_period(start: date, end: date) -> str:
+    """(2025-04-01, 2026-03-31) -> "令和7年4月1日〜令和8年3月31日"."""
+    return f"{to_wareki(start)}〜{to_wareki(end)}"
+
+
 # --- reading dates people type ------------------------------------------------------------------
 
 _ERA_NAMES = {name: name for _s, name, _l in _ERAS} | {letter: name for _s, name, letter in _ERAS} | {

@@ -15,6 +15,9 @@ from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem
 from caseflow.core.schemas import Day
 from caseflow.reports import rules as reports
+from caseflow.reports import spreadsheet
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="KPI reports (aggregate counts; small counts suppressed outside the lead department)")
@@ -68,7 +71,7 @@ def _build(args):
 def kpi(args):
     """KPI report as JSON; suppressed cells are null (see `suppressed_below`)."""
     data, threshold, suppressed = _build(args)
-    return {**data, "suppressed_below": threshold if suppressed else None, "audience": args["audience"]}
+    return {**data, "title": reports.report_title(data), "suppressed_below": threshold if suppressed else None, "audience": args["audience"]}
 
 
 @blp.route("/kpi.csv")
@@ -76,15 +79,29 @@ def kpi(args):
 @blp.arguments(ReportArgs, location="query")
 @blp.response(200, content_type="text/csv")
 def kpi_csv(args):
-    """The same report as CSV (UTF-8 with BOM, so Excel opens Japanese correctly)."""
+    """The same report as CSV (UTF-8 with BOM): one line per figure, cross-tab cells as 「行 × 列」; suppressed: *."""
     data, threshold, _ = _build(args)
     buf = io.StringIO()
     buf.write("\ufeff")
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(["区分", "項目", "件数・値"])
     writer.writerows(reports.rows_for_export(data, threshold))
     return Response(buf.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="kpi-report.csv"'})
+
+
+@blp.route("/kpi.xlsx")
+@requires("reports", "read")
+@blp.arguments(ReportArgs, location="query")
+@blp.response(200, content_type=XLSX)
+def kpi_xlsx(args):
+    """The same report as an Excel workbook: one sheet per table, numbers as numbers, suppressed cells as *."""
+    data, threshold, suppressed = _build(args)
+    facts = reports.header_facts(data, generated_at=utcnow(), suppressed=suppressed, threshold=threshold)
+    book = spreadsheet.workbook(data, title=reports.report_title(data), facts=facts,
+                                others=reports.other_indicators(data),
+                                note=reports.suppression_note(threshold) if suppressed else None)
+    return Response(book, mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="kpi-report.xlsx"'})
 
 
 @blp.route("/kpi.pdf")
@@ -92,7 +109,7 @@ def kpi_csv(args):
 @blp.arguments(ReportArgs, location="query")
 @blp.response(200, content_type="application/pdf")
 def kpi_pdf(args):
-    """The same report as a PDF with a monthly chart (reportlab, Japanese fonts embedded)."""
+    """The same report as a PDF 実績報告: 和暦 period, municipality, monthly chart and cross-tabs with totals."""
     data, threshold, suppressed = _build(args)
     pdf = reports.render_pdf_report(data, threshold, recipient=f"{current_user.display_name}（{current_user.org.name}）",
                                     generated_at=utcnow(), suppressed=suppressed)

@@ -111,6 +111,13 @@ def test_exact_counts_for_the_lead_department(app, basic, dataset):
     assert k["meetings"] == {"held": 1, "cases_discussed": 2}
     assert k["monthly_by_channel"]["2025-05"] == {"counter": 2, "phone": 1}
     assert k["suppressed_below"] is None
+    assert k["title"] == "令和7年度 実績報告" and k["municipality"]["name"] == "鎌倉市" and k["organization"] is None
+    ia = k["crosstabs"]["issue_by_age_band"]
+    assert [c["key"] for c in ia["columns"]] == ["15〜17歳", "30代", "40代", "70代", "不明"]
+    assert dict(zip((r["key"] for r in ia["rows"]), ia["row_totals"])) == nc["by_issue"]
+    assert ia["column_totals"] == [1, 1, 2, 2, 1] and ia["total"] == 7  # 延べ: two cases have two issues
+    mc = k["crosstabs"]["month_by_channel"]
+    assert len(mc["rows"]) == 12 and mc["total"] == 5 and mc["row_totals"][1] == 3  # 令和7年5月
 
 
 def test_stage_at_the_end_of_an_earlier_period(app, basic, dataset):
@@ -151,8 +158,14 @@ def test_csv_has_bom_and_japanese_labels(app, basic, dataset):
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert rows[0] == ["区分", "項目", "件数・値"]
     flat = {(a, b): c for a, b, c in rows[1:]}
-    assert flat[("新規相談（相談経路別）", "窓口")] == "3"
-    assert flat[("新規相談（相談経路別）", "電話")] == "3未満"
+    assert flat[("報告", "表題")] == "令和7年度 実績報告" and flat[("報告", "自治体")] == "鎌倉市"
+    monthly = "月別・相談経路別 新規相談件数"
+    assert flat[(monthly, "合計 × 窓口")] == "3"
+    assert flat[(monthly, "合計 × 電話")] == "*"  # suppressed: shown as such, never as 0
+    assert flat[(monthly, "令和7年5月 × 電話")] == "*" and flat[(monthly, "令和7年6月 × 電話")] == "0"
+    assert flat[(monthly, "合計")] == "5"
+    bands = [b for (a, b) in flat if a == "新規相談（年代別）"]
+    assert bands == ["15〜17歳", "30代", "40代", "70代", "不明"]  # by lower bound
 
 
 def test_pdf_report_renders_with_a_chart(app, basic, dataset, tmp_path):
@@ -162,7 +175,7 @@ def test_pdf_report_renders_with_a_chart(app, basic, dataset, tmp_path):
     pdf = tmp_path / "kpi.pdf"
     pdf.write_bytes(r.data)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "実績報告" in text and "新規相談" in text and "月別 新規相談件数" in text
+    assert "令和7年度 実績報告" in text and "新規相談" in text and "月別・相談経路別 新規相談件数" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "IPAex" in fonts and " no " not in fonts.split("\n", 2)[2].replace("yes yes", "")
     subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-gray", str(pdf), str(tmp_path / "p")], check=True)
@@ -170,6 +183,15 @@ def test_pdf_report_renders_with_a_chart(app, basic, dataset, tmp_path):
     pixels = pgm.split(b"\n", 3)[3]
     dark = sum(1 for b in pixels if b < 200)
     assert dark / len(pixels) > 0.01  # not blank: text, table and the chart's bars
+
+
+def test_an_empty_period_renders_in_every_format(basic):
+    c = basic.client("super@example.jp")
+    for fmt in ("kpi", "kpi.csv", "kpi.xlsx", "kpi.pdf"):
+        r = c.get(f"/api/v1/reports/{fmt}?month=2031-02")
+        assert r.status_code == 200, (fmt, r.get_data(as_text=True)[:300])
+    k = c.get("/api/v1/reports/kpi?month=2031-02").get_json()
+    assert k["period"]["label"] == "令和13年2月" and k["crosstabs"]["month_by_channel"]["total"] == 0
 
 
 def test_period_validation(basic):
