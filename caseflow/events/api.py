@@ -7,7 +7,7 @@ import uuid
 from flask import Response
 from flask_login import current_user
 
-from caseflow.access import trail
+from caseflow.access import authz, trail
 from caseflow.access.authz import requires
 from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
@@ -23,6 +23,8 @@ from caseflow.events.schemas import (
     ParticipationInSchema,
 )
 
+# Reading events is reading the platform's public face (organisations, the directory): `organizations, read`,
+# which every signed-in user holds; what they see is the acting municipality's events only.
 blp = Blueprint("events", __name__, url_prefix="/api/v1/events",
                 description="Events of the platform (勉強会, 交流会, 研修 …) and the organisations taking part")
 reports_blp = Blueprint("event_reports", __name__, url_prefix="/api/v1/reports",
@@ -30,7 +32,7 @@ reports_blp = Blueprint("event_reports", __name__, url_prefix="/api/v1/reports",
 
 
 @blp.route("")
-@requires("events", "read")
+@requires("organizations", "read")
 @blp.arguments(EventQuerySchema, location="query")
 @blp.response(200, EventPage)
 def list_events(args):
@@ -51,7 +53,7 @@ def create_event(body):
 
 
 @blp.route("/<uuid:event_id>")
-@requires("events", "read")
+@requires("organizations", "read")
 @blp.response(200, EventSchema)
 def get_event(event_id: uuid.UUID):
     """One event with the organisations that took part and their headcounts."""
@@ -63,8 +65,12 @@ def get_event(event_id: uuid.UUID):
 @blp.arguments(ParticipationInSchema)
 @blp.response(201, EventSchema)
 def add_participant(body, event_id: uuid.UUID):
-    """Record how many people an organisation brought to the event (once per organisation; 409 after)."""
+    """Record how many people an organisation brought to the event (once per organisation; 409 after).
+
+    The organiser, the organisation that recorded the event and the municipality's secretariat may; others 403."""
     event = events.get_event(event_id, current_user.municipality_id)
+    if not events.may_manage(event, current_user):
+        raise authz.deny("manage", "events", event.id)
     events.add_participation(event, current_user, org_id=body["org_id"], headcount=body["headcount"])
     return events.present([event])[0]
 

@@ -24,6 +24,8 @@ class Event(Created, Base):
     organiser_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     description: Mapped[str | None] = mapped_column(Text)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # the organisation that recorded it (with the organiser and the secretariat, it records the participants)
+    created_by_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
 
     __table_args__ = (Index("ix_events_municipality_held_on", "municipality_id", "held_on"),)
 

@@ -46,7 +46,8 @@ def create_event(actor, *, kind: str, title: str, held_on: date, organiser_org_i
     organiser = _member_org(organiser_org_id, actor.municipality_id, "organiser_org_id")
     s = db.session()
     event = Event(municipality_id=actor.municipality_id, kind=kind, title=title, held_on=held_on,
-                  organiser_org_id=organiser.id, description=description, created_by_user_id=actor.id)
+                  organiser_org_id=organiser.id, description=description, created_by_user_id=actor.id,
+                  created_by_org_id=actor.org_id)
     s.add(event)
     s.flush()
     trail.record(s, action="events.create", resource_type="events", resource_id=event.id, actor=actor,
@@ -69,6 +70,13 @@ def get_event(event_id: uuid.UUID, municipality_id: uuid.UUID) -> Event:
     if event is None:
         raise Problem(404, detail=NOT_FOUND)
     return event
+
+
+def may_manage(event: Event, actor) -> bool:
+    """The organiser, the organisation that recorded the event, and the municipality's secretariat keep its
+    participants; other organisations of the platform read it."""
+    return (actor.org_id in (event.organiser_org_id, event.created_by_org_id)
+            or tenancy.administered_municipality_id(actor) == event.municipality_id)
 
 
 def add_participation(event: Event, actor, *, org_id: uuid.UUID, headcount: int) -> EventParticipation:

@@ -40,6 +40,7 @@ def world(template_db, tmp_path_factory):
     w.user("sec@ichihara.example.jp", "ich-fukushi", "secretariat")
     w.user("auditor@ichihara.example.jp", "ich-fukushi", "auditor")
     w.user("npo@ichihara.example.jp", "ich-yu", "npo_staff")
+    w.user("coord@shakyo.example.jp", "ich-shakyo", "coordinator")
     w.municipality("kamakura", "鎌倉市")
     w.org("kmk-chiiki", "department", "鎌倉市 地域共生課", municipality="kamakura")
     w.user("coord@kamakura.example.jp", "kmk-chiiki", "coordinator")
@@ -126,6 +127,11 @@ def test_refusals(world):
               npo.post(f"{path}/participants", json={"org_id": str(world.orgs["ich-yu"]), "headcount": 3}),
               npo.get("/api/v1/reports/events?fiscal_year=2024")):
         assert r.status_code == 403 and r.mimetype == "application/problem+json", r.get_json()
+    # a coordinator of another organisation of the platform reads the event, but keeps no participants of it
+    other = world.client("coord@shakyo.example.jp")
+    assert other.get(path).status_code == 200
+    r = other.post(f"{path}/participants", json={"org_id": str(world.orgs["ich-shakyo"]), "headcount": 3})
+    assert r.status_code == 403 and r.mimetype == "application/problem+json"
     # another municipality: the event does not exist there (404), nor in its lists and reports
     kmk = world.client("coord@kamakura.example.jp")
     assert kmk.get(path).status_code == 404
