@@ -56,7 +56,8 @@ PROBLEM_TYPES = {
     "secrecy-ended": "the secrecy order has ended (409)",
     "no-directory-entry": "the organisation has no directory entry (409)",
     "pdf-unavailable": "the PDF cannot be produced (409)",
-    "unsupported-media-type": "the body is not JSON (415)",
+    "unsupported-media-type": "the body is not JSON (415); only an import takes a file (multipart/form-data)",
+    "import-rows": "an imported file has bad rows; `errors` by line and column, `rows` as a list (422)",
 }
 
 PROBLEM_SCHEMA = {

@@ -241,6 +241,10 @@ def seed_records(world) -> dict:
     r = coord.post("/api/v1/auth/tokens", json={"name": "連携システム"})
     assert r.status_code == 201, r.get_json()
     ids["token_id"] = r.get_json()["id"]
+    r = coord.post("/api/v1/events", json={"kind": "study", "title": "ひきこもり支援勉強会", "held_on": today_jst().isoformat(),
+                                           "organiser_org_id": str(world.orgs[ORG_A_NPO])})
+    assert r.status_code == 201, r.get_json()
+    ids["event_id"] = r.get_json()["id"]
     ids["user_id"] = str(world.users[a["coordinator"]])
     ids["org_id"] = str(world.orgs[ORG_A])
     ids["list_name"] = "district"

@@ -13,6 +13,7 @@ CODE_LISTS = (
     "district",          # 地区 (per municipality)
     "consent_purpose",   # 同意の利用目的
     "progress_kind",     # 支援経過記録の種別: 面談, 訪問 …
+    "event_kind",        # 行事の種別: 勉強会, 交流会, 研修 … (caseflow.events)
 )
 
 

@@ -17,7 +17,8 @@ MUNICIPAL_LISTS = ("district",)
 # consent and silently disclose nothing.
 FIXED_LISTS = ("consent_purpose",)
 LIST_LABELS = {"issue_category": "課題分類", "intake_channel": "相談経路", "closure_reason": "終結理由",
-               "district": "地区", "consent_purpose": "同意の利用目的", "progress_kind": "支援経過記録の種別"}
+               "district": "地区", "consent_purpose": "同意の利用目的", "progress_kind": "支援経過記録の種別",
+               "event_kind": "行事の種別"}
 
 
 def check_extensible(list_name: str) -> None:
@@ -115,3 +116,4 @@ def seed_standard_lists() -> None:
     ensure("closure_reason", standard.CLOSURE_REASONS)
     ensure("consent_purpose", standard.CONSENT_PURPOSES)
     ensure("progress_kind", standard.PROGRESS_KINDS)
+    ensure("event_kind", standard.EVENT_KINDS)

@@ -12,6 +12,8 @@ Where they come from (seed files in ``shared/seeds/``):
 * ``CLOSURE_REASONS`` -- DOMAIN.md (終結 with a reason).
 * ``CONSENT_PURPOSES`` -- what a consent may be for; each reading context counts one (caseflow.access.sharing).
 * ``PROGRESS_KINDS`` -- the kinds of 支援経過記録.
+* ``EVENT_KINDS`` -- the platform's events (市原市, seed 001: 官民連携モデル事業 such as 交流会 and online
+  勉強会, a 市民シンポジウム, PF コアメンバーのワークショップ, 庁内の連絡会議).
 """
 from __future__ import annotations
 
@@ -89,3 +91,6 @@ CONSENT_PURPOSES = [("support_coordination", "支援のための関係機関と�
                     ("statistics", "統計・事業評価（個人を特定しない形）")]
 PROGRESS_KINDS = [("interview", "面談"), ("visit", "訪問"), ("phone", "電話"), ("meeting", "会議"),
                   ("accompany", "同行支援"), ("other", "その他")]
+EVENT_KINDS = [("study", "勉強会"), ("exchange", "交流会"), ("training", "研修"), ("workshop", "ワークショップ"),
+               ("symposium", "シンポジウム・講演会"), ("liaison_meeting", "連絡会議"), ("ibasho", "居場所・集いの場"),
+               ("other", "その他")]

@@ -54,9 +54,26 @@ def has_body() -> bool:
     return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
 
 
+UPLOAD_ATTR = "_caseflow_accepts_upload"
+
+
+def accepts_upload(view):
+    """Mark a view that takes a file as multipart/form-data (an import); every other write carries JSON."""
+    setattr(view, UPLOAD_ATTR, True)
+    return view
+
+
+def _is_upload() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, UPLOAD_ATTR, False)) and request.mimetype == "multipart/form-data"
+
+
 def check_body():
-    """Writes carry JSON or nothing; reject other bodies before any view sees them."""
+    """Writes carry JSON or nothing (or, to a view marked `accepts_upload`, a multipart file); reject other
+    bodies before any view sees them."""
     if not has_body():
+        return
+    if _is_upload():
         return
     if not request.is_json:
         raise Problem(415, detail="Content-Type: application/json で送信してください。", type_="unsupported-media-type")
@@ -104,7 +121,7 @@ def check_text():
     """Refuse NUL characters and lone surrogates anywhere in the path, the query or a JSON body (422)."""
     bad = [k for k, v in (request.view_args or {}).items() if isinstance(v, str) and _unstorable(v)]
     bad += [k for k, values in request.args.lists() if _unstorable(k) or any(_unstorable(v) for v in values)]
-    if has_body():
+    if has_body() and not _is_upload():
         bad += _bad_strings(request.get_json(silent=True))
     if bad:
         message = ["使用できない文字（NUL など）が含まれています。"]

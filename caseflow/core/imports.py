@@ -1,5 +1,6 @@
 """Importing a table all or nothing: every row is tried, every bad row is reported with its line number and
-field, and nothing is stored unless every row is good (a dry run stores nothing either way).
+field, and nothing is stored unless every row is good (a dry run stores nothing either way). An import that
+documents it may instead keep the good rows (`keep_good_rows`): the bad ones are still all reported.
 
 A row is applied inside a savepoint, so a refused row leaves no half-written trace while the rows after it
 are still checked -- the person fixing the file sees every problem at once, not one per attempt. Re-importing
@@ -23,6 +24,7 @@ OUTCOME_LABELS = {CREATED: "追加", UPDATED: "更新", UNCHANGED: "変更なし
 class ImportReport:
     outcomes: Counter = field(default_factory=Counter)
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, field, message)
+    stored: bool = False  # whether the good rows were committed
 
     @property
     def ok(self) -> bool:
@@ -42,9 +44,11 @@ def _messages(exc: Problem) -> list[tuple[str, str]]:
 
 
 def apply_rows(rows: list[Row], apply: Callable[[Row], str], *, dry_run: bool,
-               progress: Callable[[int], None] | None = None) -> ImportReport:
+               progress: Callable[[int], None] | None = None, keep_good_rows: bool = False,
+               before_commit: Callable[[ImportReport], None] | None = None) -> ImportReport:
     """Apply each row with `apply` (which returns CREATED/UPDATED/UNCHANGED or raises a Problem); commit only
-    when every row passed and this is not a dry run."""
+    when every row passed (or `keep_good_rows`) and this is not a dry run. `before_commit` is called with the
+    report just before that commit (to stage one audit event summing the import up)."""
     s = db.session()
     db.begin_for_savepoints(s)
     report = ImportReport()
@@ -58,7 +62,10 @@ def apply_rows(rows: list[Row], apply: Callable[[Row], str], *, dry_run: bool,
             report.errors.extend((row.number, name, message) for name, message in _messages(exc))
         if progress:
             progress(1)
-    if report.ok and not dry_run:
+    report.stored = (report.ok or keep_good_rows) and not dry_run
+    if report.stored:
+        if before_commit:
+            before_commit(report)
         s.commit()
     else:
         s.rollback()

@@ -55,11 +55,11 @@ def _xlsx_records(data: bytes) -> list[list[str]]:
     return records
 
 
-def read_table(path: Path, columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> list[Row]:
-    """Rows of the file at `path`, keyed by the names of `columns` ({key: accepted headers}). A header that
+def read_table(path: Path | bytes, columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> list[Row]:
+    """Rows of the file at `path` (or of the file's bytes, as uploaded), keyed by the names of `columns` ({key: accepted headers}). A header that
     names none of them is refused (a typo would otherwise silently drop a column), as is a missing required
     column. Blank lines are skipped."""
-    data = Path(path).read_bytes()
+    data = path if isinstance(path, bytes) else Path(path).read_bytes()
     records = _xlsx_records(data) if data[:2] == b"PK" else _csv_records(data)
     if not records:
         raise validation_problem({"file": ["ファイルが空です。"]})

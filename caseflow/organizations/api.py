@@ -11,15 +11,19 @@ from caseflow.access.requests import etag, require_if_match
 from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
 from caseflow.core.errors import Problem, validation_problem
+from caseflow.core.http import accepts_upload
 from caseflow.core.pagination import paginate
 from caseflow.core.schemas import EmptySchema
 from caseflow.core.text import like_pattern
-from caseflow.organizations import directory
+from caseflow.organizations import directory, directory_import
 from caseflow.organizations import rules as org_rules
 from caseflow.organizations.models import DirectoryEntry, MunicipalityMembership, Organization
 from caseflow.organizations.schemas import (
     DirectoryEntryInSchema,
     DirectoryEntrySchema,
+    DirectoryImportArgs,
+    DirectoryImportFileSchema,
+    DirectoryImportReportSchema,
     DirectoryPageSchema,
     DirectoryQuerySchema,
     MembershipCreateSchema,
@@ -196,3 +200,28 @@ def put_directory_entry(body, org_id):
         require_if_match(existing.version)
     entry, created = directory.save_entry(org, body, actor=current_user)
     return directory.present_entry(entry, org), 201 if created else 200, etag(entry.version)
+
+
+@directory_blp.route("/directory-import", methods=["POST"])
+@accepts_upload
+@requires("directory", "import")
+@directory_blp.arguments(DirectoryImportArgs, location="query")
+@directory_blp.arguments(DirectoryImportFileSchema, location="files")
+@directory_blp.response(200, DirectoryImportReportSchema)
+def import_directory(args, files):
+    """Import the municipality's directory from the file it keeps (CSV or .xlsx; its secretariat only).
+
+    Upload the file as multipart/form-data field `file`; `dry_run=true` checks every row and stores nothing;
+    `mode=all_or_nothing` (default) stores nothing when any row is bad (422 listing every bad row by line and
+    column, in Japanese), `mode=good_rows` stores the good rows and lists the bad ones in the 200 report.
+    Organisations are matched by name within the municipality: re-importing the same file changes nothing.
+    The format is in docs/directory-import.md."""
+    municipality = directory_import.municipality_of(current_user)
+    report = directory_import.import_directory(files["file"].read(), municipality, actor=current_user,
+                                               dry_run=args["dry_run"], mode=args["mode"])
+    rows = [{"row": line, "column": column, "message": message} for line, column, message in report.errors]
+    if rows and args["mode"] == "all_or_nothing":
+        raise Problem(422, detail=f"{len(rows)} 件の誤りがあるため、何も登録していません。", type_="import-rows",
+                      errors={f"{r['row']}行目 {r['column']}": [r["message"]] for r in rows}, rows=rows)
+    return {"dry_run": args["dry_run"], "mode": args["mode"], "stored": report.stored, "errors": rows,
+            "messages": report.error_lines(), **{k: report.outcomes[k] for k in ("created", "updated", "unchanged")}}

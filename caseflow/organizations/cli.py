@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from caseflow.core import db
 from caseflow.core.cli import fail_on_problem, finish_import, no_my_number
 from caseflow.organizations import rules as org_rules
+from caseflow.organizations.directory_import import MODES, import_directory
 from caseflow.organizations.imports import import_organizations
 from caseflow.organizations.models import Municipality, Organization
 
@@ -53,6 +54,32 @@ def orgs_import(path, municipality_code, dry_run):
     municipality = org_rules.default_for_new_organization(municipality_code)
     report = import_organizations(path, municipality, dry_run=dry_run)
     finish_import(report, dry_run=dry_run, what=f"組織 ({municipality.code})")
+
+
+@orgs_group.command("directory-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--municipality", "municipality_code", required=True, help="Code of the municipality whose directory it is")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; store nothing")
+@click.option("--mode", type=click.Choice(MODES), default="all_or_nothing", show_default=True,
+              help="good_rows: store the good rows and report the bad ones")
+@with_appcontext
+@fail_on_problem
+def orgs_directory_import(path, municipality_code, dry_run, mode):
+    """Import a municipality's directory of member organisations from the list it keeps (CSV in UTF-8 or
+    Shift_JIS, or .xlsx): 団体名, 種別, 分野, 連絡先 (or 電話, メール), 活動地域, 受付時間, ホームページ, 備考.
+    Every bad row is reported (line and column); re-importing the same file changes nothing
+    (docs/directory-import.md)."""
+
+    municipality = org_rules.get_by_code(municipality_code)
+    report = import_directory(path, municipality, dry_run=dry_run, mode=mode)
+    what = f"名簿 ({municipality.code})"
+    if mode == "good_rows" and not report.ok:
+        for line in report.error_lines():
+            click.echo(line, err=True)
+        prefix = "確認のみ（登録していません）" if dry_run else "誤りのない行を登録しました"
+        click.echo(f"{what}: {prefix}: {report.summary()}、誤り {len(report.errors)} 件")
+        raise SystemExit(1)
+    finish_import(report, dry_run=dry_run, what=what)
 
 
 @click.group("municipalities", cls=AppGroup)

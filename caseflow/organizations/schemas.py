@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from caseflow.access.refs import ActorsNamed, actor_field
@@ -146,3 +147,32 @@ MembershipPage = page_of(MembershipSchema)
 
 
 DirectoryPageSchema = page_of(DirectoryEntrySchema)
+
+
+class DirectoryImportFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "CSV (UTF-8 or Shift_JIS) or .xlsx: 団体名, 種別, 分野, "
+                                                          "連絡先 (or 電話, メール), 活動地域, 受付時間, ホームページ, 備考"})
+
+
+class DirectoryImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "check every row and store nothing"})
+    mode = fields.String(load_default="all_or_nothing", validate=validate.OneOf(["all_or_nothing", "good_rows"]),
+                         metadata={"description": "all_or_nothing: one bad row stores nothing; good_rows: store the "
+                                                  "good rows, report the bad ones"})
+
+
+class ImportErrorSchema(Schema):
+    row = fields.Integer(metadata={"description": "the line in the file (the header is line 1)"})
+    column = fields.String(metadata={"description": "the column, as named in the header (団体名, 分野 …)"})
+    message = fields.String()
+
+
+class DirectoryImportReportSchema(Schema):
+    dry_run = fields.Boolean()
+    mode = fields.String()
+    stored = fields.Boolean(metadata={"description": "whether anything was written"})
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    errors = fields.List(fields.Nested(ImportErrorSchema))
+    messages = fields.List(fields.String(), metadata={"description": "the errors as lines: 「3 行目 分野: …」"})

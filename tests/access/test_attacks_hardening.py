@@ -344,6 +344,8 @@ OPTIONAL_BODY = {
     "leads.end_co_lead": "ends the co-lead's part; takes nothing",
     "leads.accept_handover": "note optional",
     "leads.withdraw_handover": "reason optional",
+    "directory.import_directory": "takes a file (multipart/form-data), not JSON; without one a 422 naming `file` "
+                                  "(tests/organizations/test_directory_import.py)",
 }
 
 

@@ -521,6 +521,8 @@ def test_no_personal_data_in_application_logs(app, basic, caplog):
 SHARED_BY_DESIGN = {
     "org_id": "the organisation directory is the platform's own, readable by every user",
     "list_name": "managed code lists are reference data",
+    "event_id": "a municipality's events are its platform's own (no personal data); the municipality bound is "
+                "tested in tests/events/test_events.py",
 }
 # Resources whose only permitted roles administer or audit a municipality: its secretariat (organisations,
 # users, memberships, directory entries, code lists), an organisation's admin (its users), auditors (the
@@ -644,8 +646,10 @@ def test_another_organisations_ids_answer_404_on_every_route(app, basic):
     assert len(checked) >= 40, checked
     assert _snapshot(app, ids) == before
     # the exemptions are few and each is justified above
+    # (an event's participants are kept by its organiser, its recorder and the secretariat: 403 for others,
+    # tested in tests/events/test_events.py)
     assert all(m == "GET" or "organizations" in r or "users" in r or "codes" in r or "audit-events" in r
-               or "municipalities" in r or "role-requests" in r for m, r in shared), shared
+               or "municipalities" in r or "role-requests" in r or "events" in r for m, r in shared), shared
 
 
 # --- request limits ------------------------------------------------------------------------------
