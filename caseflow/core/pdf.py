@@ -230,7 +230,14 @@ class PageBreak:
     pass
 
 
-Block: TypeAlias = Heading | Para | KeyValues | Table | BarChart | PageBreak
+@dataclass(frozen=True)
+class Figure:
+    """A ready-drawn reportlab flowable (a chart a feature draws itself), placed with space around it."""
+
+    drawing: Flowable
+
+
+Block: TypeAlias = Heading | Para | KeyValues | Table | BarChart | PageBreak | Figure
 
 DEFAULT_CONFIDENTIALITY = "取扱注意（守秘義務）"
 
@@ -645,6 +652,8 @@ def _flowables(blocks: Sequence[Block], fonts: FontSet, st: _Styles) -> list[Flo
             out += _bar_chart(block, fonts)
         elif isinstance(block, PageBreak):
             out.append(_RLPageBreak())
+        elif isinstance(block, Figure):
+            out += [Spacer(1, 4), block.drawing, Spacer(1, 8)]
         else:
             raise TypeError(f"unsupported PDF block type: {type(block).__name__}")
     return out

@@ -2,24 +2,20 @@
 
 ``caseflow.core.pdf.BarChart`` draws every value as a bar (a suppressed cell would be a bar of 0), with its
 own palette and no labels on crowded charts; the report needs suppressed cells drawn as such. So the chart is
-a reportlab Drawing built here, and ``render`` lays out the same A4 document as ``core.pdf.render_pdf``
-(header, confidentiality mark, viewer stamp, page numbers, embedded IPAex fonts) with that Drawing in the story.
+a reportlab Drawing built here, placed in the shared A4 document (header, confidentiality mark, viewer stamp,
+page numbers, embedded IPAex fonts) as a ``core.pdf.Figure`` block.
 """
 from __future__ import annotations
 
-import functools
-import io
 from collections.abc import Sequence
 from datetime import datetime
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, HRFlowable, PageTemplate, Paragraph, Spacer
+from reportlab.platypus import Flowable
 
 from caseflow.core import pdf
-from caseflow.core.jpdate import format_jp_date, format_jp_datetime, to_tokyo
 from caseflow.reports import tables
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
@@ -158,34 +154,7 @@ def monthly_chart(t: dict, *, width: float = pdf.FRAME_WIDTH, height: float = 25
 
 def render(*, title: str, blocks: Sequence[pdf.Block | Flowable], recipient: str, generated_at: datetime,
            subject: str = "", confidentiality: str = pdf.DEFAULT_CONFIDENTIALITY) -> bytes:
-    """As ``core.pdf.render_pdf`` (the same page furniture, fonts and deterministic output), also taking
-    reportlab Flowables (the chart) among the blocks."""
-    fonts = pdf.register_fonts()
-    st = pdf._styles(fonts)
-    generated = format_jp_datetime(generated_at)  # also rejects naive datetimes
-    local = to_tokyo(generated_at)
-    off_min = int(local.utcoffset().total_seconds() // 60)
-    pdf_date = f"D:{local:%Y%m%d%H%M%S}{'+' if off_min >= 0 else '-'}{abs(off_min) // 60:02d}'{abs(off_min) % 60:02d}'"
-    title_text = pdf._plain(title)
-    story: list[Flowable] = [
-        Paragraph(pdf._markup(format_jp_date(local.date())), st.date),
-        Paragraph(pdf._markup(title_text), st.title),
-        HRFlowable(width="100%", thickness=0.8, color=pdf.ACCENT, spaceBefore=2, spaceAfter=10),
-    ]
-    for block in blocks:
-        if isinstance(block, Flowable):
-            story += [Spacer(1, 4), block, Spacer(1, 8)]
-        else:
-            story += pdf._flowables([block], fonts, st)
-    decorate, footer_height = pdf._page_decorator(fonts=fonts, title=title_text, mark=pdf._plain(confidentiality),
-                                                  recipient=pdf._plain(recipient), generated=generated)
-    canvasmaker = functools.partial(pdf._NumberedCanvas, decorate=decorate, pdf_date=pdf_date)
-    buf = io.BytesIO()
-    bottom = max(pdf.MARGIN_BOTTOM, footer_height)
-    frame = Frame(pdf.MARGIN_LEFT, bottom, pdf.FRAME_WIDTH, pdf.PAGE_HEIGHT - pdf.MARGIN_TOP - bottom,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
-    doc = BaseDocTemplate(buf, pagesize=A4, pageTemplates=[PageTemplate(id="a4", frames=[frame])],
-                          title=title_text, author="caseflow", creator="caseflow", subject=pdf._plain(subject),
-                          lang="ja-JP", initialFontName=fonts.gothic, invariant=1)
-    doc.build(story, canvasmaker=canvasmaker)
-    return buf.getvalue()
+    """``core.pdf.render_pdf`` with reportlab Flowables (the chart) among the blocks."""
+    return pdf.render_pdf(title=title, blocks=[pdf.Figure(b) if isinstance(b, Flowable) else b for b in blocks],
+                          recipient=recipient, generated_at=generated_at, subject=subject,
+                          confidentiality=confidentiality)
