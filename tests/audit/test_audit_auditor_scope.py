@@ -16,9 +16,11 @@ from caseflow.access import authz
 AUDITOR_PREFIXES = ("/api/v1/audit-events", "/api/v1/auth", "/api/v1/organizations", "/api/v1/reports",
                     "/api/v1/municipalities",  # where the caller may act: names and codes only
                     "/api/v1/health",
-                    "/api/v1/codes")  # managed reference lists (issue categories, districts …): no personal data
+                    "/api/v1/codes",  # managed reference lists (issue categories, districts …): no personal data
+                    "/api/v1/events")  # 勉強会/交流会 and which organisations took part: organisational data only
 # Permissions an auditor may hold: none of them reaches case content or personal data.
-AUDITOR_RESOURCES = {"audit", "account", "tokens", "organizations", "reports"}
+AUDITOR_RESOURCES = {"audit", "account", "tokens", "organizations", "reports",
+                     "events"}  # the yearly event report: counts per kind and per organisation, no persons
 # The API description (public by design, no data; tests/test_routes.py keeps this set closed).
 DOCS_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc", "api-docs.redoc_script", "static"}
 
