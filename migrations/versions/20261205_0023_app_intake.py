@@ -1,8 +1,8 @@
 """app intake (府中市): intake clients (an external app's scoped token), the consultations they opened, duty
 workers, notifications of critical cases; a child's consent (the subject's age, own assent, guardian's consent).
 
-Consents take three nullable columns (added in place: the table keeps its immutability triggers); existing
-consents have no age recorded and count as before.
+Consents take three nullable columns (added in place, then the table's guard is installed again so that SQLite's
+column-listing trigger covers them too); existing consents have no age recorded and count as before.
 
 Revision ID: 0023
 Revises: 0021
@@ -10,6 +10,8 @@ Create Date: 2026-12-05
 """
 import sqlalchemy as sa
 from alembic import op
+
+from caseflow.core import dbguards
 
 UTCDateTime = lambda: sa.DateTime(timezone=True)  # noqa: E731  (as caseflow.core.db.UTCDateTime stores it)
 
@@ -96,13 +98,16 @@ def upgrade():
     op.add_column('consents', sa.Column('subject_age', sa.Integer(), nullable=True))
     op.add_column('consents', sa.Column('assent_by_subject', sa.Boolean(), nullable=True))
     op.add_column('consents', sa.Column('guardian_consent', sa.Boolean(), nullable=True))
+    dbguards.install(op.get_bind(), 'consents')  # SQLite's guard lists the columns: cover the new ones
 
 
 def downgrade():
+    dbguards.uninstall(op.get_bind(), 'consents')  # SQLite refuses to drop a column a trigger names
     with op.batch_alter_table('consents', recreate='never') as batch:
         batch.drop_column('guardian_consent')
         batch.drop_column('assent_by_subject')
         batch.drop_column('subject_age')
+    dbguards.install(op.get_bind(), 'consents')
     op.drop_table('notifications')
     op.drop_table('duty_assignments')
     op.drop_index('ix_intake_consultations_municipality_created', table_name='intake_consultations')
