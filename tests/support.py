@@ -287,6 +287,11 @@ def seed_records(world) -> dict:
         "to_org_id": str(world.orgs[ORG_A_NPO]), "reason": "主担当の交代"})
     assert r.status_code == 201, r.get_json()
     ids["handover_id"] = r.get_json()["id"]
+    if "admin@example.jp" in world.users:  # basic's secretariat registers an intake app for A (府中市, issue 20)
+        r = world.client("admin@example.jp").post("/api/v1/intake-clients", json={
+            "name": "相談アプリ", "org_id": str(world.orgs[ORG_A])})
+        assert r.status_code == 201, r.get_json()
+        ids["intake_client_id"] = r.get_json()["id"]
     return {"ids": ids, "users": a, "case": case}
 
 

@@ -83,13 +83,13 @@ def list_clients():
     return db.session().scalars(intake.visible_clients(current_user)).all()
 
 
-@clients_blp.route("/<uuid:client_id>/revoke", methods=["POST"])
+@clients_blp.route("/<uuid:intake_client_id>/revoke", methods=["POST"])
 @requires("intake_clients", "manage")
 @clients_blp.arguments(EmptySchema, required=False)
 @clients_blp.response(200, IntakeClientSchema)
-def revoke_client(_body, client_id):
+def revoke_client(_body, intake_client_id):
     """Revoke an intake client: its token stops working at once."""
-    return intake.revoke_client(intake.get_client(current_user, client_id), actor=current_user)
+    return intake.revoke_client(intake.get_client(current_user, intake_client_id), actor=current_user)
 
 
 @intake_blp.route("/consultations", methods=["POST"])

@@ -26,12 +26,13 @@ REASON_CRITICAL = "critical"
 
 
 def escalate(case: Case, *, actor, why: str) -> Notification | None:
-    """Notify the duty worker of the case's owner organisation (none on duty: audited, nothing to send)."""
+    """Notify the duty worker of the case's owner organisation (none on duty: an audit event says so, with
+    `duty_worker: null`; nothing to send)."""
     s = db.session()
     duty = s.get(DutyAssignment, case.owner_org_id)
     if duty is None:
         trail.record(s, action="notifications.create", resource_type="cases", resource_id=case.id, actor=actor,
-                     flagged=True, municipality_id=case.municipality_id,
+                     municipality_id=case.municipality_id,
                      detail={"reason": REASON_CRITICAL, "why": why, "duty_worker": None})
         return None
     note = Notification(municipality_id=case.municipality_id, recipient_user_id=duty.user_id,
