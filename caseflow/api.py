@@ -23,6 +23,8 @@ from caseflow.contacts import api as contacts_api
 from caseflow.core import db, errors
 from caseflow.core.blueprint import Blueprint
 from caseflow.events import api as events_api
+from caseflow.intake import api as intake_api
+from caseflow.intake import escalation
 from caseflow.meetings import api as meetings_api
 from caseflow.organizations import api as organizations_api
 from caseflow.plans import api as plans_api
@@ -85,6 +87,8 @@ BLUEPRINTS = (
     cases_api.transfers_blp, cases_api.leads_blp,
     meetings_api.blp, plans_api.blp, plans_api.tasks_blp, plans_api.followup_blp, reports_api.blp,
     retention_api.blp, contacts_api.blp, events_api.blp, events_api.reports_blp,
+    intake_api.clients_blp, intake_api.intake_blp, intake_api.duty_blp,
+    intake_api.notifications_blp, intake_api.weekly_blp,
 )
 
 
@@ -113,4 +117,5 @@ def init_app(app) -> None:
     })
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    escalation.init_app(app)  # notification e-mail once a request's unit of work is committed
     openapi.init_app(app, api)

@@ -27,6 +27,8 @@ COMMANDS = {
                  "Follow-up lists: overdue tasks, cases without progress, cases without an owner."),
     "retention": ("caseflow.retention.cli", "retention_group",
                   "保存年限: the retention schedule, legal holds, and the purge of personal data past it."),
+    "notifications": ("caseflow.intake.cli", "notifications_group",
+                      "Notifications of critical cases: send again what could not be delivered."),
     "mynumber": ("caseflow.commands", "mynumber_group",
                  "個人番号 (My Number): this system must not keep any (番号法); find those stored anyway."),
 }

@@ -291,7 +291,24 @@ def seed_records(world) -> dict:
         "to_org_id": str(world.orgs[ORG_A_NPO]), "reason": "主担当の交代"})
     assert r.status_code == 201, r.get_json()
     ids["handover_id"] = r.get_json()["id"]
+    ids["intake_client_id"] = str(_intake_client(world, world.orgs[ORG_A]))
     return {"ids": ids, "users": a, "case": case}
+
+
+def _intake_client(world, org_id) -> uuid.UUID:
+    """An intake app (府中市, issue 20) registered for the organisation, as its municipality's secretariat would."""
+    from caseflow.core import db
+    from caseflow.intake.models import IntakeClient
+    from caseflow.organizations.models import Organization
+
+    with world.app.app_context():
+        org = db.session().get(Organization, org_id)
+        client = IntakeClient(municipality_id=org.municipality_id, org_id=org.id, name="相談アプリ",
+                              token_hash=uuid.uuid4().hex * 2, prefix="cfi_seed",
+                              created_by_user_id=next(iter(world.users.values())))
+        db.session().add(client)
+        db.session().commit()
+        return client.id
 
 
 def _first_goal(coord, case_id, plan):

@@ -54,7 +54,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import ColumnElement, Select
 
 from caseflow.cases.models import Case, CaseInvolvement, HouseholdMember, Person, SecrecyDecision, SecrecyRecipient
-from caseflow.consents.models import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
+from caseflow.consents.models import (
+    CATEGORIES,
+    CHILD_CONSENT_AGE,
+    Consent,
+    ConsentCategory,
+    ConsentRecipient,
+    EmergencyAccess,
+)
 from caseflow.core import db
 from caseflow.core.db import UTCDateTime, utcnow
 from caseflow.meetings.models import (
@@ -461,7 +468,8 @@ def _bases_statement(postgresql: bool):
         .join(ConsentCategory, ConsentCategory.consent_id == Consent.id)
         .where(among(Consent.person_id), Consent.purpose == bindparam("purpose", type_=String()),
                Consent.revoked_at.is_(None), Consent.valid_from <= now,
-               or_(Consent.valid_until.is_(None), Consent.valid_until > now), consent_names_viewer(v)))
+               or_(Consent.valid_until.is_(None), Consent.valid_until > now), consent_names_viewer(v),
+               consent_is_complete()))
     # 支援会議: the person's cases (primary person or current household member) on a sharing meeting's
     # agenda; member organisation; pledged user; window.
     person_cases = _person_cases(None, among).subquery()
@@ -514,13 +522,21 @@ def consent_names_viewer(viewer: Viewer) -> ColumnElement[bool]:
             .exists())
 
 
+def consent_is_complete() -> ColumnElement[bool]:
+    """SQL, on Consent: a child's consent counts only when complete -- under CHILD_CONSENT_AGE at the time it
+    was obtained, the child's own assent and a guardian's consent both (caseflow.consents.rules refuses to record
+    less; this keeps any other row from counting). Age unknown or at/over the age: the consent as given."""
+    return or_(Consent.subject_age.is_(None), Consent.subject_age >= CHILD_CONSENT_AGE,
+               and_(Consent.assent_by_subject.is_(True), Consent.guardian_consent.is_(True)))
+
+
 def consent_counts(viewer: Viewer, category: str, context: str, now) -> ColumnElement[bool]:
     """SQL, correlated to Consent (and Person as its person): a consent that gives the viewer `category` now,
     for the purpose of `context`. The rule the bases statement applies, for search conditions."""
     return and_(Consent.person_id == Person.id, Consent.purpose == PURPOSE_OF_CONTEXT[context],
                 Consent.revoked_at.is_(None), Consent.valid_from <= now,
                 or_(Consent.valid_until.is_(None), Consent.valid_until > now), consent_names_viewer(viewer),
-                select(ConsentCategory.consent_id).where(ConsentCategory.consent_id == Consent.id,
+                consent_is_complete(), select(ConsentCategory.consent_id).where(ConsentCategory.consent_id == Consent.id,
                                                          ConsentCategory.category == category).exists())
 
 

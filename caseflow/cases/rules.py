@@ -28,6 +28,7 @@ from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem, validation_problem
 from caseflow.core.jpdate import fiscal_year, fiscal_year_prefix, to_tokyo
+from caseflow.intake import escalation
 
 # Legal moves. assessment <-> support is the normal feedback loop; a closed case can be reopened.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -105,6 +106,8 @@ def open_case(data: dict, *, actor) -> Case:
     if case.primary_person_id is None:  # anonymous: the case belongs to a contact (相談者), new or named
         detail["contact_id"] = str(contacts.attach_new_case(case, data.get("contact_id"), actor=actor).id)
     trail.record(s, action="cases.create", resource_type="cases", resource_id=case.id, actor=actor, detail=detail)
+    if case.urgency == "critical":  # the receiving organisation's duty worker, at once (caseflow.intake.escalation)
+        escalation.escalate(case, actor=actor, why="opened")
     return case
 
 
@@ -182,12 +185,15 @@ def update_case(case: Case, data: dict, *, actor) -> Case:
             case.primary_person_id = person.id
     if data.get("household_id"):
         case.household_id = _own_household(data["household_id"], actor, "household_id").id
+    raised = data.get("urgency") == "critical" and case.urgency != "critical"
     for key in ("urgency", "summary", "anonymous_label"):
         if key in data:
             setattr(case, key, data[key])
     case.last_activity_at = utcnow()
     trail.record(db.session(), action="cases.update", resource_type="cases", resource_id=case.id, actor=actor,
                  detail=detail)
+    if raised:
+        escalation.escalate(case, actor=actor, why="raised")
     return case
 
 

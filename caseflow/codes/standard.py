@@ -68,6 +68,7 @@ INTAKE_CHANNELS: list[tuple[str, str]] = [
     ("self", "本人"),
     ("family", "家族"),
     ("neighbour", "近隣"),
+    ("app", "相談アプリ"),  # an external app's intake API (府中市, seed 003: pupils consult through an app)
     ("other", "その他"),
 ]
 

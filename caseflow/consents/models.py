@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.core.db import Base, Created, UTCDateTime, new_id, one_of, utcnow
@@ -12,6 +12,9 @@ from caseflow.core.db import Base, Created, UTCDateTime, new_id, one_of, utcnow
 CATEGORIES = ("identity", "contact", "sensitive", "case_notes")
 CONSENT_METHODS = ("written", "oral", "electronic")  # 書面 / 口頭 / 電子
 GIVERS = ("self", "representative")  # 本人 / 代理人
+# Under this age (at the time of consent) a guardian's consent is needed besides the child's own assent
+# (docs/app-intake.md, "A child's own consent": the 15-year line of the PPC's Q&A on 個人情報保護法).
+CHILD_CONSENT_AGE = 15
 
 
 class Consent(Created, Base):
@@ -43,6 +46,11 @@ class Consent(Created, Base):
     revoked_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     revoked_by_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # a child's consent (migration 0023): the subject's age when it was obtained (NULL: birth date unknown), the
+    # child's own assent, and a guardian's consent; under CHILD_CONSENT_AGE both are needed for the consent to count
+    subject_age: Mapped[int | None] = mapped_column(Integer)
+    assent_by_subject: Mapped[bool | None] = mapped_column()
+    guardian_consent: Mapped[bool | None] = mapped_column()
 
     recipients: Mapped[list[ConsentRecipient]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     category_rows: Mapped[list[ConsentCategory]] = relationship(cascade="all, delete-orphan", lazy="selectin")

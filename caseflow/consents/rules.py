@@ -10,7 +10,7 @@ from caseflow.access import trail
 from caseflow.access.sharing import PURPOSE_OF_CONTEXT, Viewer, _cases_of_persons, case_is_visible
 from caseflow.cases.models import WORKING_RELATIONS, Case, CaseInvolvement, Person
 from caseflow.codes import rules as codes
-from caseflow.consents.models import Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
+from caseflow.consents.models import CHILD_CONSENT_AGE, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem, validation_problem
@@ -71,6 +71,41 @@ def check_purpose(purpose: str) -> None:
             f"{', '.join(PURPOSE_OF_CONTEXT.values())}"]})
 
 
+SUPPORT_MEETING_PATH = ("本人の同意と保護者の同意の両方が得られない場合は、同意によらず、支援会議（社会福祉法第106条の6）"
+                        "の議題にこのケースを載せ、守秘義務の誓約をした構成員の間でのみ情報を共有してください。")
+
+
+def age_on(birth, on) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def child_consent_check(person: Person, data: dict) -> int | None:
+    """The subject's age when the consent was obtained (None: birth date unknown), after the child rule: under
+    CHILD_CONSENT_AGE, the child's own assent and a guardian's consent (a guardian's consent is also what
+    given_by=representative records) are both needed; at or over it the child's own consent suffices. 422 naming
+    the missing one, and the 支援会議 path, otherwise."""
+    if person.birth_date is None:
+        return None
+    age = age_on(person.birth_date, to_tokyo(data["obtained_at"]).date())
+    if age >= CHILD_CONSENT_AGE:
+        if data.get("given_by", "self") == "self" and data.get("assent_by_subject") is False:
+            raise validation_problem({"assent_by_subject": ["本人の同意として記録するには本人の意思が必要です。"]},
+                                     detail=SUPPORT_MEETING_PATH)
+        return age
+    errors = {}
+    if data.get("assent_by_subject") is not True:
+        errors["assent_by_subject"] = [f"{CHILD_CONSENT_AGE}歳未満の本人（記録時{age}歳）の同意には、本人自身の"
+                                       "意思（assent_by_subject: true）の記録が必要です。"]
+    guardian = data.get("guardian_consent") is True or data.get("given_by") == "representative"
+    if not guardian:
+        errors["guardian_consent"] = [f"{CHILD_CONSENT_AGE}歳未満の本人の同意には、本人の意思に加えて保護者の同意"
+                                      "（guardian_consent: true）が必要です。"]
+    if errors:
+        raise validation_problem(errors, detail=SUPPORT_MEETING_PATH)
+    data["guardian_consent"] = True
+    return age
+
+
 def record_consent(data: dict, *, actor) -> Consent:
     """Record what the person said, by an organisation that has met them: the collector of the person's data,
     or an organisation working on one of the person's cases (owner, accepted referral, task). A consent that
@@ -111,6 +146,7 @@ def record_consent(data: dict, *, actor) -> Consent:
         errors["form_reference"] = ["自組織を受領者に含む同意には、証跡（同意書の保管場所、または本人と会った場所）が必要です。"]
     if errors:
         raise validation_problem(errors)
+    subject_age = child_consent_check(person, data)
     superseded = None
     if data.get("supersedes_id"):
         superseded = s.get(Consent, data["supersedes_id"])
@@ -123,6 +159,8 @@ def record_consent(data: dict, *, actor) -> Consent:
         obtained_at=data["obtained_at"], valid_from=valid_from, valid_until=data.get("valid_until"),
         form_reference=data.get("form_reference"), obtained_place=data.get("obtained_place"),
         self_recipient=self_recipient, supersedes_id=superseded.id if superseded else None,
+        subject_age=subject_age, assent_by_subject=data.get("assent_by_subject"),
+        guardian_consent=data.get("guardian_consent"),
         recipients=[ConsentRecipient(org_id=r.get("org_id"), org_kind=r.get("org_kind")) for r in recipients],
         category_rows=[ConsentCategory(category=c) for c in sorted(set(data["categories"]))],
     )

@@ -31,6 +31,10 @@ class ConsentInSchema(Schema):
     obtained_place = Text(max_length=200, allow_none=True, metadata={
         "description": "where the worker met the person (evidence, with the recording worker)"})
     supersedes_id = fields.UUID()
+    assent_by_subject = fields.Boolean(allow_none=True, metadata={
+        "description": "the subject's own assent (本人の意思), required for a child under 15 (docs/app-intake.md)"})
+    guardian_consent = fields.Boolean(allow_none=True, metadata={
+        "description": "a guardian's consent (保護者の同意), required in addition for a child under 15"})
 
 
 class ConsentOutSchema(Schema):
@@ -42,6 +46,9 @@ class ConsentOutSchema(Schema):
     recipients = fields.Method("_recipients")
     categories = fields.List(fields.String())
     method = fields.String()
+    subject_age = fields.Integer(allow_none=True, metadata={"description": "the subject's age when obtained"})
+    assent_by_subject = fields.Boolean(allow_none=True)
+    guardian_consent = fields.Boolean(allow_none=True)
     obtained_by_org_id = fields.UUID()
     obtained_by_user_id = fields.UUID()
     obtained_by = fields.Nested(UserRefSchema, allow_none=True, metadata={"description": "who recorded it"})

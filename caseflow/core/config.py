@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     audit_holidays: CommaList = []
     audit_checkpoint_key: str | None = None
     audit_public_keys: CommaList = []
+    smtp_host: str | None = None
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = "caseflow@localhost"
+    smtp_timeout: float = Field(10, gt=0, le=120)
+    public_url: str = ""
 
     @field_validator("report_lead_orgs", "audit_holidays", "audit_public_keys", mode="before")
     @classmethod
@@ -175,6 +180,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # The auditors' Ed25519 public keys (base64 of the raw 32 bytes, comma-separated) whose seals are
         # trusted; the private keys are never in the configuration (docs/audit-sealing.md).
         "AUDIT_PUBLIC_KEYS": s.audit_public_keys,
+        # E-mail of notifications (a critical case to the duty worker; docs/app-intake.md): the SMTP server (none:
+        # notifications are recorded and stay undelivered until `caseflow notifications retry`), the sender, and
+        # the service's public address for the link in the mail (the mail holds a link and a case id only).
+        "SMTP_HOST": s.smtp_host,
+        "SMTP_PORT": s.smtp_port,
+        "SMTP_FROM": s.smtp_from,
+        "SMTP_TIMEOUT": s.smtp_timeout,
+        "PUBLIC_URL": s.public_url,
     }
     if overrides:
         cfg.update(overrides)

@@ -22,6 +22,7 @@ from caseflow.cases import leads, secrecy
 from caseflow.cases import rules as case_domain
 from caseflow.cases.models import Case, CaseStageChange, HouseholdMember, Person
 from caseflow.consents import rules as consents
+from caseflow.consents.models import CHILD_CONSENT_AGE
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.jpdate import TOKYO
@@ -245,6 +246,10 @@ class Story:
                     "method": ["written", "oral", "electronic"][i % 3],
                     "recipients": [{"org_id": ref.to_org_id}], "categories": ["identity", "contact"],
                     "obtained_at": obtained}
+            person = self.s.get(Person, case.primary_person_id)
+            if person.birth_date and consents.age_on(person.birth_date, obtained.date()) < CHILD_CONSENT_AGE:
+                # a child: the child's own assent and a guardian's consent, as the consent rules require
+                data.update(assent_by_subject=True, guardian_consent=True)
             if kind == 1:
                 data["categories"] = ["identity", "contact", "sensitive", "case_notes"]
             if kind == 2:  # expired

@@ -526,11 +526,11 @@ SHARED_BY_DESIGN = {
 }
 # Resources whose only permitted roles administer or audit a municipality: its secretariat (organisations,
 # users, memberships, directory entries, code lists), an organisation's admin (its users), auditors (the
-# municipality's trail). There is no "other organisation" for them; their municipality bound is tested in
-# tests/test_insider_attacks.py.
+# municipality's trail), the secretariat's intake apps (府中市). There is no "other organisation" for them; their
+# municipality bound is tested in tests/test_insider_attacks.py (intake apps: tests/intake/test_app_intake.py).
 PLATFORM_RESOURCES = {"users": {"admin", "secretariat"}, "organizations": {"secretariat"},
                       "directory": {"secretariat"}, "audit": {"auditor"}, "codes": {"secretariat"},
-                      "memberships": {"secretariat"}}
+                      "memberships": {"secretariat"}, "intake_clients": {"secretariat"}}
 
 
 def _idor_bodies(ids, b_org):
@@ -570,6 +570,7 @@ def _idor_bodies(ids, b_org):
         "meetings.transition_meeting": {"to": "held"},
         "tasks.update_task": {"title": "変更"},
         "tasks.transition_task": {"to": "in_progress"},
+        "duty.set_duty": {"user_id": str(uuid.uuid4())},
     }
 
 
@@ -649,7 +650,8 @@ def test_another_organisations_ids_answer_404_on_every_route(app, basic):
     # (an event's participants are kept by its organiser, its recorder and the secretariat: 403 for others,
     # tested in tests/events/test_events.py)
     assert all(m == "GET" or "organizations" in r or "users" in r or "codes" in r or "audit-events" in r
-               or "municipalities" in r or "role-requests" in r or "events" in r for m, r in shared), shared
+               or "municipalities" in r or "role-requests" in r or "events" in r or "intake-clients" in r
+               for m, r in shared), shared
 
 
 # --- request limits ------------------------------------------------------------------------------
