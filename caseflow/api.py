@@ -22,6 +22,7 @@ from caseflow.consents import api as consents_api
 from caseflow.contacts import api as contacts_api
 from caseflow.core import db, errors
 from caseflow.core.blueprint import Blueprint
+from caseflow.indicators import api as indicators_api
 from caseflow.meetings import api as meetings_api
 from caseflow.organizations import api as organizations_api
 from caseflow.plans import api as plans_api
@@ -83,7 +84,7 @@ BLUEPRINTS = (
     consents_api.blp, consents_api.emergency_blp, audit_api.blp, organizations_api.directory_blp, referrals_api.blp,
     cases_api.transfers_blp, cases_api.leads_blp,
     meetings_api.blp, plans_api.blp, plans_api.tasks_blp, plans_api.followup_blp, reports_api.blp,
-    retention_api.blp, contacts_api.blp,
+    retention_api.blp, contacts_api.blp, indicators_api.blp, indicators_api.report_blp,
 )
 
 

@@ -22,6 +22,7 @@ from caseflow.codes.models import CODE_LISTS, ManagedCode
 from caseflow.consents.models import CATEGORIES, Consent, ConsentCategory, ConsentRecipient, EmergencyAccess
 from caseflow.contacts.models import Contact, ContactCase, ContactLink
 from caseflow.core.db import Base
+from caseflow.indicators.models import PlanIndicator
 from caseflow.meetings.models import (
                                   MEETING_KINDS,
                                   AgendaItem,
@@ -62,5 +63,5 @@ __all__ = [
     "LIFE_DOMAINS", "RISK_LEVELS", "TASK_STATUSES", "Assessment", "AssessmentContribution", "AssessmentDomain",
     "PlanAgreement", "PlanGoal", "PlanTask", "SupportPlan",
     "MinutesEntry", "MinutesCorrection", "MeetingDecision", "LegalHold", "CasePurge", "DeletionRequest", "PersonPurge",
-    "Contact", "ContactCase", "ContactLink",
+    "Contact", "ContactCase", "ContactLink", "PlanIndicator",
 ]
