@@ -65,7 +65,7 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
     kinds |= {c["kind"] for c in ksup.get("/api/v1/councils").get_json()["items"]}
     assert kinds == {"support_meeting", "isolation_council", "child_protection_council", "youth_support_council",
                      "multilayer_meeting", "case_conference"}
-    guest, _gh = _login(app, "staff.kmk-kyoiku-center@demo.caseflow.example")
+    guest, _gh = _login(app, "npo.kmk-hokatsu-ofuna@demo.caseflow.example")
     invited = guest.get("/api/v1/meetings").get_json()["items"]
     assert len(invited) == 1
     seen = guest.get(f"/api/v1/meetings/{invited[0]['id']}/agenda").get_json()
