@@ -32,18 +32,21 @@ report_blp = Blueprint("indicator_reports", __name__, url_prefix="/api/v1/report
                        description="The plan indicators' achievement report")
 
 
-def _check_path(code: str, fiscal_year: int) -> None:
+def _check_path(code: str, fiscal_year: str) -> int:
+    """The path's indicator code and 年度, checked like a body's fields (422 naming them)."""
     errors = {}
     try:
         CODE(code)
     except Exception as exc:  # marshmallow.ValidationError
         errors["code"] = [str(getattr(exc, "messages", [exc])[0])]
+    year = int(fiscal_year) if fiscal_year.isascii() and fiscal_year.isdigit() else None
     try:
-        FISCAL_YEAR(fiscal_year)
+        FISCAL_YEAR(year if year is not None else -1)
     except Exception as exc:
         errors["fiscal_year"] = [str(getattr(exc, "messages", [exc])[0])]
     if errors:
         raise validation_problem(errors)
+    return year
 
 
 @blp.route("")
@@ -55,7 +58,7 @@ def list_indicators(args):
     return {"items": indicators.listing(current_user.municipality_id, args.get("fiscal_year"))}
 
 
-@blp.route("/<code>/years/<int:fiscal_year>", methods=["PUT"])
+@blp.route("/<code>/years/<fiscal_year>", methods=["PUT"])
 @requires("indicators", "manage")
 @blp.arguments(IndicatorInSchema)
 @blp.response(200, IndicatorSchema)
@@ -65,7 +68,7 @@ def put_indicator_year(body, code, fiscal_year):
 
     Replacing existing values needs `If-Match` with the ETag you read (428 without it, 412 when someone changed
     them meanwhile). Values are decimals with at most two places, sent as strings or numbers."""
-    _check_path(code, fiscal_year)
+    fiscal_year = _check_path(code, fiscal_year)
     existing = indicators.get(current_user.municipality_id, code, fiscal_year)
     if existing is not None:
         require_if_match(existing.version)

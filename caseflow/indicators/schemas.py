@@ -8,9 +8,17 @@ CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_\-]{0,31}$", error="英小文字・数
 FISCAL_YEAR = validate.Range(min=2000, max=2100, error="年度は2000〜2100で指定してください。")
 
 
+def _in_range(value) -> None:
+    if value is not None and not 0 <= value <= MAX_VALUE:
+        raise ValidationError("0以上 999,999,999,999 以下の数値で指定してください。")
+
+
+MAX_VALUE = 999_999_999_999
+
+
 def _value(description: str):
     return fields.Decimal(places=2, as_string=True, allow_none=True, allow_nan=False, load_default=None,
-                          validate=validate.Range(min=0, max=999_999_999_999), metadata={"description": description})
+                          validate=_in_range, metadata={"description": f"{description} (0 以上、小数2桁まで)"})
 
 
 class IndicatorInSchema(Schema):

@@ -519,6 +519,8 @@ def test_no_personal_data_in_application_logs(app, basic, caplog):
 SHARED_BY_DESIGN = {
     "org_id": "the organisation directory is the platform's own, readable by every user",
     "list_name": "managed code lists are reference data",
+    "code": "plan indicators are the municipality's, not one organisation's (caseflow.indicators)",
+    "fiscal_year": "plan indicators are the municipality's, not one organisation's (caseflow.indicators)",
 }
 # Resources whose only permitted roles administer or audit a municipality: its secretariat (organisations,
 # users, memberships, directory entries, code lists), an organisation's admin (its users), auditors (the
@@ -643,7 +645,7 @@ def test_another_organisations_ids_answer_404_on_every_route(app, basic):
     assert _snapshot(app, ids) == before
     # the exemptions are few and each is justified above
     assert all(m == "GET" or "organizations" in r or "users" in r or "codes" in r or "audit-events" in r
-               or "municipalities" in r or "role-requests" in r for m, r in shared), shared
+               or "municipalities" in r or "role-requests" in r or "indicators" in r for m, r in shared), shared
 
 
 # --- request limits ------------------------------------------------------------------------------
