@@ -20,6 +20,10 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
     r = CliRunner().invoke(main, ["demo", "--password", PW], env=env)
     assert r.exit_code == 0, r.output
     assert "coordinator.kamakura@demo.caseflow.example" in r.output and "cases by stage" in r.output
+    # the eight seed municipalities, each with its own users (issue 20)
+    assert "municipalities: 8 added, 8 in total" in r.output
+    for city in ("kamakura", "kumamoto", "ichihara", "suzaka", "ise", "nabari", "hirakata", "fuchu"):
+        assert f"supervisor.{city}@demo.caseflow.example" in r.output, city
     again = CliRunner().invoke(main, ["demo", "--password", PW], env=env)
     assert again.exit_code == 0 and "already present" in again.output
 
