@@ -19,6 +19,11 @@ Where each list comes from (seed files in ``shared/seeds/``):
   (社協 is named in the leaflet feedback, seed 003), an audit office (demo addition), and all twenty
   groups of the platform leaflet 「支援団体一覧」 (seed 003, around line 2812); see the column
   mapping comment above ``KUMAMOTO_LEAFLET_MARKS``.
+* 市原市 (seed 001), 須坂市・伊勢市・名張市・枚方市・府中市 (seed 003, sections 2-1 … 2-5): section 10 below --
+  each city's organisations from its section, its districts where the seed names them (名張's 15 地域, 須坂's
+  survey 地区, 府中's six unnamed 民生委員 地区; one unit elsewhere), its demo users; their councils and cases
+  are in caseflow.demo.cities.
+* ``KAMAKURA_INDICATORS`` -- 鎌倉市's 地域福祉計画 成果指標 from the 令和7年度 行政評価シート (seed 004).
 * ``SUPPORT_CATEGORIES_ISE`` -- 伊勢つながりサポートリスト (seed 003, 伊勢市 section, line ~879).
 * ``PEOPLE_NAMES`` / ``STREETS`` / ``DEMO_USERS`` -- invented for the demo.
 
