@@ -23,6 +23,7 @@ from caseflow.contacts import api as contacts_api
 from caseflow.core import db, errors
 from caseflow.core.blueprint import Blueprint
 from caseflow.events import api as events_api
+from caseflow.indicators import api as indicators_api
 from caseflow.intake import api as intake_api
 from caseflow.intake import escalation
 from caseflow.meetings import api as meetings_api
@@ -88,7 +89,7 @@ BLUEPRINTS = (
     meetings_api.blp, plans_api.blp, plans_api.tasks_blp, plans_api.followup_blp, reports_api.blp,
     retention_api.blp, contacts_api.blp, events_api.blp, events_api.reports_blp,
     intake_api.clients_blp, intake_api.intake_blp, intake_api.duty_blp,
-    intake_api.notifications_blp, intake_api.weekly_blp,
+    intake_api.notifications_blp, intake_api.weekly_blp, indicators_api.blp, indicators_api.report_blp,
 )
 
 

@@ -23,6 +23,8 @@ from caseflow.consents.models import CATEGORIES, Consent, ConsentCategory, Conse
 from caseflow.contacts.models import Contact, ContactCase, ContactLink
 from caseflow.core.db import Base
 from caseflow.events.models import Event, EventParticipation
+from caseflow.indicators.models import PlanIndicator
+from caseflow.intake.models import DutyAssignment, IntakeClient, IntakeConsultation, Notification
 from caseflow.meetings.models import (
                                   MEETING_KINDS,
                                   AgendaItem,
@@ -63,5 +65,6 @@ __all__ = [
     "LIFE_DOMAINS", "RISK_LEVELS", "TASK_STATUSES", "Assessment", "AssessmentContribution", "AssessmentDomain",
     "PlanAgreement", "PlanGoal", "PlanTask", "SupportPlan",
     "MinutesEntry", "MinutesCorrection", "MeetingDecision", "LegalHold", "CasePurge", "DeletionRequest", "PersonPurge",
-    "Contact", "ContactCase", "ContactLink", "Event", "EventParticipation",
+    "Contact", "ContactCase", "ContactLink", "Event", "EventParticipation", "PlanIndicator",
+    "DutyAssignment", "IntakeClient", "IntakeConsultation", "Notification",
 ]

@@ -292,6 +292,11 @@ def seed_records(world) -> dict:
     assert r.status_code == 201, r.get_json()
     ids["handover_id"] = r.get_json()["id"]
     ids["intake_client_id"] = str(_intake_client(world, world.orgs[ORG_A]))
+    # a plan indicator of the municipality (its path names the indicator's code and 年度)
+    ids["code"], ids["fiscal_year"] = "soudan-basho", 2025
+    r = sup.http.put("/api/v1/indicators/soudan-basho/years/2025", headers=sup._headers(None),
+                     json={"name": "身近なところで相談できる人や場がある市民の割合", "unit": "%", "target": "70.0"})
+    assert r.status_code == 201, r.get_json()
     return {"ids": ids, "users": a, "case": case}
 
 

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from flask_login import current_user
 
+from caseflow.access import authz
 from caseflow.access.authz import requires
 from caseflow.access.disclosure import DisclosureLog, present_case_detail, present_case_page
 from caseflow.access.refs import name_actors, user_ref
 from caseflow.access.requests import etag, record_read, require_if_match, viewer
 from caseflow.access.sharing import relations_to_cases
+from caseflow.cases import handover as case_handover
 from caseflow.cases import leads, people, secrecy, transfers
 from caseflow.cases import relationships as household_history
 from caseflow.cases import rules as case_domain
@@ -20,6 +22,7 @@ from caseflow.cases.schemas import (
     CaseRelationshipsSchema,
     CaseUpdateSchema,
     CoLeadInSchema,
+    DataHandoverSchema,
     HandoverDecisionSchema,
     HandoverInSchema,
     HandoverQuerySchema,
@@ -139,6 +142,20 @@ def case_history(case_id):
     changes = name_actors(case_domain.history(case), actor="actor_user_id")
     record_read("cases.history.read", "cases", case.id, DisclosureLog(), detail={"changes": len(changes)})
     return changes
+
+
+@blp.route("/<uuid:case_id>/handover")
+@requires("cases", "read")
+@blp.response(200, DataHandoverSchema)
+def case_handover_view(case_id):
+    """What personal data has passed to which organisations (basis, stage), and what the next stage needs."""
+    case, relations = case_domain.get_visible_case_and_relations(viewer(), case_id)
+    if "owner" not in relations:
+        raise authz.deny("read", "case_handover", case.id)
+    data = case_handover.handover(case)
+    record_read("cases.handover.read", "cases", case.id, DisclosureLog(),
+                detail={"passed": len(data["passed"]), "organisations": len(data["organisations"])})
+    return data
 
 
 @blp.route("/<uuid:case_id>/relationships")

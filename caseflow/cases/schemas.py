@@ -472,3 +472,58 @@ class ReporterSchema(Schema):
     note = fields.String(allow_none=True)
     wishes_anonymity = fields.Boolean()
     created_at = Timestamp()
+
+
+# --- 熊本市's stages and the handover of personal data (caseflow.cases.handover) --------------------------------
+
+class DataHandoverRuleSchema(Schema):
+    stage = fields.String(required=True)
+    step = fields.Integer(allow_none=True, metadata={"description": "熊本市の4段階の何段階目か (closed: null)"})
+    label = fields.String(required=True)
+    recipients = fields.String(required=True, metadata={"description": "who typically joins the case at this stage"})
+    passes = fields.String(required=True, metadata={"description": "what personal data passes to them, on what"})
+    bases = fields.List(fields.String(), required=True, metadata={"description": "the sharing engine's bases"})
+    needs = fields.List(fields.String(), required=True)
+
+
+class DataHandoverNextSchema(DataHandoverRuleSchema):
+    waiting_organisations = fields.List(fields.Nested(OrganizationRefSchema), required=True,
+                                        metadata={"description": "organisations with a pending referral"})
+
+
+class DataHandoverPassedSchema(Schema):
+    org = fields.Nested(OrganizationRefSchema, allow_none=True)
+    basis = fields.String(required=True, metadata={"description": "consent, support_meeting or emergency"})
+    stage = fields.String(required=True, metadata={"description": "the case's stage when it passed"})
+    categories = fields.List(fields.String(), required=True)
+    times = fields.Integer(required=True)
+    first_at = Timestamp(required=True)
+    last_at = Timestamp(required=True)
+
+
+class DataHandoverPersonSchema(Schema):
+    person_id = fields.String(required=True)
+    given = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                        metadata={"description": "category -> basis the sharing engine gives the organisation now"})
+    withheld = fields.List(fields.String(), required=True)
+
+
+class DataHandoverOrgSchema(Schema):
+    org = fields.Nested(OrganizationRefSchema, required=True)
+    relations = fields.List(fields.String(), required=True)
+    collected_data = fields.Boolean(required=True)
+    support_meeting_available = fields.Boolean(
+        required=True, metadata={"description": "the case is on a sharing council's agenda this organisation sits on "
+                                                "(reaches its attendees who signed the pledge)"})
+    persons = fields.List(fields.Nested(DataHandoverPersonSchema), required=True)
+    needs = fields.List(fields.String(), required=True)
+
+
+class DataHandoverSchema(Schema):
+    case_id = fields.UUID(required=True)
+    stage = fields.String(required=True)
+    rule = fields.Nested(DataHandoverRuleSchema, required=True)
+    rules = fields.List(fields.Nested(DataHandoverRuleSchema), required=True)
+    passed = fields.List(fields.Nested(DataHandoverPassedSchema), required=True)
+    organisations = fields.List(fields.Nested(DataHandoverOrgSchema), required=True)
+    next = fields.Nested(DataHandoverNextSchema, allow_none=True)

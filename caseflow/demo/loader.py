@@ -6,6 +6,7 @@ only what is missing, so running it twice changes nothing but the printed demo p
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from typing import Callable
 
 from flask import current_app
@@ -17,6 +18,7 @@ from caseflow.codes import rules as codes
 from caseflow.core import db
 from caseflow.core.db import Base
 from caseflow.demo import story, world
+from caseflow.indicators import rules as indicators
 from caseflow.organizations import rules as org_rules
 from caseflow.organizations.models import DirectoryEntry, Municipality, MunicipalityMembership, Organization
 
@@ -39,6 +41,7 @@ def load(*, reset: bool = False, password: str | None = None, households: int = 
     _load_districts(echo)
     _load_directory(orgs, echo)
     credentials = _load_users(orgs, password, echo)
+    _load_indicators(municipalities, echo)
     s.commit()
     story.build(orgs, echo, households=households)
     s.commit()
@@ -78,9 +81,7 @@ def _delete_everything() -> None:
 
 
 def _load_districts(echo) -> None:
-
-    added = codes.ensure("district", world.DISTRICTS_KAMAKURA, scope="kamakura") + \
-        codes.ensure("district", world.DISTRICTS_KUMAMOTO, scope="kumamoto")
+    added = sum(codes.ensure("district", m["districts"], scope=m["code"]) for m in world.MUNICIPALITIES)
     codes.seed_standard_lists()
     echo(f"districts: {added} added")
 
@@ -184,6 +185,22 @@ def _load_users(orgs: dict[str, Organization], password: str | None, echo) -> li
         out.append((spec["email"], pw, spec["role"], orgs[spec["org"]].name))
     echo(f"users: {added} added, {len(out)} demo users (passwords set anew on every run)")
     return out
+
+
+def _load_indicators(municipalities: dict[str, Municipality], echo) -> None:
+    """鎌倉市's 地域福祉計画 indicators from its 行政評価シート (seed 004); values already there are left alone."""
+    kamakura = municipalities["kamakura"]
+    added = 0
+    for spec in world.KAMAKURA_INDICATORS:
+        for n, (target, actual) in enumerate(zip(spec["targets"], spec["actuals"])):
+            fiscal_year = world.INDICATOR_FIRST_YEAR + n
+            if indicators.get(kamakura.id, spec["code"], fiscal_year) is not None:
+                continue
+            indicators.save(kamakura.id, spec["code"], fiscal_year, {
+                "name": spec["name"], "unit": spec["unit"], "direction": spec["direction"], "source": spec["source"],
+                "target": Decimal(target), "actual": None if actual is None else Decimal(actual)}, actor=None)
+            added += 1
+    echo(f"plan indicators (鎌倉市): {added} added")
 
 
 def _demo_password() -> str:

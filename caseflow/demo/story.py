@@ -26,9 +26,9 @@ from caseflow.consents.models import CHILD_CONSENT_AGE
 from caseflow.core import db
 from caseflow.core.db import utcnow
 from caseflow.core.jpdate import TOKYO
+from caseflow.demo import cities, results, world
 from caseflow.demo import contacts as demo_contacts
 from caseflow.demo import households as households_over_time
-from caseflow.demo import results, world
 from caseflow.meetings import agenda, councils, minutes, pledges
 from caseflow.meetings import rules as meeting_rules
 from caseflow.meetings.models import Meeting
@@ -287,8 +287,10 @@ class Story:
     # (city, secretariat supervisor, kind, name, members, quorum %, invites non-members, schedule, 要綱)
     COUNCILS = [
         ("kamakura", "supervisor.kamakura", "support_meeting", "鎌倉市支援会議",
-         ["kmk-fukushi-somu", "kmk-chiiki-kyosei", "kmk-seikatsu-fukushi", "kmk-korei-ikiiki", "kmk-shogai-fukushi",
-          "kmk-kodomo-katei-sodan", "kmk-shakyo"], 50, True, "毎月第2水曜 14:00",
+         # the ten departments of seed 002 (item 2-2-1-2) and the 市社協
+         ["kmk-fukushi-somu", "kmk-seikatsu-fukushi", "kmk-korei-ikiiki", "kmk-shogai-fukushi", "kmk-kodomo-shien",
+          "kmk-kodomo-katei-sodan", "kmk-seishonen", "kmk-hattatsu-shien", "kmk-chiiki-kyosei", "kmk-kyoiku-center",
+          "kmk-shakyo"], 50, True, "毎月第2水曜 14:00",
          "鎌倉市支援会議設置要綱"),
         ("kamakura", "supervisor.kamakura", "child_protection_council", "鎌倉市要保護児童対策地域協議会",
          ["kmk-fukushi-somu", "kmk-kodomo-katei-sodan", "kmk-kodomo-shien", "kmk-hattatsu-shien", "kmk-kyoiku-center",
@@ -334,7 +336,7 @@ class Story:
             ("supervisor.kumamoto", "熊本市孤独・孤立対策支援会議", "令和8年度 第8回 孤独・孤立対策支援会議",
              now - timedelta(days=3), "熊本市役所 14階 会議室", True, None),
             ("supervisor.kamakura", "鎌倉市支援会議", "令和8年度 第9回 鎌倉市支援会議（重層的支援体制整備事業）",
-             now + timedelta(days=6), "市役所 本庁舎 第2会議室", False, "staff.kmk-kyoiku-center"),
+             now + timedelta(days=6), "市役所 本庁舎 第2会議室", False, "npo.kmk-hokatsu-ofuna"),
         ]
         for chair_key, council_name, title, starts, place, held, guest_key in specs:
             chair = self.user(chair_key)
@@ -486,6 +488,7 @@ def build(orgs: dict[str, Organization], echo: Callable[[str], None], households
     results.build(story)  # a plan whose results fed a second assessment (caseflow.demo.results)
     households_over_time.build(story)
     demo_contacts.build(story)
+    cities.build(story)  # 市原・須坂・伊勢・名張・枚方・府中 (caseflow.demo.cities)
     story.build_audit_patterns()
     counts = dict(s.execute(select(Case.stage, func.count(Case.id)).group_by(Case.stage)).all())
     echo("  cases by stage: " + ", ".join(f"{k} {counts.get(k, 0)}" for k, _ in STAGE_MIX))

@@ -19,6 +19,11 @@ Where each list comes from (seed files in ``shared/seeds/``):
   (社協 is named in the leaflet feedback, seed 003), an audit office (demo addition), and all twenty
   groups of the platform leaflet 「支援団体一覧」 (seed 003, around line 2812); see the column
   mapping comment above ``KUMAMOTO_LEAFLET_MARKS``.
+* 市原市 (seed 001), 須坂市・伊勢市・名張市・枚方市・府中市 (seed 003, sections 2-1 … 2-5): section 10 below --
+  each city's organisations from its section, its districts where the seed names them (名張's 15 地域, 須坂's
+  survey 地区, 府中's six unnamed 民生委員 地区; one unit elsewhere), its demo users; their councils and cases
+  are in caseflow.demo.cities.
+* ``KAMAKURA_INDICATORS`` -- 鎌倉市's 地域福祉計画 成果指標 from the 令和7年度 行政評価シート (seed 004).
 * ``SUPPORT_CATEGORIES_ISE`` -- 伊勢つながりサポートリスト (seed 003, 伊勢市 section, line ~879).
 * ``PEOPLE_NAMES`` / ``STREETS`` / ``DEMO_USERS`` -- invented for the demo.
 
@@ -768,6 +773,283 @@ MEMBERSHIPS: list[dict] = [
 
 
 # ---------------------------------------------------------------------------
+# 10. The six other seed municipalities (issue 20): 市原市 (seed 001), 須坂市・伊勢市・名張市・枚方市・府中市
+#     (seed 003, sections 2-1 … 2-5). Each is its own tenant, with the departments and groups its section
+#     names, its districts where the seed names any, its demo users and its councils (caseflow.demo.cities).
+# ---------------------------------------------------------------------------
+
+# 市原市: seed 001 names no districts; the city is one unit here.
+DISTRICTS_ICHIHARA: list[tuple[str, str]] = [("ichihara-all", "市原市全域")]
+# 須坂市: the 居住地 rows of the 須坂市 resident survey table (seed 003, around line 437). The OCR text prints
+# 「東原地区」 three times (two rows are garbled); it is taken once, the other ten names as printed.
+DISTRICTS_SUZAKA: list[tuple[str, str]] = [
+    ("suzaka-uenohara", "上野原地区"), ("suzaka-higashihara", "東原地区"), ("suzaka-seibu", "西部地区"),
+    ("suzaka-shirataki", "白滝地区"), ("suzaka-okutsu", "奥津地区"), ("suzaka-kagaoka", "加ヶ丘地区"),
+    ("suzaka-mino", "三野地区"), ("suzaka-inoue", "井上地区"), ("suzaka-mitsui", "三井地区"),
+    ("suzaka-fujii", "藤井地区"),
+]
+# 伊勢市: the section names no districts; one unit.
+DISTRICTS_ISE: list[tuple[str, str]] = [("ise-all", "伊勢市全域")]
+# 名張市: the 15 地域 of the 地域づくり組織 table (seed 003, around line 1100), one まちの保健室 each
+# (「まちの保健室」 is set up per 地域 / 小学校区).
+DISTRICTS_NABARI: list[tuple[str, str]] = [
+    ("nabari-nabari", "名張"), ("nabari-kiodai", "鴻之台・希央台"), ("nabari-kuramochi", "蔵持"),
+    ("nabari-umegaoka", "梅が丘"), ("nabari-komohara", "薦原"), ("nabari-kikyogaoka", "桔梗が丘"),
+    ("nabari-mihata", "美旗"), ("nabari-tsutsujigaoka", "つつじヶ丘"), ("nabari-kunitsu", "国津"),
+    ("nabari-hinachi", "比奈知"), ("nabari-suzurandai", "すずらん台"), ("nabari-nishiki", "錦生"),
+    ("nabari-akame", "赤目"), ("nabari-minoo", "箕曲"), ("nabari-yurigaoka", "百合が丘"),
+]
+# 枚方市: the section names no districts; one unit.
+DISTRICTS_HIRAKATA: list[tuple[str, str]] = [("hirakata-all", "枚方市全域")]
+# 府中市: 民生委員・児童委員 meet in 「全部で6地区ほど」 (seed 003, line ~2494); the seed does not name them,
+# so they are numbered here.
+DISTRICTS_FUCHU: list[tuple[str, str]] = [(f"fuchu-{n}", f"第{n}地区") for n in range(1, 7)]
+
+_EIGHT_CITY_SPECS = [
+    # code, name, prefecture, population (seed), seeds, districts, secretariat org, phone prefix
+    ("ichihara", "市原市", "千葉県", "約27万人", ["001"], DISTRICTS_ICHIHARA, "ich-fukushi-sogo", "0436-00-0"),
+    ("suzaka", "須坂市", "長野県", "49,776人（2023年1月）", ["003"], DISTRICTS_SUZAKA, "szk-fukushi", "026-000-0"),
+    ("ise", "伊勢市", "三重県", "121,770人（令和4年12月末）", ["003"], DISTRICTS_ISE, "ise-fukushi-seikatsu",
+     "0596-00-0"),
+    ("nabari", "名張市", "三重県", "76,177人（令和5年1月1日）", ["003"], DISTRICTS_NABARI, "nbr-hokatsu",
+     "0595-00-0"),
+    ("hirakata", "枚方市", "大阪府", "396,252人（令和5年1月1日）", ["003"], DISTRICTS_HIRAKATA, "hrk-kodomo-sodan",
+     "072-000-0"),
+    ("fuchu", "府中市", "広島県", "36,563人（令和5年1月1日）", ["003"], DISTRICTS_FUCHU, "fch-gakko-kyoiku",
+     "0847-00-0"),
+]
+CITY_PHONE_PREFIX: dict[str, str] = {"kamakura": "0467-00-0", "kumamoto": "096-000-0",
+                                     **{c[0]: c[7] for c in _EIGHT_CITY_SPECS}}
+SIX_MUNICIPALITIES: list[dict] = [
+    {"code": code, "name": name, "prefecture": pref, "population": pop, "seeds": seeds, "districts": districts,
+     "secretariat": secretariat}
+    for code, name, pref, pop, seeds, districts, secretariat, _phone in _EIGHT_CITY_SPECS
+]
+
+
+def _city_orgs(city: str, rows: list[tuple]) -> list[dict]:
+    """Organisation rows of one city: (code, name, kind, parent, fields, description[, takes_consultations])."""
+    area = [c for c, _ in next(m["districts"] for m in SIX_MUNICIPALITIES if m["code"] == city)]
+    out = []
+    for n, (code, name, kind, parent, fields, description, *rest) in enumerate(rows, start=1):
+        takes = rest[0] if rest else True
+        out.append(_org(code, name, kind, parent, city, phone=f"{CITY_PHONE_PREFIX[city]}{n:03d}", fields=fields,
+                        service_area=area, hours=_CITY_HOURS if kind == "department" else "要問合せ",
+                        takes_consultations=takes, joint_support=takes, description=description))
+    return out
+
+
+_AUDIT_NOTE = "監査・個人情報保護の担当（デモ上の追加: 各市に監査役を置くため）。"
+
+# 市原市 (seed 001): 「子ども、青少年、障がい者、福祉総合所管課にヒアリング」; the model events' NPOs
+# (ほっこりーの市原ゆう; いちほら市民活動協議会, printed so in the OCR text). The seed names the sections
+# only by field; the names below say so (「…所管課」).
+ICHIHARA_ORGANIZATIONS = _city_orgs("ichihara", [
+    ("ich-fukushi-sogo", "市原市 福祉総合所管課", "department", None, ["isolation", "poverty", "hikikomori"],
+     "孤独・孤立対策の庁内横断（次長級「孤独・孤立対策に関する連絡会議」）と官民連携プラットフォームの事務局。"),
+    ("ich-kodomo", "市原市 子ども所管課", "department", None, ["child_rearing", "futoko"], "子ども施策の所管課。"),
+    ("ich-seishonen", "市原市 青少年所管課", "department", None, ["futoko", "hikikomori"], "青少年施策の所管課。"),
+    ("ich-shogaisha", "市原市 障がい者所管課", "department", None, ["disability"], "障がい者施策の所管課。"),
+    ("ich-hokkori", "ほっこりーの市原ゆう", "other", None, ["hikikomori", "disability"],
+     "ひきこもりがちな子どもや障がいのある親子の集いの場（モデル事業「ほっこり皆の集いの場」）。"),
+    ("ich-shimin-katsudo", "いちほら市民活動協議会", "association", None, ["futoko", "isolation"],
+     "不登校等の子どもと保護者のオンライン交流（モデル事業「ウェルキャンオンライン」）。"),
+    ("ich-audit", "市原市 監査・個人情報保護担当", "department", None, [], _AUDIT_NOTE, False),
+])
+
+# 須坂市 (seed 003, 2-1): 担当部局 総務部政策推進課・健康福祉部福祉課; 庁内連携部局; 連携先支援団体 (line 220).
+SUZAKA_ORGANIZATIONS = _city_orgs("suzaka", [
+    ("szk-fukushi", "須坂市 健康福祉部 福祉課", "department", None, ["isolation", "poverty", "disability"],
+     "孤独・孤立対策官民連携プラットフォーム推進協議会の事務局（健康福祉部）。"),
+    ("szk-seisaku-suishin", "須坂市 総務部 政策推進課", "department", None, ["isolation"],
+     "孤独・孤立対策の担当部局（総務部）。"),
+    ("szk-korei-fukushi", "須坂市 健康福祉部 高齢者福祉課", "department", None, ["elderly", "carer"], "高齢者福祉。"),
+    ("szk-kenko-zukuri", "須坂市 健康福祉部 健康づくり課", "department", None, ["mental_health", "suicide_risk"],
+     "健康づくり、自殺予防対策。"),
+    ("szk-gakko-kyoiku", "須坂市 教育委員会 学校教育課", "department", None, ["futoko"], "学校教育。"),
+    ("szk-kodomo", "須坂市 教育委員会 子ども課", "department", None, ["child_rearing", "young_carer"], "子ども・子育て。"),
+    ("szk-danjo", "須坂市 社会共創部 人権同和・男女共同参画課", "department", None, ["dv", "women"],
+     "人権・男女共同参画、DV相談。"),
+    ("szk-shakyo", "社会福祉法人 須坂市社会福祉協議会", "shakyo", None, ["isolation", "poverty"], "地域福祉の推進。"),
+    ("szk-seikatsu-shuro", "須坂市生活就労支援センター", "other", None, ["poverty", "employment"],
+     "生活困窮者の自立相談・就労支援。"),
+    ("szk-dreamseed", "株式会社ドリームシード", "other", None, ["employment"], "就労支援（連携先支援団体）。"),
+    ("szk-suko-sogo", "須高地域総合支援センター", "other", None, ["disability"], "障がいのある人の総合相談。"),
+    ("szk-minsei", "須坂市民生児童委員協議会", "other", None, ["isolation", "elderly"], "民生委員・児童委員の協議会。"),
+    ("szk-audit", "須坂市 監査・個人情報保護担当", "department", None, [], _AUDIT_NOTE, False),
+])
+
+# 伊勢市 (seed 003, 2-2): 担当部局 健康福祉部 福祉生活相談センター (the one-stop centre); 庁内連携部局; 連携先
+# 伊勢市社会福祉協議会, NPO法人いせコンビネット (line ~757).
+ISE_ORGANIZATIONS = _city_orgs("ise", [
+    ("ise-fukushi-seikatsu", "伊勢市 健康福祉部 福祉生活相談センター", "department", None,
+     ["isolation", "poverty", "hikikomori", "employment"],
+     "ワンストップの福祉生活相談窓口。伊勢市多分野協働プラットフォームの事務局。"),
+    ("ise-korei-shogai", "伊勢市 高齢・障がい福祉課", "department", None, ["elderly", "disability"], "高齢・障がい福祉。"),
+    ("ise-seikatsu-shien", "伊勢市 生活支援課", "department", None, ["poverty"], "生活保護・生活支援。"),
+    ("ise-kosodate", "伊勢市 子育て応援課", "department", None, ["child_rearing", "single_parent"], "子育て支援。"),
+    ("ise-shoko-rosei", "伊勢市 商工労政課", "department", None, ["employment"], "雇用・労働施策。"),
+    ("ise-shakyo", "社会福祉法人 伊勢市社会福祉協議会", "shakyo", None, ["isolation", "poverty"], "地域福祉の推進。"),
+    ("ise-combinet", "NPO法人いせコンビネット", "npo", None, ["employment", "hikikomori"],
+     "働きづらさを抱えた人の居場所・職場見学・就労体験（スモールステップの就労支援）。"),
+    ("ise-audit", "伊勢市 監査・個人情報保護担当", "department", None, [], _AUDIT_NOTE, False),
+])
+
+# 名張市 (seed 003, 2-3): 担当部局 福祉子ども部 地域包括支援センター; the 福祉子ども部 sections of the workshop
+# attendance table (line ~2059); エリアディレクター for 高齢・障がい・児童・困窮・教育 (line 1062). Which section
+# each director sits in is not in the seed: 高齢 介護・高齢支援室, 障がい 障害福祉室, 児童 健康・子育て支援室,
+# 困窮 医療福祉総務室, 教育 教育センター (a demo assignment).
+NABARI_ORGANIZATIONS = _city_orgs("nabari", [
+    ("nbr-hokatsu", "名張市 福祉子ども部 地域包括支援センター", "department", None, ["isolation", "elderly", "h8050"],
+     "地域福祉教育総合支援ネットワークの事務局。エリアディレクター会議を毎月開催。"),
+    ("nbr-korei", "名張市 福祉子ども部 介護・高齢支援室", "department", None, ["elderly", "carer"],
+     "エリアディレクター（高齢）。"),
+    ("nbr-shogai", "名張市 福祉子ども部 障害福祉室", "department", None, ["disability"], "エリアディレクター（障がい）。"),
+    ("nbr-kosodate", "名張市 福祉子ども部 健康・子育て支援室", "department", None, ["child_rearing", "young_carer"],
+     "エリアディレクター（児童）。"),
+    ("nbr-iryo-fukushi", "名張市 福祉子ども部 医療福祉総務室", "department", None, ["poverty"],
+     "エリアディレクター（困窮）。"),
+    ("nbr-kyoiku-center", "名張市 教育センター", "department", None, ["futoko"], "エリアディレクター（教育）。"),
+    ("nbr-shakyo", "社会福祉法人 名張市社会福祉協議会", "shakyo", None, ["isolation", "poverty"], "地域福祉の推進。"),
+    ("nbr-audit", "名張市 監査・個人情報保護担当", "department", None, [], _AUDIT_NOTE, False),
+])
+
+# 枚方市 (seed 003, 2-4): 「枚方市子ども・若者支援地域協議会」令和4年度代表者会議構成機関 -- the table lists
+# 21 bodies (line ~2181); 事務局 子ども未来部 子どもの育ち見守り室 子ども相談課; the 15–39 相談支援センター.
+HIRAKATA_COUNCIL_BODIES: list[str] = [
+    "hrk-mimamori", "hrk-shoko", "hrk-kenko-seisaku", "hrk-boshi-hoken", "hrk-sogo-sodan", "hrk-shogai-shien",
+    "hrk-seikatsu-fukushi", "hrk-hoken-iryo", "hrk-seishonen-seisaku", "hrk-jido-seito", "hrk-hellowork",
+    "hrk-kodomo-katei-center", "hrk-police-hirakata", "hrk-police-katano", "hrk-seishin-iryo", "hrk-ishikai",
+    "hrk-minsei", "hrk-shakyo", "hrk-jinken", "hrk-hogoshi", "hrk-ikusei",
+]
+HIRAKATA_ORGANIZATIONS = _city_orgs("hirakata", [
+    ("hrk-mimamori", "枚方市 子ども未来部 子どもの育ち見守り室", "department", None, ["child_rearing", "abuse"],
+     "子どもの育ち見守り室（ととな）。"),
+    ("hrk-kodomo-sodan", "枚方市 子ども未来部 子どもの育ち見守り室 子ども相談課", "department", "hrk-mimamori",
+     ["child_rearing", "futoko", "young_carer"],
+     "子ども・若者支援地域協議会の事務局。18歳未満の子どもの相談。"),
+    ("hrk-wakamono-center", "枚方市ひきこもり等子ども・若者相談支援センター", "department", "hrk-mimamori",
+     ["hikikomori", "futoko"], "15歳からおおむね39歳までの不登校・ひきこもり・ニート等の相談（年間延べ約3,000件）。"),
+    ("hrk-shoko", "枚方市 観光にぎわい部 商工振興課", "department", None, ["employment"], "商工振興・就労。"),
+    ("hrk-kenko-seisaku", "枚方市 健康福祉部 健康福祉政策課", "department", None, ["isolation"], "健康福祉政策。"),
+    ("hrk-boshi-hoken", "枚方市 健康福祉部 健康寿命推進室 母子保健課", "department", None, ["child_rearing"], "母子保健。"),
+    ("hrk-sogo-sodan", "枚方市 健康福祉部 福祉事務所 健康福祉総合相談課", "department", None, ["isolation", "poverty"],
+     "健康福祉の総合相談。"),
+    ("hrk-shogai-shien", "枚方市 健康福祉部 福祉事務所 障害支援課", "department", None, ["disability"], "障害福祉。"),
+    ("hrk-seikatsu-fukushi", "枚方市 健康福祉部 福祉事務所 生活福祉課", "department", None, ["poverty"], "生活保護。"),
+    ("hrk-hoken-iryo", "枚方市 健康福祉部 保健所 保健医療課", "department", None, ["mental_health"], "精神保健。"),
+    ("hrk-seishonen-seisaku", "枚方市 子ども未来部 子ども青少年政策課", "department", None, ["child_rearing"],
+     "子ども・青少年施策。"),
+    ("hrk-jido-seito", "枚方市教育委員会 学校教育部 教育支援室 児童生徒支援課", "department", None, ["futoko", "bullying"],
+     "児童生徒支援。"),
+    ("hrk-single-parent", "枚方市 ひとり親家庭相談窓口", "department", "hrk-mimamori", ["single_parent"],
+     "ひとり親家庭の相談（三つの相談窓口の一つ）。"),
+    ("hrk-hellowork", "枚方公共職業安定所", "other", None, ["employment"], "ハローワーク枚方。"),
+    ("hrk-kodomo-katei-center", "大阪府中央子ども家庭センター", "other", None, ["abuse", "child_rearing"], "児童相談所。"),
+    ("hrk-police-hirakata", "大阪府枚方警察署", "other", None, [], "警察署。", False),
+    ("hrk-police-katano", "大阪府交野警察署", "other", None, [], "警察署。", False),
+    ("hrk-seishin-iryo", "独立行政法人大阪府立病院機構大阪精神医療センター", "other", None, ["mental_health"], "精神医療。"),
+    ("hrk-ishikai", "一般社団法人枚方市医師会", "association", None, [], "医師会。", False),
+    ("hrk-minsei", "枚方市民生委員児童委員協議会", "other", None, ["isolation"], "民生委員・児童委員。"),
+    ("hrk-shakyo", "社会福祉法人枚方市社会福祉協議会", "shakyo", None, ["isolation", "poverty"], "地域福祉の推進。"),
+    ("hrk-jinken", "特定非営利活動法人枚方人権まちづくり協会", "npo", None, ["isolation", "employment"], "人権のまちづくり。"),
+    ("hrk-hogoshi", "枚方・交野地区保護司会", "other", None, ["reoffending"], "更生保護。"),
+    ("hrk-ikusei", "枚方市青少年育成指導員連絡協議会", "other", None, ["futoko"], "青少年の健全育成。"),
+    ("hrk-audit", "枚方市 監査・個人情報保護担当", "department", None, [], _AUDIT_NOTE, False),
+])
+
+# 府中市 (seed 003, 2-5): 担当部局 府中市教育委員会 学校教育課; 教育課程研究センター, 政策企画課 (市長部局);
+# the external bodies it means to link with (line 2461): 社会福祉協議会, 民生委員・児童委員.
+FUCHU_ORGANIZATIONS = _city_orgs("fuchu", [
+    ("fch-gakko-kyoiku", "府中市教育委員会 学校教育課", "department", None, ["futoko", "bullying", "young_carer"],
+     "相談アプリで寄せられた児童生徒の相談の受付、生徒指導支援チーム。"),
+    ("fch-kenkyu-center", "府中市教育課程研究センター", "department", None, ["futoko"], "適応指導教室。"),
+    ("fch-seisaku-kikaku", "府中市 政策企画課", "department", None, ["isolation"], "市長部局、予防的支援チームの準備。"),
+    ("fch-kodomo", "府中市 子ども家庭担当課", "department", None, ["child_rearing", "abuse"],
+     "子ども家庭の相談（デモ上の名称: seed は「福祉分野を中心とする庁内関係課」とのみ記す）。"),
+    ("fch-shakyo", "社会福祉法人 府中市社会福祉協議会", "shakyo", None, ["isolation", "poverty"], "地域福祉の推進。"),
+    ("fch-audit", "府中市 監査・個人情報保護担当", "department", None, [], _AUDIT_NOTE, False),
+])
+
+SIX_CITY_ORGANIZATIONS: list[dict] = (ICHIHARA_ORGANIZATIONS + SUZAKA_ORGANIZATIONS + ISE_ORGANIZATIONS
+                                      + NABARI_ORGANIZATIONS + HIRAKATA_ORGANIZATIONS + FUCHU_ORGANIZATIONS)
+
+# Demo users of the six cities: a secretariat admin, a coordinator, a supervisor and an auditor each, plus a
+# case worker where the city's workflow needs one. (key, org, role, invented display name)
+_SIX_CITY_USERS = [
+    ("ichihara", "ich-fukushi-sogo", "ich-audit", ["ich-hokkori:npo_staff:根本 美咲"],
+     ["安藤 陽子", "小池 誠", "野村 和也", "川口 恵"]),
+    ("suzaka", "szk-fukushi", "szk-audit", ["szk-kenko-zukuri:staff:宮下 直樹", "szk-shakyo:npo_staff:滝沢 里美"],
+     ["小林 晴美", "北村 大輔", "竹内 修", "丸田 奈緒"]),
+    ("ise", "ise-fukushi-seikatsu", "ise-audit", ["ise-combinet:npo_staff:西口 拓也"],
+     ["浜口 千夏", "奥田 健", "辻 正和", "山路 聡子"]),
+    ("nabari", "nbr-hokatsu", "nbr-audit", ["nbr-korei:staff:福田 信也", "nbr-kyoiku-center:staff:上野 麻衣"],
+     ["中森 理恵", "岡田 俊介", "森本 昌弘", "奥山 京子"]),
+    ("hirakata", "hrk-kodomo-sodan", "hrk-audit", ["hrk-wakamono-center:staff:田村 優"],
+     ["吉田 明日香", "松本 浩二", "山口 剛志", "藤原 彩"]),
+    ("fuchu", "fch-gakko-kyoiku", "fch-audit", ["fch-kodomo:staff:桑原 亜紀"],
+     ["佐藤 美和", "藤井 悠", "平田 武", "片山 純子"]),
+]
+SIX_CITY_USERS: list[dict] = []
+for _city, _lead, _audit, _extra, (_admin, _coord, _sup, _aud) in _SIX_CITY_USERS:
+    SIX_CITY_USERS += [
+        {"org": _lead, "role": "secretariat", "email": f"admin.{_city}@{_DEMO_DOMAIN}", "display_name": _admin,
+         "password": None},
+        {"org": _lead, "role": "coordinator", "email": f"coordinator.{_city}@{_DEMO_DOMAIN}", "display_name": _coord,
+         "password": None},
+        {"org": _lead, "role": "supervisor", "email": f"supervisor.{_city}@{_DEMO_DOMAIN}", "display_name": _sup,
+         "password": None},
+        {"org": _audit, "role": "auditor", "email": f"auditor.{_city}@{_DEMO_DOMAIN}", "display_name": _aud,
+         "password": None},
+    ]
+    for _spec in _extra:
+        _org_code, _role, _name = _spec.split(":")
+        _prefix = "npo" if _role == "npo_staff" else "staff"
+        SIX_CITY_USERS.append({"org": _org_code, "role": _role, "email": f"{_prefix}.{_org_code}@{_DEMO_DOMAIN}",
+                               "display_name": _name, "password": None})
+
+# 鎌倉市's 支援会議 invites the 大船地域包括支援センター to explain one case (要綱第3条): its worker.
+DEMO_USERS.append({"org": "kmk-hokatsu-ofuna", "role": "npo_staff", "email": f"npo.kmk-hokatsu-ofuna@{_DEMO_DOMAIN}",
+                   "display_name": "青木 千春", "password": None})
+
+MUNICIPALITIES += SIX_MUNICIPALITIES
+ORGANIZATIONS = ORGANIZATIONS + SIX_CITY_ORGANIZATIONS
+DEMO_USERS += SIX_CITY_USERS
+for _m in SIX_MUNICIPALITIES:
+    for _code, _label in _m["districts"]:
+        STREETS.setdefault(_code, ["一丁目", "二丁目", "三丁目"])
+
+
+# ---------------------------------------------------------------------------
+# 11. 鎌倉市 地域福祉計画の成果指標 (seed 004: 令和7年度 行政評価シート, 「５．成果指標」①〜④)
+# ---------------------------------------------------------------------------
+# Years 令和2〜7年度 = fiscal years 2020-2025. 「未実施」「未定」 are missing values (None). The sheet's own 達成率
+# row agrees with these numbers (e.g. ① 令和3年度 60.2 / 58.9 = 102.2 %; ③ is an indicator that should stay low:
+# 18.5 / 17.9 = 103.4 %). ① prints its targets split across lines by the OCR: 55.7 (R2), then 58.9 61.8 64.7
+# 67.6 70.0; its 初期値 52.8 (令和2年1月) is not a year value.
+_KMK_SHEET = "鎌倉市 令和7年度 行政評価シート 成果指標"
+KAMAKURA_INDICATORS: list[dict] = [
+    {"code": "kyosei-shakai", "name": "多様性を尊重し、支え合う社会（共生社会）が実現していると思う市民の割合",
+     "unit": "%", "direction": "higher", "source": f"{_KMK_SHEET}① 市民アンケート調査",
+     "targets": ["55.7", "58.9", "61.8", "64.7", "67.6", "70.0"],
+     "actuals": [None, "60.2", "61.0", "62.0", "65.6", None]},
+    {"code": "soudan-basho", "name": "生活課題等に対して、身近なところで相談できる人や場がある市民の割合",
+     "unit": "%", "direction": "higher", "source": f"{_KMK_SHEET}② 市民アンケート調査",
+     "targets": ["56.0", "58.8", "61.6", "64.4", "67.2", "70.0"],
+     "actuals": [None, "52.7", "53.2", "51.8", "57.7", None]},
+    {"code": "youkaigo-nintei", "name": "要支援・要介護認定率（第１号被保険者の性別・年齢別人口構成の影響を除外した認定率）",
+     "unit": "%", "direction": "lower", "source": f"{_KMK_SHEET}③ 厚生労働省「地域包括ケア見える化システム」",
+     "targets": ["18.5", "18.7", "19.0", "19.4", "19.6", "19.7"],
+     "actuals": ["17.9", "18.3", "18.6", "19.2", None, None]},
+    {"code": "shogaisha-shuro", "name": "就労している障害者数", "unit": "人", "direction": "higher",
+     "source": f"{_KMK_SHEET}④ 所管課調べ",
+     "targets": ["1642", "1820", "2000", "2000", "2000", "2000"],
+     "actuals": ["1623", "1810", "1906", "2043", "2186", None]},
+]
+INDICATOR_FIRST_YEAR = 2020  # 令和2年度
+
+
+# ---------------------------------------------------------------------------
 # Self-check
 # ---------------------------------------------------------------------------
 
@@ -790,7 +1072,7 @@ def _self_check() -> None:  # pragma: no cover - run by hand
 
     for name, table in [("issue", ISSUE_CATEGORIES), ("channel", INTAKE_CHANNELS),
                         ("closure", CLOSURE_REASONS), ("ise", SUPPORT_CATEGORIES_ISE),
-                        ("district", DISTRICTS_KAMAKURA + DISTRICTS_KUMAMOTO)]:
+                        ("district", [d for m in MUNICIPALITIES for d in m["districts"]])]:
         unique([c for c, _ in table], f"{name} code")
         unique([label for _, label in table], f"{name} label")
         for code, label in table:
@@ -807,7 +1089,7 @@ def _self_check() -> None:  # pragma: no cover - run by hand
     orgs = {o["code"]: o for o in ORGANIZATIONS}
     dir_keys = {"fields", "languages", "lgbtq", "eligibility", "age_min", "age_max", "service_area", "hours",
                 "takes_consultations", "joint_support", "description", "website", "phone", "email"}
-    phone_re = {"kamakura": re.compile(r"^0467-00-0\d{3}$"), "kumamoto": re.compile(r"^096-000-0\d{3}$")}
+    phone_re = {c: re.compile("^" + re.escape(p) + r"\d{3}$") for c, p in CITY_PHONE_PREFIX.items()}
     for o in ORGANIZATIONS:
         code, d = o["code"], o["directory"]
         assert ascii_code.match(code) and len(code) <= 64, code

@@ -523,6 +523,8 @@ SHARED_BY_DESIGN = {
     "list_name": "managed code lists are reference data",
     "event_id": "a municipality's events are its platform's own (no personal data); the municipality bound is "
                 "tested in tests/events/test_events.py",
+    "code": "plan indicators are the municipality's, not one organisation's (caseflow.indicators)",
+    "fiscal_year": "plan indicators are the municipality's, not one organisation's (caseflow.indicators)",
 }
 # Resources whose only permitted roles administer or audit a municipality: its secretariat (organisations,
 # users, memberships, directory entries, code lists), an organisation's admin (its users), auditors (the
@@ -651,7 +653,7 @@ def test_another_organisations_ids_answer_404_on_every_route(app, basic):
     # tested in tests/events/test_events.py)
     assert all(m == "GET" or "organizations" in r or "users" in r or "codes" in r or "audit-events" in r
                or "municipalities" in r or "role-requests" in r or "events" in r or "intake-clients" in r
-               for m, r in shared), shared
+               or "indicators" in r for m, r in shared), shared
 
 
 # --- request limits ------------------------------------------------------------------------------

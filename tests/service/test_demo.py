@@ -20,6 +20,10 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
     r = CliRunner().invoke(main, ["demo", "--password", PW], env=env)
     assert r.exit_code == 0, r.output
     assert "coordinator.kamakura@demo.caseflow.example" in r.output and "cases by stage" in r.output
+    # the eight seed municipalities, each with its own users (issue 20)
+    assert "municipalities: 8 added, 8 in total" in r.output
+    for city in ("kamakura", "kumamoto", "ichihara", "suzaka", "ise", "nabari", "hirakata", "fuchu"):
+        assert f"supervisor.{city}@demo.caseflow.example" in r.output, city
     again = CliRunner().invoke(main, ["demo", "--password", PW], env=env)
     assert again.exit_code == 0 and "already present" in again.output
 
@@ -65,7 +69,7 @@ def test_demo_then_walkthrough(app, db_url, tmp_path):
     kinds |= {c["kind"] for c in ksup.get("/api/v1/councils").get_json()["items"]}
     assert kinds == {"support_meeting", "isolation_council", "child_protection_council", "youth_support_council",
                      "multilayer_meeting", "case_conference"}
-    guest, _gh = _login(app, "staff.kmk-kyoiku-center@demo.caseflow.example")
+    guest, _gh = _login(app, "npo.kmk-hokatsu-ofuna@demo.caseflow.example")
     invited = guest.get("/api/v1/meetings").get_json()["items"]
     assert len(invited) == 1
     seen = guest.get(f"/api/v1/meetings/{invited[0]['id']}/agenda").get_json()
