@@ -12,6 +12,8 @@ from caseflow.core.db import Base, Created, UTCDateTime, new_id, one_of, utcnow
 CATEGORIES = ("identity", "contact", "sensitive", "case_notes")
 CONSENT_METHODS = ("written", "oral", "electronic")  # 書面 / 口頭 / 電子
 GIVERS = ("self", "representative")  # 本人 / 代理人
+REVIEW_STATES = ("unreviewed", "confirmed", "not_confirmed")  # an emergency access's latest supervisor review
+CONSENT_STATUSES = ("active", "not_yet_valid", "expired", "revoked")
 
 
 class Consent(Created, Base):
