@@ -253,7 +253,7 @@ def _no_null_in_enums(node):
             _no_null_in_enums(value)
 
 
-NUL_FREE = "^[^\\u0000]*$"
+NUL_FREE = "^(?:[^\\u0000]*|)$"  # the empty alternative: see caseflow.core.schemas.SAFE_TEXT
 
 
 def _no_nul(schema: dict) -> None:
@@ -269,6 +269,21 @@ def _no_nul(schema: dict) -> None:
         _no_nul(prop)
     for part in schema.get("allOf", []) + schema.get("anyOf", []) + schema.get("oneOf", []):
         _no_nul(part)
+
+
+def _nullable_enums(schemas: dict) -> None:
+    """A nullable enum property becomes `allOf: [$ref] + nullable`, the enum a component named after the schema
+    and the property (ReferralEventFromState), as nullable references are written: generators ignore
+    `nullable` on an inline enum (openapi-python-client refuses the null), and null inside the enum makes
+    them build a second class."""
+    for name, schema in list(schemas.items()):
+        for prop_name, prop in (schema.get("properties") or {}).items():
+            if prop.get("nullable") and isinstance(prop.get("enum"), list):
+                enum_name = name + "".join(part.capitalize() for part in prop_name.split("_"))
+                schemas[enum_name] = {"type": prop.get("type", "string"), "enum": prop["enum"]}
+                schema["properties"][prop_name] = {
+                    **{k: v for k, v in prop.items() if k not in ("enum", "type", "nullable")},
+                    "allOf": [{"$ref": f"#/components/schemas/{enum_name}"}], "nullable": True}
 
 
 def _refs(node, found: set[str]) -> None:
@@ -327,6 +342,7 @@ def finish(spec: dict, app, classes: dict | None = None) -> dict:
                         "description": "this server"}]
     _nullable_refs(spec)
     _no_null_in_enums(spec)
+    _nullable_enums(schemas)
 
     ids = operation_ids(app)
     request_schemas: set[str] = set()

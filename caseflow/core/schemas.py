@@ -52,10 +52,13 @@ def _unsafe_class() -> str:
 
 
 _UNSAFE = _unsafe_class()
-SAFE_TEXT = f"^[^{_UNSAFE}]*$"
+# The empty alternative `(?:...|)` matches nothing more: it keeps the pattern out of the shape (one repeated
+# class) that generators such as schemathesis fold the maxLength into, as [^...]{0,20000}, a regular
+# expression costly to compile for every operation, or too large to.
+SAFE_TEXT = f"^(?:[^{_UNSAFE}]*|)$"
 """The `pattern` of every user-entered string: no control characters (newline and tab allowed) and no format
 characters (zero-width and bidi controls); see caseflow.core.text.unsafe_characters."""
-SAFE_NONBLANK_TEXT = f"^[^{_UNSAFE}]*[^\\s{_UNSAFE}][^{_UNSAFE}]*$"
+SAFE_NONBLANK_TEXT = f"^[^{_UNSAFE}]*[^\\s{_UNSAFE}](?:[^{_UNSAFE}]*|)$"
 """The same, for a string that must not be empty: one character at least that is not a space (the server
 strips spaces before it checks the length)."""
 
@@ -74,7 +77,9 @@ class Text(fields.String):
         validators = list(kwargs.pop("validate", []) or [])
         validators.insert(0, validate.Length(min=min_length, max=max_length))
         self.refuses_my_number = not my_number_ok
-        kwargs["metadata"] = {"pattern": SAFE_NONBLANK_TEXT if min_length else SAFE_TEXT, **(kwargs.get("metadata") or {})}
+        kwargs["metadata"] = dict(kwargs.get("metadata") or {})
+        if not any(isinstance(v, validate.Regexp) for v in validators):  # else the (stricter) Regexp is the pattern
+            kwargs["metadata"].setdefault("pattern", SAFE_NONBLANK_TEXT if min_length else SAFE_TEXT)
         if self.refuses_my_number:
             kwargs["metadata"][MY_NUMBER_REFUSED] = True
         super().__init__(validate=validators, **kwargs)

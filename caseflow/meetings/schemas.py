@@ -119,7 +119,7 @@ class CouncilRefSchema(Schema):
 # --- meetings ---------------------------------------------------------------------------------
 
 class MeetingCreateSchema(Schema):
-    DOC_RULES = {("place", "online_url"): "one of them at least"}
+    DOC_RULES = {("place", "online_url"): "one of them at least", ("window_start",): "before starts_at"}
 
     council_id = fields.UUID(required=True, metadata={"description": "the council (会議体) the meeting belongs to; its "
                                                                      "kind, members and pledge scope apply"})
@@ -143,6 +143,7 @@ class MeetingCreateSchema(Schema):
 
 class MeetingUpdateSchema(Schema):
     DOC_RULES = {("place", "online_url"): "the meeting keeps one of them at least",
+                 ("window_start",): "before the meeting's start",
                  ("window_reason",): "required to re-open a sharing window that has closed"}
 
     title = Text(min_length=1, max_length=200)
@@ -301,6 +302,8 @@ class AgendaItemInSchema(Schema):
 
 
 class AgendaItemUpdateSchema(Schema):
+    DOC_RULES = {("topic",): "only on a topic item (a case item takes its title from the case)"}
+
     topic = Text(min_length=1, max_length=200)
     presenting_org_id = fields.UUID(allow_none=True)
     points = Text(max_length=4000, allow_none=True)
