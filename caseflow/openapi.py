@@ -12,6 +12,7 @@ import copy
 import inspect
 import re
 
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, has_request_context, request
 
 from caseflow.access.authz import PUBLIC_ATTR
@@ -106,6 +107,16 @@ READ_SECURITY = [{"bearer": []}, {"cookie": []}]
 WRITE_SECURITY = [{"bearer": []}, {"cookie": [], "csrf": []}]
 
 ALWAYS_PRESENT = {"id", "items", "has_more", "limit", "offset"}
+RULES_ATTR = "DOC_RULES"
+"""On a marshmallow input schema: {(field, ...): rule} for what the server checks beyond one field's schema
+(fields that go together or exclude each other, orders of dates, a window's length); written into the
+document as the operation's `x-rules` and its description."""
+EXAMPLE_ATTR = "DOC_EXAMPLE"
+"""On a marshmallow schema: an example body (invented data), written as the component schema's `example`."""
+REFERENCE = "x-reference"
+"""On an input field: its value names a record (an id, an organisation's or municipality's code) that must
+exist and be one the caller may use there; the server answers 422 naming the field otherwise."""
+REFERENCE_RULE = "each names a record that exists and that the caller may use here (422 naming the field otherwise)"
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True,
             "description": "the ETag of the version you read (428 without it, 412 when it is stale)",
             "schema": {"type": "string", "example": '"3"'}}
@@ -152,6 +163,59 @@ def operation_ids(app) -> dict[tuple[str, str], str]:
             for path, method, endpoint in ops}
 
 
+def _argument_schemas(view) -> list:
+    """The marshmallow schemas of a view's arguments (body and query), as classes."""
+    out = []
+    for param in ((getattr(view, "_apidoc", {}) or {}).get("arguments") or {}).get("parameters", []):
+        schema = param.get("schema")
+        if schema is not None:
+            out.append(schema if isinstance(schema, type) else type(schema))
+    return out
+
+
+def _references(schema: dict, schemas: dict, prefix: str = "", depth: int = 2) -> list[str]:
+    """The members of a request schema that name records: `*_id`/`*_ids` ids and fields marked x-reference."""
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    for part in schema.get("allOf", []):
+        schema = {**schema, **(schemas.get(part.get("$ref", "").rsplit("/", 1)[-1]) or {})}
+    out = []
+    for name, prop in (schema.get("properties") or {}).items():
+        items = prop.get("items", {}) if prop.get("type") == "array" else prop
+        if prop.get(REFERENCE) or items.get(REFERENCE) or (
+                name.endswith(("_id", "_ids")) and items.get("format") == "uuid"):
+            out.append(prefix + name)
+        elif depth and ("$ref" in items or "allOf" in items or items.get("properties")):
+            out += _references(items, schemas, f"{prefix}{name}.", depth - 1)
+    return out
+
+
+def _rules(operation: dict, view, schemas: dict) -> None:
+    """`x-rules`: the checks beyond the schemas (DOC_RULES of the argument schemas and of the schemas nested in
+    the body, and references)."""
+    rules = []
+    for cls in _argument_schemas(view):
+        for names, text in (getattr(cls, RULES_ATTR, None) or {}).items():
+            rules.append({"fields": list(names), "rule": text})
+    refs, nested = [], set()
+    for media in ((operation.get("requestBody") or {}).get("content") or {}).values():
+        refs += _references(media.get("schema", {}), schemas)
+        _refs(media.get("schema", {}), nested)
+    for name in sorted(_closure(nested, schemas)):
+        for rule in schemas[name].get("x-rules", []):
+            if rule not in rules:
+                rules.append(rule)
+    for param in operation.get("parameters", []):
+        if param.get("in") == "query" and (param.get(REFERENCE) or (param.get("schema") or {}).get(REFERENCE)):
+            refs.append(param["name"])
+    if refs:
+        rules.append({"fields": sorted(set(refs)), "rule": REFERENCE_RULE})
+    if rules:
+        operation["x-rules"] = rules
+        operation["description"] = operation["description"].rstrip() + "\n\nChecked beyond the schema: " + "; ".join(
+            f"{', '.join(f'`{n}`' for n in r['fields'])}: {r['rule']}" for r in rules) + "."
+
+
 def _response(ref_name: str) -> dict:
     return {"$ref": f"#/components/responses/{ref_name}"}
 
@@ -173,6 +237,54 @@ def _nullable_refs(node):
     elif isinstance(node, list):
         for value in node:
             _nullable_refs(value)
+
+
+def _no_null_in_enums(node):
+    """apispec lists None in the enum of a nullable choice; generators then make a second class. `nullable`
+    says it already."""
+    if isinstance(node, dict):
+        enum = node.get("enum")
+        if isinstance(enum, list) and None in enum:
+            node["enum"] = [v for v in enum if v is not None]
+            node["nullable"] = True
+        for value in node.values():
+            _no_null_in_enums(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_null_in_enums(value)
+
+
+NUL_FREE = "^(?:[^\\u0000]*|)$"  # the empty alternative: see caseflow.core.schemas.SAFE_TEXT
+
+
+def _no_nul(schema: dict) -> None:
+    """Every request string refuses NUL (caseflow.core.http.check_text): a string of input without a pattern of its
+    own (Text has one), a format or an enum says so with a pattern."""
+    if not isinstance(schema, dict):
+        return
+    if (schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema)):
+        schema["pattern"] = NUL_FREE
+    for key in ("items", "additionalProperties"):
+        _no_nul(schema.get(key))
+    for prop in (schema.get("properties") or {}).values():
+        _no_nul(prop)
+    for part in schema.get("allOf", []) + schema.get("anyOf", []) + schema.get("oneOf", []):
+        _no_nul(part)
+
+
+def _nullable_enums(schemas: dict) -> None:
+    """A nullable enum property becomes `allOf: [$ref] + nullable`, the enum a component named after the schema
+    and the property (ReferralEventFromState), as nullable references are written: generators ignore
+    `nullable` on an inline enum (openapi-python-client refuses the null), and null inside the enum makes
+    them build a second class."""
+    for name, schema in list(schemas.items()):
+        for prop_name, prop in (schema.get("properties") or {}).items():
+            if prop.get("nullable") and isinstance(prop.get("enum"), list):
+                enum_name = name + "".join(part.capitalize() for part in prop_name.split("_"))
+                schemas[enum_name] = {"type": prop.get("type", "string"), "enum": prop["enum"]}
+                schema["properties"][prop_name] = {
+                    **{k: v for k, v in prop.items() if k not in ("enum", "type", "nullable")},
+                    "allOf": [{"$ref": f"#/components/schemas/{enum_name}"}], "nullable": True}
 
 
 def _refs(node, found: set[str]) -> None:
@@ -200,10 +312,19 @@ def _closure(names: set[str], schemas: dict) -> set[str]:
     return out
 
 
-def finish(spec: dict, app) -> dict:
+def finish(spec: dict, app, classes: dict | None = None) -> dict:
+    """The served document: `spec` as flask-smorest builds it, completed; `classes` maps component schema
+    names to their marshmallow classes (for DOC_EXAMPLE)."""
     spec = copy.deepcopy(spec)
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
+    for name, cls in (classes or {}).items():
+        example = getattr(cls, EXAMPLE_ATTR, None)
+        if example is not None and name in schemas:
+            schemas[name]["example"] = copy.deepcopy(example)
+        rules = getattr(cls, RULES_ATTR, None)
+        if rules and name in schemas:
+            schemas[name]["x-rules"] = [{"fields": list(names), "rule": text} for names, text in rules.items()]
     schemas.pop("PaginationMetadata", None)  # flask-smorest's page-based paging, unused (limit/offset here)
     schemas["Problem"] = PROBLEM_SCHEMA
     responses = components.setdefault("responses", {})
@@ -221,6 +342,8 @@ def finish(spec: dict, app) -> dict:
     spec["servers"] = [{"url": request.host_url.rstrip("/") if has_request_context() else "/",
                         "description": "this server"}]
     _nullable_refs(spec)
+    _no_null_in_enums(spec)
+    _nullable_enums(schemas)
 
     ids = operation_ids(app)
     request_schemas: set[str] = set()
@@ -235,6 +358,7 @@ def finish(spec: dict, app) -> dict:
         operation["operationId"] = ids[(path, method)]
         if not operation.get("description"):
             operation["description"] = operation.get("summary") or (inspect.getdoc(view) or "").split("\n")[0]
+        _rules(operation, view, schemas)
         if public:
             operation["security"] = []
         elif method in UNSAFE:
@@ -281,9 +405,13 @@ def finish(spec: dict, app) -> dict:
             _refs(media.get("schema", {}), request_schemas)
         for param in operation.get("parameters", []):
             _refs(param.get("schema", {}), request_schemas)
+            if param.get("in") == "query":
+                _no_nul(param.get("schema"))
 
     # Response-only schemas: the identity and paging members are always present. Other fields stay optional:
     # the sharing engine leaves out what the viewer has no basis for (docs/openapi.md).
+    for name in _closure(request_schemas, schemas):
+        _no_nul(schemas[name])
     out_only = _closure(response_schemas, schemas) - _closure(request_schemas, schemas) - {"Problem"}
     for name in out_only:
         schema = schemas[name]
@@ -300,11 +428,14 @@ def init_app(app, api) -> None:
     spec = api.spec
     build = spec.to_dict
     cache: dict = {}
+    plugin = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin))
 
     def to_dict():
         key = request.host_url if has_request_context() else ""
         if key not in cache:
-            cache[key] = finish(build(), current_app._get_current_object())
+            built = build()
+            classes = {name: schema_key[0] for schema_key, name in plugin.converter.refs.items()}
+            cache[key] = finish(built, current_app._get_current_object(), classes)
         return cache[key]
 
     spec.to_dict = to_dict

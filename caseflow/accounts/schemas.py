@@ -3,12 +3,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from caseflow.access.refs import ActorsNamed, actor_field
-from caseflow.accounts.models import ROLES
+from caseflow.accounts.models import ROLE_REQUEST_STATES, ROLES
 from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
-from caseflow.core.schemas import PageArgs, Text, Timestamp, page_of
+from caseflow.core.schemas import Choice, PageArgs, Text, Timestamp, page_of
 
 
 class LoginSchema(Schema):
+    DOC_EXAMPLE = {"email": "sato.hanako@kamakura-chiiki.example.jp", "password": "a long passphrase of yours"}
+
     email = Text(required=True, max_length=254)
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
 
@@ -34,7 +36,8 @@ class MeSchema(UserSchema):
 
 
 class UserCreateSchema(Schema):
-    org_code = Text(required=True, max_length=64)
+    org_code = Text(required=True, max_length=64, metadata={"description": "the code of an organisation you may add users to",
+                                                             "x-reference": True})
     email = Text(required=True, max_length=254)
     display_name = Text(required=True, min_length=1, max_length=100)
     password = fields.String(required=True, validate=validate.Length(max=1024), load_only=True)
@@ -50,6 +53,9 @@ class UserUpdateSchema(Schema):
 
 
 class PasswordChangeSchema(Schema):
+    DOC_RULES = {("current_password",): "the account's password now", ("new_password",): "the password policy "
+                 "(length, not a common or breached password, not like the e-mail address)"}
+
     current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024), load_only=True)
     new_password = fields.String(required=True, validate=validate.Length(max=1024), load_only=True)
 
@@ -59,8 +65,8 @@ class RoleRequestSchema(ActorsNamed, Schema):
 
     id = fields.UUID()
     user_id = fields.UUID()
-    role = fields.String()
-    state = fields.String()
+    role = Choice(ROLES)
+    state = Choice(ROLE_REQUEST_STATES)
     requested_by_user_id = fields.UUID()
     requested_at = Timestamp()
     decided_by_user_id = fields.UUID(allow_none=True)
@@ -81,6 +87,8 @@ class UserQuerySchema(PageArgs):
 
 
 class TokenCreateSchema(Schema):
+    DOC_EXAMPLE = {"name": "福祉総合システム連携", "days": 90}
+
     name = Text(required=True, min_length=1, max_length=100)
     days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=365))
 
@@ -96,6 +104,10 @@ class TokenSchema(Schema):
 
 
 class TokenIssuedSchema(TokenSchema):
+    DOC_EXAMPLE = {"id": "5b0c8f3e-6a4d-4c1e-9a52-2f1d7c3b9e10", "name": "福祉総合システム連携", "prefix": "cf_8Kq2",
+                   "created_at": "2026-04-01T09:00:00+09:00", "expires_at": "2026-06-30T09:00:00+09:00",
+                   "revoked_at": None, "last_used_at": None, "token": "cf_8Kq2.invented-example-token-value"}
+
     token = fields.String(metadata={"description": "shown once; store it safely"})
 
 

@@ -1,27 +1,32 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from marshmallow import Schema, fields, validate
 
 from caseflow.access.refs import ActorsNamed, actor_field
-from caseflow.core.schemas import LIMIT_MAX, Day, Text, Timestamp
+from caseflow.audit.queries import MAX_REPORT_DAYS
+from caseflow.consents.models import CATEGORIES
+from caseflow.core.schemas import LIMIT_MAX, Choice, Day, Text, Timestamp
 
-# The trail starts with the platform; bounding periods keeps dates printable (和暦 needs >= 1873).
-_PERIOD_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=UTC), max=datetime(2100, 1, 1, tzinfo=UTC),
-                               error="2000年から2099年までの日時を指定してください。")
+# The trail starts with the platform; Timestamp bounds periods to 2000-2099 (和暦 needs >= 1873).
 
 
 _SEQ_RANGE = validate.Range(min=0, max=2**62)
 
 
 class PeriodSchema(Schema):
-    since = Timestamp(validate=_PERIOD_RANGE,
-                                 metadata={"description": "from (inclusive), e.g. 2026-04-01T00:00:00+09:00"})
-    until = Timestamp(validate=_PERIOD_RANGE, metadata={"description": "to (exclusive)"})
+    DOC_RULES = {("since", "until"): f"`since` before `until` and at most {MAX_REPORT_DAYS} days before it; "
+                 "without `until`: now; without `since`: the report's default window before `until`"}
+
+    since = Timestamp(metadata={"description": "from (inclusive), e.g. 2026-04-01T00:00:00+09:00"})
+    until = Timestamp(metadata={"description": "to (exclusive)"})
 
 
 class AuditQuerySchema(PeriodSchema):
+    DOC_RULES = {**PeriodSchema.DOC_RULES,
+                 ("action",): "an action (cases.read), or an area's every action (cases.*); `*` only at the end",
+                 ("legal_basis",): "a basis (consent:<id>) or a kind: own_collection, consent, support_meeting, "
+                                   "emergency, none"}
+
     actor_user_id = fields.UUID()
     actor_org_id = fields.UUID()
     person_id = fields.UUID(metadata={"description": "events that disclosed this person's data"})
@@ -48,6 +53,16 @@ class AuditExportQuerySchema(AuditQuerySchema):
                            metadata={"description": "column headers: ja (default) or en (stable English keys)"})
 
 
+class DisclosureSchema(Schema):
+    """One person's data shown by an event, and the legal basis used."""
+
+    person = fields.UUID(metadata={"description": "the person's id"})
+    basis = fields.String(metadata={"description": "the basis used, e.g. own_collection, consent:<consent id>, "
+                                                   "support_meeting:<meeting id>"})
+    categories = fields.List(Choice(CATEGORIES))
+    council = fields.UUID(metadata={"description": "the council of a support_meeting basis"})
+
+
 class AuditEventSchema(ActorsNamed, Schema):
     ACTORS = {"actor": "actor_user_id"}
 
@@ -63,9 +78,11 @@ class AuditEventSchema(ActorsNamed, Schema):
     legal_basis = fields.String(allow_none=True)
     request_id = fields.String(allow_none=True)
     flagged = fields.Boolean()
-    disclosures = fields.Raw(metadata={"description": "[{person, basis, categories, council?}] (ids only; council: "
-                                                      "the council of a support_meeting basis)"})
-    detail = fields.Raw()
+    disclosures = fields.List(fields.Nested(DisclosureSchema), allow_none=True,
+                              metadata={"description": "the personal data shown, by person (ids only)"})
+    detail = fields.Dict(allow_none=True, metadata={
+        "description": "what the action adds, by action (e.g. a transition's from/to, an export's filters): ids and "
+                       "codes, never personal data"})
     hash = fields.String()
     reviewed = fields.Boolean()
     reviews = fields.Integer()
@@ -341,9 +358,14 @@ class BulkQuerySchema(PeriodSchema):
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
 
 
+_HH_MM = validate.Regexp(r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$", error="HH:MM 形式で指定してください（例: 08:30）。")
+
+
 class AfterHoursQuerySchema(PeriodSchema):
-    work_start = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"), metadata={"description": "HH:MM, Japan time"})
-    work_end = fields.String(validate=validate.Regexp(r"^\d{1,2}:\d{2}$"))
+    DOC_RULES = {**PeriodSchema.DOC_RULES, ("work_end",): "after work_start"}
+
+    work_start = fields.String(validate=_HH_MM, metadata={"description": "HH:MM, Japan time"})
+    work_end = fields.String(validate=_HH_MM)
     weekends_off = fields.Boolean()
     holidays = fields.List(Day(), metadata={"description": "closed days besides the national holidays (repeat "
                                                            "the parameter)"})

@@ -5,14 +5,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from caseflow.cases.models import (
     CONTACT_PREFERENCES,
     GENDERS,
+    HANDOVER_STATES,
     LEAVE_REASONS,
     MEMBER_RELATIONS,
     RELATIONSHIPS,
     STAGES,
+    TRANSFER_STATES,
     URGENCIES,
 )
 from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema, UserRefSchema
-from caseflow.core.schemas import CODE, Day, PageArgs, Text, Timestamp, page_of
+from caseflow.core.schemas import Choice, Code, Day, PageArgs, Text, Timestamp, page_of
 
 
 class SensitiveSchema(Schema):
@@ -27,6 +29,8 @@ class SensitiveSchema(Schema):
 
 
 class PersonInSchema(Schema):
+    DOC_RULES = {("birth_date",): "not in the future"}
+
     name = Text(max_length=100, allow_none=True)
     name_kana = Text(max_length=100, allow_none=True, metadata={"description": "フリガナ"})
     birth_date = Day(allow_none=True)
@@ -47,6 +51,8 @@ class PersonInSchema(Schema):
 
 
 class MemberInSchema(Schema):
+    DOC_RULES = {("person", "person_id"): "exactly one: a new person, or the id of a person you may use"}
+
     person = fields.Nested(PersonInSchema)
     person_id = fields.UUID()
     relationship = fields.String(required=True, validate=validate.OneOf(RELATIONSHIPS))
@@ -56,13 +62,13 @@ class MemberInSchema(Schema):
 
 class HouseholdInSchema(Schema):
     address = Text(max_length=300, allow_none=True)
-    district = fields.String(allow_none=True, **CODE)
+    district = Code("district", allow_none=True)
     members = fields.List(fields.Nested(MemberInSchema), validate=validate.Length(max=30), load_default=list)
 
 
 class HouseholdUpdateSchema(Schema):
     address = Text(max_length=300, allow_none=True)
-    district = fields.String(allow_none=True, **CODE)
+    district = Code("district", allow_none=True)
 
 
 class MemberEndSchema(Schema):
@@ -73,6 +79,8 @@ class MemberEndSchema(Schema):
 
 
 class RelationshipInSchema(Schema):
+    DOC_RULES = {("since",): "not in the future"}
+
     from_person_id = fields.UUID(required=True, metadata={"description": "a current member of the household"})
     to_person_id = fields.UUID(required=True, metadata={"description": "another current member"})
     relation = fields.String(required=True, validate=validate.OneOf(MEMBER_RELATIONS), metadata={
@@ -155,11 +163,24 @@ class CaseRelationshipsSchema(Schema):
 
 
 class CaseCreateSchema(Schema):
-    intake_channel = fields.String(required=True, **CODE)
-    issues = fields.List(fields.String(**CODE), validate=validate.Length(max=30), load_default=list)
+    DOC_EXAMPLE = {
+        "intake_channel": "counter", "issues": ["hikikomori"], "urgency": "normal", "opened_on": "2026-04-06",
+        "summary": "80代の母と50代の長男の二人世帯。長男は10年以上ひきこもり状態。母の入院を機に民生委員から相談。",
+        "household": {"address": "神奈川県鎌倉市○○1-2-3", "members": [
+            {"relationship": "self", "in_need": True, "person": {"name": "鎌倉 一郎", "name_kana": "カマクラ イチロウ",
+                                                                    "birth_date": "1974-05-10", "gender": "male"}},
+            {"relationship": "parent", "person": {"name": "鎌倉 ハナ", "name_kana": "カマクラ ハナ",
+                                                  "birth_date": "1944-02-01", "gender": "female"}}]}}
+    DOC_RULES = {("household", "household_id", "primary_person_id", "anonymous_label"):
+                 "household and household_id exclude each other; a case without a person (an anonymous "
+                 "consultation) needs anonymous_label; primary_person_id is a member of the household",
+                 ("opened_on",): "not in the future"}
+
+    intake_channel = Code("intake_channel", required=True)
+    issues = fields.List(Code("issue_category"), validate=validate.Length(max=30), load_default=list)
     urgency = fields.String(validate=validate.OneOf(URGENCIES), load_default="normal")
     summary = Text(max_length=20000, allow_none=True)
-    district = fields.String(allow_none=True, **CODE)
+    district = Code("district", allow_none=True)
     opened_on = Day()
     household = fields.Nested(HouseholdInSchema)
     household_id = fields.UUID()
@@ -177,10 +198,10 @@ class CaseCreateSchema(Schema):
 
 
 class CaseUpdateSchema(Schema):
-    issues = fields.List(fields.String(**CODE), validate=validate.Length(max=30))
+    issues = fields.List(Code("issue_category"), validate=validate.Length(max=30))
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
     summary = Text(max_length=20000, allow_none=True)
-    district = fields.String(allow_none=True, **CODE)
+    district = Code("district", allow_none=True)
     household_id = fields.UUID()
     primary_person_id = fields.UUID()
     anonymous_label = Text(max_length=100, allow_none=True)
@@ -188,15 +209,21 @@ class CaseUpdateSchema(Schema):
 
 
 class TransitionSchema(Schema):
+    DOC_EXAMPLE = {"to": "referral", "reason": "就労と家計の課題があり、生活困窮者自立相談支援機関につなぐため"}
+
+    DOC_RULES = {("to",): "one of the steps allowed from the current stage (409 illegal-transition otherwise)",
+                 ("closure_reason",): "required when `to` is closed",
+                 ("reason",): "required to reopen a closed case"}
+
     to = fields.String(required=True, validate=validate.OneOf(STAGES))
     reason = Text(max_length=2000, allow_none=True)
-    closure_reason = fields.String(allow_none=True, **CODE)
+    closure_reason = Code("closure_reason", allow_none=True)
 
 
 class CaseQuerySchema(PageArgs):
     stage = fields.List(fields.String(validate=validate.OneOf(STAGES)))
-    issue = fields.List(fields.String(**CODE))
-    district = fields.List(fields.String(**CODE))
+    issue = fields.List(Code("issue_category"))
+    district = fields.List(Code("district"))
     urgency = fields.List(fields.String(validate=validate.OneOf(URGENCIES)))
     owner_org_id = fields.UUID()
     lead_worker_id = fields.UUID()
@@ -244,14 +271,20 @@ class PrimaryPersonRefSchema(Schema):
     name_kana = fields.String(allow_none=True)
 
 
+class LeadWorkerSchema(Schema):
+    id = fields.UUID()
+    display_name = fields.String()
+    active = fields.Boolean()
+
+
 class CaseItemSchema(Schema):
     id = fields.UUID()
     case_number = fields.String()
-    stage = fields.String()
-    issues = fields.List(fields.String())
-    district = fields.String(allow_none=True)
-    urgency = fields.String()
-    intake_channel = fields.String()
+    stage = Choice(STAGES)
+    issues = fields.List(Code("issue_category"))
+    district = Code("district", allow_none=True)
+    urgency = Choice(URGENCIES)
+    intake_channel = Code("intake_channel")
     owner_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     opened_on = Day()
     updated_at = Timestamp()
@@ -271,13 +304,23 @@ class HouseholdRefSchema(Schema):
 
 
 class CaseDetailSchema(CaseItemSchema):
+    DOC_EXAMPLE = {
+        "id": "0d6f4f8e-3c41-4f7b-8a4e-9b8f5f0e2a11", "case_number": "KMK-2026-0042", "stage": "intake",
+        "issues": ["hikikomori"], "district": "ofuna", "urgency": "normal", "intake_channel": "counter",
+        "owner_org": {"id": "7a1e2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b", "code": "kmk-chiiki", "name": "鎌倉市 地域共生課",
+                      "kind": "department"},
+        "summary": "80代の母と50代の長男の二人世帯。", "summary_withheld": False, "persons": [],
+        "lead_worker": {"id": "3f2e1d0c-9b8a-4765-8432-10fedcba9876", "display_name": "佐藤 花子", "active": True},
+        "closure_reason": None, "created_at": "2026-04-06T10:15:00+09:00"}
+
     summary = fields.String(allow_none=True)
     summary_withheld = fields.Boolean()
     persons = fields.List(fields.Nested(PersonOutSchema))
     household = fields.Nested(HouseholdRefSchema, allow_none=True)
     household_withheld = fields.String(allow_none=True, metadata={
         "description": "`secrecy` when the household is withheld because the primary person is secret (秘匿)"})
-    lead_worker = fields.Dict(allow_none=True)
+    lead_worker = fields.Nested(LeadWorkerSchema, allow_none=True, metadata={
+        "description": "the lead worker (主担当者), shown to the owning organisation only"})
     closure_reason = fields.String(allow_none=True)
     created_at = Timestamp()
 
@@ -287,10 +330,10 @@ CasePageSchema = page_of(CaseItemSchema)
 
 class StageChangeSchema(Schema):
     id = fields.UUID()
-    from_stage = fields.String(allow_none=True)
-    to_stage = fields.String()
+    from_stage = Choice(STAGES, allow_none=True)
+    to_stage = Choice(STAGES)
     reason = fields.String(allow_none=True)
-    closure_reason = fields.String(allow_none=True)
+    closure_reason = Code("closure_reason", allow_none=True)
     actor_user_id = fields.UUID(allow_none=True)
     actor_org_id = fields.UUID(allow_none=True)
     actor = fields.Nested(UserRefSchema, allow_none=True, metadata={"description": "who moved it (none: the operator)"})
@@ -298,7 +341,9 @@ class StageChangeSchema(Schema):
 
 
 class ProgressInSchema(Schema):
-    kind = fields.String(required=True, **CODE)
+    DOC_RULES = {("occurred_on",): "not in the future"}
+
+    kind = Code("progress_kind", required=True)
     occurred_on = Day(required=True)
     body = Text(required=True, min_length=1, max_length=20000)
 
@@ -307,7 +352,7 @@ class ProgressOutSchema(Schema):
     id = fields.UUID()
     org = fields.Nested(OrganizationRefSchema)
     author = fields.Nested(UserRefSchema, allow_none=True)
-    kind = fields.String()
+    kind = Code("progress_kind")
     occurred_on = Day()
     body = fields.String(allow_none=True)
     body_withheld = fields.Boolean()
@@ -331,22 +376,23 @@ PersonPageSchema = page_of(PersonOutSchema)
 
 
 class TransferInSchema(Schema):
-    to_municipality = Text(required=True, max_length=32, metadata={"description": "the receiving municipality's code"})
+    to_municipality = Text(required=True, max_length=32, metadata={"description": "the receiving municipality's code",
+                                                                  "x-reference": True})
     to_org_id = fields.UUID(required=True, metadata={"description": "an organisation of the receiving municipality"})
     reason = Text(required=True, min_length=1, max_length=2000)
 
 
 class TransferCaseSchema(Schema):
     id = fields.UUID()
-    issues = fields.List(fields.String())
-    stage = fields.String()
-    urgency = fields.String()
+    issues = fields.List(Code("issue_category"))
+    stage = Choice(STAGES)
+    urgency = Choice(URGENCIES)
     age_band = fields.String(allow_none=True)
 
 
 class TransferSchema(Schema):
     id = fields.UUID()
-    state = fields.String()
+    state = Choice(TRANSFER_STATES)
     state_label = fields.String()
     reason = fields.String()
     state_reason = fields.String(allow_none=True)
@@ -396,7 +442,7 @@ class HandoverCaseSchema(TransferCaseSchema):
 class HandoverSchema(Schema):
     id = fields.UUID()
     case_id = fields.UUID()
-    state = fields.String(metadata={"description": "pending | accepted | declined | withdrawn | lapsed"})
+    state = Choice(HANDOVER_STATES, metadata={"description": "pending | accepted | declined | withdrawn | lapsed"})
     state_label = fields.String()
     reason = fields.String()
     state_reason = fields.String(allow_none=True)

@@ -17,12 +17,17 @@ blp = Blueprint("codes", __name__, url_prefix="/api/v1/codes",
                 description="Managed lists: issue categories, intake channels, closure reasons, districts …")
 
 
+# The lists as a path converter: the document enumerates `list_name` from CODE_LISTS, and the routing refuses
+# another name (404) as _check_list does.
+LIST_NAME = f"<any({', '.join(CODE_LISTS)}):list_name>"
+
+
 def _check_list(list_name: str) -> None:
     if list_name not in CODE_LISTS:
         raise Problem(404, detail=f"リストは次のいずれかです: {', '.join(CODE_LISTS)}")
 
 
-@blp.route("/<list_name>")
+@blp.route(f"/{LIST_NAME}")
 @requires("organizations", "read")
 @blp.response(200, CodeSchema(many=True))
 def list_codes(list_name):
@@ -37,7 +42,7 @@ def select_list(list_name: str):
             .order_by(ManagedCode.sort_order, ManagedCode.code))
 
 
-@blp.route("/<list_name>", methods=["POST"])
+@blp.route(f"/{LIST_NAME}", methods=["POST"])
 @requires("organizations", "update")
 @blp.arguments(CodeInSchema)
 @blp.response(201, CodeSchema)

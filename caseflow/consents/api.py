@@ -10,7 +10,7 @@ from caseflow.access.refs import name_actors
 from caseflow.access.requests import record_read, viewer
 from caseflow.consents import breakglass
 from caseflow.consents import rules as consent_domain
-from caseflow.consents.models import EmergencyAccess
+from caseflow.consents.models import REVIEW_STATES, EmergencyAccess
 from caseflow.consents.schemas import (
     ConsentInSchema,
     ConsentOutSchema,
@@ -87,7 +87,7 @@ def revoke_consent(body, consent_id):
 
 class EmergencyQuerySchema(PageArgs):
     include_closed = fields.Boolean(load_default=False)
-    review_state = fields.String(validate=validate.OneOf(("unreviewed", "confirmed", "not_confirmed")), metadata={
+    review_state = fields.String(validate=validate.OneOf(REVIEW_STATES), metadata={
         "description": "only accesses whose supervisors' review state is this"})
 
 

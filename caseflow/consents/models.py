@@ -15,6 +15,8 @@ GIVERS = ("self", "representative")  # 本人 / 代理人
 # Under this age (at the time of consent) a guardian's consent is needed besides the child's own assent
 # (docs/app-intake.md, "A child's own consent": the 15-year line of the PPC's Q&A on 個人情報保護法).
 CHILD_CONSENT_AGE = 15
+REVIEW_STATES = ("unreviewed", "confirmed", "not_confirmed")  # an emergency access's latest supervisor review
+CONSENT_STATUSES = ("active", "not_yet_valid", "expired", "revoked")
 
 
 class Consent(Created, Base):

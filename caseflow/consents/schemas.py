@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from caseflow.consents.models import CATEGORIES, CONSENT_METHODS, GIVERS
+from caseflow.codes.standard import CONSENT_PURPOSES
+from caseflow.consents.models import CATEGORIES, CONSENT_METHODS, CONSENT_STATUSES, GIVERS, REVIEW_STATES
 from caseflow.core.db import utcnow
 from caseflow.core.refs import UserRefSchema
-from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp
+from caseflow.core.schemas import Choice, PageArgs, Text, Timestamp
 from caseflow.organizations.models import ORG_KINDS
 
 
@@ -15,10 +16,18 @@ class RecipientSchema(Schema):
 
 
 class ConsentInSchema(Schema):
+    DOC_EXAMPLE = {"person_id": "6c5b4a39-2817-4f06-9e5d-4c3b2a190817", "given_by": "self",
+                   "purpose": "support_coordination",
+                   "recipients": [{"org_id": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a"}, {"org_kind": "shakyo"}],
+                   "categories": ["identity", "contact", "case_notes"], "method": "written",
+                   "obtained_at": "2026-04-10T14:00:00+09:00", "form_reference": "同意書 第2026-015号（地域共生課 保管）"}
+
     person_id = fields.UUID(required=True)
     given_by = fields.String(validate=validate.OneOf(GIVERS), load_default="self")
     representative_relationship = Text(max_length=50, allow_none=True)
-    purpose = fields.String(required=True, **CODE)
+    purpose = fields.String(required=True, validate=validate.OneOf([code for code, _label in CONSENT_PURPOSES]),
+                            metadata={"description": "the fixed list `consent_purpose` (GET /api/v1/codes/consent_purpose)",
+                                      "x-code-list": "consent_purpose"})
     recipients = fields.List(fields.Nested(RecipientSchema), required=True, validate=validate.Length(min=1, max=100))
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True,
                              validate=validate.Length(min=1, max=len(CATEGORIES)))
@@ -37,15 +46,22 @@ class ConsentInSchema(Schema):
         "description": "a guardian's consent (保護者の同意), required in addition for a child under 15"})
 
 
+class RecipientOutSchema(Schema):
+    """A recipient named by a consent: one organisation (`org_id`), or every organisation of a kind (`org_kind`)."""
+
+    org_id = fields.UUID(allow_none=True)
+    org_kind = Choice(ORG_KINDS, allow_none=True)
+
+
 class ConsentOutSchema(Schema):
     id = fields.UUID()
     person_id = fields.UUID()
-    given_by = fields.String()
+    given_by = Choice(GIVERS)
     representative_relationship = fields.String(allow_none=True)
-    purpose = fields.String()
-    recipients = fields.Method("_recipients")
-    categories = fields.List(fields.String())
-    method = fields.String()
+    purpose = Choice([code for code, _label in CONSENT_PURPOSES])
+    recipients = fields.List(fields.Nested(RecipientOutSchema))
+    categories = fields.List(Choice(CATEGORIES))
+    method = Choice(CONSENT_METHODS)
     subject_age = fields.Integer(allow_none=True, metadata={"description": "the subject's age when obtained"})
     assent_by_subject = fields.Boolean(allow_none=True)
     guardian_consent = fields.Boolean(allow_none=True)
@@ -65,10 +81,8 @@ class ConsentOutSchema(Schema):
         "description": "who revoked it; another organisation than the recorder may (it only restricts)"})
     revoked_by = fields.Nested(UserRefSchema, allow_none=True)
     revoke_reason = fields.String(allow_none=True)
-    status = fields.Method("_status")
-
-    def _recipients(self, c):
-        return [{"org_id": str(r.org_id) if r.org_id else None, "org_kind": r.org_kind} for r in c.recipients]
+    status = fields.Method("_status", metadata={"type": "string", "enum": list(CONSENT_STATUSES),
+                                                "description": "now: revoked, not yet valid, expired or active"})
 
     def _status(self, c):
 
@@ -93,9 +107,11 @@ class RevokeSchema(Schema):
 
 
 class EmergencyInSchema(Schema):
+    DOC_RULES = {("justification",): "20 characters at least, spaces trimmed (a concrete reason)"}
+
     person_id = fields.UUID(required=True)
     justification = Text(required=True, min_length=1, max_length=4000)
-    hours = fields.Integer(load_default=24)
+    hours = fields.Integer(load_default=24, metadata={"minimum": 1, "maximum": 72, "description": "how long (1-72 hours)"})
 
 
 class EmergencyReviewInSchema(Schema):
@@ -105,7 +121,7 @@ class EmergencyReviewInSchema(Schema):
 
 
 class EmergencyReviewStateSchema(Schema):
-    state = fields.String(metadata={"description": "the supervisors' latest review: unreviewed, confirmed, "
+    state = Choice(REVIEW_STATES, metadata={"description": "the supervisors' latest review: unreviewed, confirmed, "
                                                    "not_confirmed"})
     reviews = fields.Integer()
     last_reviewed_at = Timestamp(allow_none=True)

@@ -3,11 +3,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from caseflow.access.refs import ActorsNamed, actor_field
-from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp, page_of
+from caseflow.cases.models import STAGES
+from caseflow.core.schemas import Choice, Code, PageArgs, Text, Timestamp, page_of
 
 
 class ContactInSchema(Schema):
-    channel = fields.String(required=True, metadata={"description": "a code of the intake_channel list"}, **CODE)
+    channel = Code("intake_channel", required=True)
     handle = Text(required=True, min_length=1, max_length=100,
                   metadata={"description": "pseudonymous handle, e.g. LINE相談 #0042 (never a real name)"})
     first_contact_at = Timestamp(metadata={"description": "default: now"})
@@ -15,7 +16,7 @@ class ContactInSchema(Schema):
 
 class ContactQuerySchema(PageArgs):
     linked = fields.Boolean(metadata={"description": "only contacts linked (true) or still anonymous (false)"})
-    channel = fields.String(**CODE)
+    channel = Code("intake_channel")
 
 
 class ContactTouchSchema(Schema):
@@ -35,14 +36,14 @@ class ContactUnlinkSchema(Schema):
 class ContactPersonRefSchema(Schema):
     id = fields.UUID()
     redacted = fields.Boolean(metadata={"description": "true: the name is withheld (no identity basis)"})
-    name = fields.String()
-    name_kana = fields.String()
+    name = fields.String(allow_none=True)
+    name_kana = fields.String(allow_none=True)
 
 
 class ContactCaseRefSchema(Schema):
     id = fields.UUID()
     case_number = fields.String()
-    stage = fields.String()
+    stage = Choice(STAGES)
 
 
 class ContactLinkOutSchema(ActorsNamed, Schema):

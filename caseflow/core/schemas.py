@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, timezone
+from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -11,6 +11,56 @@ from caseflow.core.text import unsafe_characters
 LIMIT_MAX = 200
 # A code of a managed list (caseflow.codes): checked against the list by the rules, bounded here.
 CODE = dict(validate=validate.Length(min=1, max=64))
+CODE_LIST = "x-code-list"
+"""The OpenAPI extension naming the managed list (GET /api/v1/codes/{list_name}) a code field takes its values from."""
+
+
+def Code(list_name: str, **kwargs) -> fields.String:  # noqa: N802 -- a field, named like the field classes
+    """A code of the managed list `list_name` (caseflow.codes; checked against the list by the rules): documented
+    with `x-code-list` and where to read the list, so that a client can offer the active codes."""
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    where = (f"a code of the managed list `{list_name}`: the active codes are at GET /api/v1/codes/{list_name} "
+             "(others are refused with 422)")
+    metadata["description"] = f"{metadata['description']} -- {where}" if metadata.get("description") else where
+    metadata[CODE_LIST] = list_name
+    return fields.String(metadata=metadata, **CODE, **kwargs)
+
+
+def Choice(values, **kwargs) -> fields.String:  # noqa: N802 -- a field, named like the field classes
+    """A string of a fixed set (a product constant: stages, states, kinds): on an output field it puts the enum
+    into the document, from the same tuple the rules and the database CHECK use, so the two cannot drift."""
+    return fields.String(validate=validate.OneOf(list(values)), **kwargs)
+
+
+def _unsafe_class() -> str:
+    """A regular-expression character class of what caseflow.core.text.unsafe_characters refuses in the Basic
+    Multilingual Plane: control characters but newline and tab (Cc) and format characters (Cf), from the
+    Unicode data of this Python, as \\uXXXX (ECMA-262 and Python read them alike). The few format characters
+    above U+FFFF (tag characters U+E0001, U+E0020-E007F; Egyptian and shorthand format controls) are refused
+    by the server too but left out of the pattern: without the `u` flag an ECMA-262 class cannot name them,
+    and the fuzzer's generator cannot draw from such a class."""
+    ranges, start = [], None
+    for cp in range(0x10001):
+        ch = chr(cp) if cp <= 0xFFFF else ""
+        bad = bool(ch) and (unicodedata.category(ch) == "Cf" or (unicodedata.category(ch) == "Cc" and ch not in "\n\t"))
+        if bad and start is None:
+            start = cp
+        elif not bad and start is not None:
+            ranges.append((start, cp - 1))
+            start = None
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+_UNSAFE = _unsafe_class()
+# The empty alternative `(?:...|)` matches nothing more: it keeps the pattern out of the shape (one repeated
+# class) that generators such as schemathesis fold the maxLength into, as [^...]{0,20000}, a regular
+# expression costly to compile for every operation, or too large to.
+SAFE_TEXT = f"^(?:[^{_UNSAFE}]*|)$"
+"""The `pattern` of every user-entered string: no control characters (newline and tab allowed) and no format
+characters (zero-width and bidi controls); see caseflow.core.text.unsafe_characters."""
+SAFE_NONBLANK_TEXT = f"^[^{_UNSAFE}]*[^\\s{_UNSAFE}](?:[^{_UNSAFE}]*|)$"
+"""The same, for a string that must not be empty: one character at least that is not a space (the server
+strips spaces before it checks the length)."""
 
 
 MY_NUMBER_REFUSED = "x-my-number-refused"
@@ -27,8 +77,11 @@ class Text(fields.String):
         validators = list(kwargs.pop("validate", []) or [])
         validators.insert(0, validate.Length(min=min_length, max=max_length))
         self.refuses_my_number = not my_number_ok
+        kwargs["metadata"] = dict(kwargs.get("metadata") or {})
+        if not any(isinstance(v, validate.Regexp) for v in validators):  # else the (stricter) Regexp is the pattern
+            kwargs["metadata"].setdefault("pattern", SAFE_NONBLANK_TEXT if min_length else SAFE_TEXT)
         if self.refuses_my_number:
-            kwargs["metadata"] = {**(kwargs.get("metadata") or {}), MY_NUMBER_REFUSED: True}
+            kwargs["metadata"][MY_NUMBER_REFUSED] = True
         super().__init__(validate=validators, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -64,24 +117,37 @@ class EmptySchema(Schema):
     """For actions that take no body: anything sent is an unknown field (422)."""
 
 
+TIMESTAMP_PATTERN = r"^20[0-9]{2}-"
+TIMESTAMP_DOC = "an ISO 8601 date-time with its UTC offset, in the years 2000-2099 (as written)"
+
+
 class Timestamp(fields.AwareDateTime):
-    """An aware datetime within years 2000–2099: older or later values are typos or attacks, and dates
-    outside the calendar range break database conversions and 和暦 rendering."""
+    """An aware datetime within years 2000–2099 as written (its own offset): older or later values are typos
+    or attacks, and dates outside the calendar range break database conversions and 和暦 rendering. The year
+    is read as written, as the document's pattern says (2000-01-01T05:00+09:00 is accepted although it is
+    1999 in UTC): any of these years converts safely to UTC and to Japan time."""
+
+    def __init__(self, *args, **kwargs):
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        metadata.setdefault("pattern", TIMESTAMP_PATTERN)
+        metadata["description"] = (f"{metadata['description']} -- {TIMESTAMP_DOC}" if metadata.get("description")
+                                   else TIMESTAMP_DOC)
+        super().__init__(*args, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         dt = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            year = dt.astimezone(timezone.utc).year
-        except (OverflowError, ValueError):
-            year = 0
-        if not 2000 <= year <= 2099:
+        if not 2000 <= dt.year <= 2099:
             raise ValidationError("2000年から2099年までの日時を指定してください。")
         return dt
 
 
 DAY_DOC = ("date: ISO 8601 (2025-04-01) or as typed in Japan -- 2025/4/1, 2025年4月1日, 和暦 令和7年4月1日, R7.4.1, "
            "H30/6/1, 平成元年1月8日 (full-width digits too); an era date must exist (平成31年5月1日 does not). "
-           "Years 1900-2099. Always answered as ISO 8601.")
+           "Years 1900-2099. Always answered as ISO 8601. The pattern is the ISO form a client sends; the "
+           "forms typed in Japan are read too.")
+# ISO 8601 days of 1900-2099 that exist (29 February is left out of the pattern; the server takes it in leap years).
+DAY_PATTERN = (r"^(19|20)[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+               r"|(?:0[13578]|1[02])-31)$")
 
 
 class Day(fields.String):
@@ -93,6 +159,7 @@ class Day(fields.String):
         metadata = dict(kwargs.pop("metadata", None) or {})
         metadata["description"] = f"{metadata['description']} -- {DAY_DOC}" if metadata.get("description") else DAY_DOC
         metadata.setdefault("example", "2025-04-01")
+        metadata.setdefault("pattern", DAY_PATTERN)
         super().__init__(metadata=metadata, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):

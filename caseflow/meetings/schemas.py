@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from caseflow.cases.models import STAGES
 from caseflow.cases.schemas import RelationshipOutSchema
 from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
-from caseflow.core.schemas import Day, PageArgs, PageMeta, Text, Timestamp
+from caseflow.core.schemas import Choice, Day, PageArgs, PageMeta, Text, Timestamp
 from caseflow.meetings.models import COUNCIL_KINDS, MEETING_STATUSES, PLEDGE_SCOPES
 
 KINDS = validate.OneOf(list(COUNCIL_KINDS))
@@ -18,6 +19,8 @@ URL = validate.URL(schemes={"https", "http"}, require_tld=False)
 # --- councils ---------------------------------------------------------------------------------
 
 class CouncilCreateSchema(Schema):
+    DOC_RULES = {("name",): "unique in the municipality"}
+
     kind = fields.String(required=True, validate=KINDS, metadata={"description": KIND_DOC})
     name = Text(required=True, min_length=1, max_length=200)
     member_org_ids = fields.List(fields.UUID(), validate=validate.Length(max=200), load_default=list,
@@ -36,6 +39,8 @@ class CouncilCreateSchema(Schema):
 
 
 class CouncilUpdateSchema(Schema):
+    DOC_RULES = {("name",): "unique in the municipality"}
+
     name = Text(min_length=1, max_length=200)
     chair_user_id = fields.UUID()
     bylaws_title = Text(max_length=200, allow_none=True)
@@ -69,7 +74,7 @@ class FiscalYearPledgeSchema(Schema):
 
 class CouncilSchema(Schema):
     id = fields.UUID()
-    kind = fields.String()
+    kind = Choice(COUNCIL_KINDS)
     kind_label = fields.String()
     name = fields.String()
     legal_basis = fields.String()
@@ -101,7 +106,7 @@ class CouncilPageSchema(PageMeta):
 class CouncilRefSchema(Schema):
     id = fields.UUID()
     name = fields.String()
-    kind = fields.String()
+    kind = Choice(COUNCIL_KINDS)
     kind_label = fields.String()
     legal_basis = fields.String()
     quorum_percent = fields.Integer(allow_none=True)
@@ -114,6 +119,8 @@ class CouncilRefSchema(Schema):
 # --- meetings ---------------------------------------------------------------------------------
 
 class MeetingCreateSchema(Schema):
+    DOC_RULES = {("place", "online_url"): "one of them at least", ("window_start",): "before starts_at"}
+
     council_id = fields.UUID(required=True, metadata={"description": "the council (会議体) the meeting belongs to; its "
                                                                      "kind, members and pledge scope apply"})
     title = Text(required=True, min_length=1, max_length=200)
@@ -135,6 +142,10 @@ class MeetingCreateSchema(Schema):
 
 
 class MeetingUpdateSchema(Schema):
+    DOC_RULES = {("place", "online_url"): "the meeting keeps one of them at least",
+                 ("window_start",): "before the meeting's start",
+                 ("window_reason",): "required to re-open a sharing window that has closed"}
+
     title = Text(min_length=1, max_length=200)
     starts_at = Timestamp()
     place = Text(max_length=200, allow_none=True)
@@ -159,6 +170,9 @@ class MeetingQuerySchema(PageArgs):
 
 
 class MeetingTransitionSchema(Schema):
+    DOC_RULES = {("to",): "the next status (planned → held → minutes_approved)",
+                 ("present_user_ids",): "only with `to` held: attendees of the meeting"}
+
     to = fields.String(required=True, validate=validate.OneOf(MEETING_STATUSES),
                        metadata={"description": "planned → held → minutes_approved (the chair approves)"})
     present_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500),
@@ -205,14 +219,14 @@ class MyPledgeSchema(Schema):
 
 class MeetingItemSchema(Schema):
     id = fields.UUID()
-    kind = fields.String()
+    kind = Choice(COUNCIL_KINDS)
     kind_label = fields.String()
     title = fields.String()
     starts_at = Timestamp()
     council = fields.Nested(CouncilRefSchema, allow_none=True)
     place = fields.String(allow_none=True)
     online_url = fields.String(allow_none=True)
-    status = fields.String()
+    status = Choice(MEETING_STATUSES)
     status_label = fields.String()
     organizer_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     chair = fields.Nested(UserRefSchema, allow_none=True)
@@ -269,6 +283,11 @@ class PledgeSchema(Schema):
 
 
 class AgendaItemInSchema(Schema):
+    DOC_EXAMPLE = {"case_id": "0d6f4f8e-3c41-4f7b-8a4e-9b8f5f0e2a11", "presenting_org_id": "7a1e2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+                   "points": "母の退院後の生活と、長男の居場所への参加について役割分担を協議する。", "minutes_allotted": 20}
+
+    DOC_RULES = {("case_id", "topic"): "exactly one of them"}
+
     case_id = fields.UUID(metadata={"description": "a case your organisation can see"})
     topic = Text(min_length=1, max_length=200, metadata={"description": "a general topic instead of a case"})
     presenting_org_id = fields.UUID(allow_none=True)
@@ -283,6 +302,8 @@ class AgendaItemInSchema(Schema):
 
 
 class AgendaItemUpdateSchema(Schema):
+    DOC_RULES = {("topic",): "only on a topic item (a case item takes its title from the case)"}
+
     topic = Text(min_length=1, max_length=200)
     presenting_org_id = fields.UUID(allow_none=True)
     points = Text(max_length=4000, allow_none=True)
@@ -291,6 +312,8 @@ class AgendaItemUpdateSchema(Schema):
 
 
 class AgendaOrderSchema(Schema):
+    DOC_RULES = {("item_ids",): "every item of the meeting's agenda, each once"}
+
     item_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=1000))
 
 
@@ -299,7 +322,7 @@ class AgendaCaseSchema(Schema):
 
     id = fields.UUID()
     case_number = fields.String()
-    stage = fields.String()
+    stage = Choice(STAGES)
     stage_label = fields.String(allow_none=True)
     issues = fields.List(fields.String())
     issue_labels = fields.List(fields.String())
@@ -325,7 +348,7 @@ class AgendaPersonSchema(Schema):
 class AgendaItemOutSchema(Schema):
     id = fields.UUID()
     position = fields.Integer()
-    kind = fields.String(metadata={"description": "case or topic"})
+    kind = Choice(("case", "topic"), metadata={"description": "case or topic"})
     topic = fields.String(allow_none=True)
     case = fields.Nested(AgendaCaseSchema, allow_none=True)
     persons = fields.List(fields.Nested(AgendaPersonSchema))
@@ -403,7 +426,7 @@ class MinutesSchema(Schema):
     meeting = fields.Nested(MeetingDetailSchema)
     pledged = fields.Boolean()
     window_open = fields.Boolean()
-    status = fields.String()
+    status = Choice(MEETING_STATUSES)
     quorum = fields.Nested(QuorumSchema)
     locked = fields.Boolean()
     approved_at = Timestamp(allow_none=True)
@@ -427,12 +450,12 @@ class MeetingCaseSchema(AgendaCaseSchema):
 
 class MeetingRefSchema(Schema):
     id = fields.UUID()
-    kind = fields.String()
+    kind = Choice(COUNCIL_KINDS)
     kind_label = fields.String()
     title = fields.String()
     council = fields.Nested(CouncilRefSchema, allow_none=True)
     starts_at = Timestamp()
-    status = fields.String()
+    status = Choice(MEETING_STATUSES)
     status_label = fields.String()
     organizer_org = fields.Nested(OrganizationRefSchema, allow_none=True)
 

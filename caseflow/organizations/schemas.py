@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from caseflow.access.refs import ActorsNamed, actor_field
 from caseflow.core.refs import MunicipalityRefSchema, OrganizationRefSchema
-from caseflow.core.schemas import CODE, PageArgs, Text, Timestamp, page_of
+from caseflow.core.schemas import Code, PageArgs, Text, Timestamp, page_of
 from caseflow.organizations.models import CAPACITY_STATES, ORG_KINDS
 
 
@@ -105,14 +105,14 @@ class DirectoryEntrySchema(Schema):
 class DirectoryEntryInSchema(Schema):
     """The whole entry (PUT replaces it; omitted fields take their defaults)."""
 
-    fields_ = fields.List(fields.String(**CODE), data_key="fields", attribute="fields",
+    fields_ = fields.List(Code("issue_category"), data_key="fields", attribute="fields",
                           validate=validate.Length(max=30), metadata={"description": "issue_category codes"})
     languages = fields.List(_language(), validate=validate.Length(max=20))
     lgbtq = fields.Boolean()
     eligibility = Text(max_length=300, allow_none=True)
     age_min = fields.Integer(validate=validate.Range(min=0, max=120), allow_none=True)
     age_max = fields.Integer(validate=validate.Range(min=0, max=120), allow_none=True)
-    service_area = fields.List(fields.String(**CODE), validate=validate.Length(max=100),
+    service_area = fields.List(Code("district"), validate=validate.Length(max=100),
                                metadata={"description": "district codes"})
     hours = Text(max_length=200, allow_none=True)
     phone = Text(max_length=40, allow_none=True, validate=[validate.Regexp(
@@ -127,9 +127,9 @@ class DirectoryEntryInSchema(Schema):
 
 
 class DirectoryQuerySchema(PageArgs):
-    field = fields.List(fields.String(**CODE), metadata={"description": "活動分野 (any of)"})
+    field = fields.List(Code("issue_category"), metadata={"description": "活動分野 (any of)"})
     language = fields.List(_language(), metadata={"description": "対応言語 (any of)"})
-    district = fields.List(fields.String(**CODE), metadata={"description": "対応地域 (any of)"})
+    district = fields.List(Code("district"), metadata={"description": "対応地域 (any of)"})
     kind = fields.List(fields.String(validate=validate.OneOf(list(ORG_KINDS))))
     capacity = fields.List(fields.String(validate=validate.OneOf(CAPACITY_STATES)))
     lgbtq = fields.Boolean()

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from caseflow.cases.models import STAGES, URGENCIES
 from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
-from caseflow.core.schemas import CODE, Day, PageArgs, PageMeta, Text, Timestamp
-from caseflow.plans.models import GOAL_STATUSES, LIFE_DOMAINS, RISK_LEVELS, TASK_STATUSES
+from caseflow.core.schemas import Choice, Code, Day, PageArgs, PageMeta, Text, Timestamp
+from caseflow.plans.models import FINISHED_TASK_STATUSES, GOAL_STATUSES, LIFE_DOMAINS, RISK_LEVELS, TASK_STATUSES
 
 DOMAIN = validate.OneOf(list(LIFE_DOMAINS), error="未知の生活領域です: {input}（使えるもの: {choices}）")
 RISK = validate.OneOf(list(RISK_LEVELS), error="未知のリスク水準です: {input}（使えるもの: {choices}）")
@@ -24,13 +25,15 @@ class AssessmentDomainInSchema(Schema):
 
 
 class AssessmentInSchema(Schema):
+    DOC_RULES = {("domains",): "each life domain once", ("assessed_on",): "not in the future"}
+
     assessed_on = Day(metadata={"description": "default: today (Japan time)"})
     domains = fields.List(fields.Nested(AssessmentDomainInSchema), load_default=list,
                           validate=validate.Length(max=len(LIFE_DOMAINS)))
     strengths = Text(max_length=10000, allow_none=True, metadata={"description": "世帯の強み"})
     wishes = Text(max_length=10000, allow_none=True, metadata={"description": "本人の意向"})
     issues_note = Text(max_length=10000, allow_none=True, metadata={"description": "課題の整理"})
-    issue_codes = fields.List(fields.String(**CODE), load_default=list, validate=validate.Length(max=30),
+    issue_codes = fields.List(Code("issue_category"), load_default=list, validate=validate.Length(max=30),
                               metadata={"description": "identified issues (issue_category codes)"})
     goals = fields.List(Text(min_length=1, max_length=500), load_default=list, validate=validate.Length(max=20),
                         metadata={"description": "agreed goals"})
@@ -94,6 +97,8 @@ class TaskUpdateSchema(Schema):
 
 
 class TaskTransitionSchema(Schema):
+    DOC_RULES = {("to",): "a status reachable from the current one", ("result_note",): "required with `to` done or cancelled"}
+
     to = fields.String(required=True, validate=TASK_STATUS)
     result_note = Text(max_length=10000, allow_none=True,
                        metadata={"description": "required for done and cancelled"})
@@ -153,7 +158,7 @@ class ResultOutSchema(Schema):
     task_id = fields.UUID()
     goal_id = fields.UUID(allow_none=True)
     owner_org = fields.Nested(OrganizationRefSchema, allow_none=True)
-    status = fields.String(metadata={"description": "done or cancelled"})
+    status = Choice(FINISHED_TASK_STATUSES, metadata={"description": "done or cancelled"})
     status_label = fields.String()
     finished_at = Timestamp(allow_none=True)
     title = fields.String(allow_none=True)
@@ -205,7 +210,7 @@ class TaskOutSchema(Schema):
     description_withheld = fields.Boolean()
     result_note = fields.String(allow_none=True)
     result_withheld = fields.Boolean()
-    status = fields.String()
+    status = Choice(TASK_STATUSES)
     status_label = fields.String()
     due_on = Day()
     overdue = fields.Boolean()
@@ -228,7 +233,7 @@ class GoalOutSchema(Schema):
     position = fields.Integer()
     text = fields.String(allow_none=True)
     text_withheld = fields.Boolean()
-    status = fields.String()
+    status = Choice(GOAL_STATUSES)
     status_label = fields.String(allow_none=True)
     assessment_id = fields.UUID(allow_none=True)
 
@@ -324,9 +329,9 @@ class FollowupCaseSchema(Schema):
 
     id = fields.UUID()
     case_number = fields.String()
-    stage = fields.String()
+    stage = Choice(STAGES)
     district = fields.String(allow_none=True)
-    urgency = fields.String()
+    urgency = Choice(URGENCIES)
     owner_org = fields.Nested(OrganizationRefSchema, allow_none=True)
     lead_worker = fields.Nested(UserRefSchema, allow_none=True,
                                 metadata={"description": "shown to the owner organisation"})

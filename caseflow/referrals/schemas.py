@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from caseflow.cases.models import URGENCIES
+from caseflow.cases.models import STAGES, URGENCIES
 from caseflow.cases.schemas import PersonOutSchema, PrimaryPersonRefSchema
 from caseflow.core.refs import OrganizationRefSchema, UserRefSchema
-from caseflow.core.schemas import LIMIT_MAX, Day, PageArgs, Text, Timestamp, page_of
+from caseflow.core.schemas import LIMIT_MAX, Choice, Code, Day, PageArgs, Text, Timestamp, page_of
 from caseflow.organizations.schemas import DirectoryEntrySchema
 from caseflow.referrals.models import REFERRAL_STATES
 
@@ -16,6 +16,10 @@ from caseflow.referrals.models import REFERRAL_STATES
 # --- referrals -------------------------------------------------------------------------------
 
 class ReferralCreateSchema(Schema):
+    DOC_EXAMPLE = {"case_id": "0d6f4f8e-3c41-4f7b-8a4e-9b8f5f0e2a11", "to_org_id": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a",
+                   "reason": "ひきこもりの方の居場所と就労準備の支援に実績があるため",
+                   "requested_support": "本人との面談と、居場所活動への参加の調整をお願いします。", "urgency": "normal"}
+
     case_id = fields.UUID(required=True)
     to_org_id = fields.UUID(required=True)
     reason = Text(required=True, min_length=1, max_length=4000, metadata={
@@ -43,9 +47,9 @@ class ReferralCaseSchema(Schema):
 
     id = fields.UUID()
     case_number = fields.String()
-    stage = fields.String()
-    district = fields.String(allow_none=True)
-    issues = fields.List(fields.String())
+    stage = Choice(STAGES)
+    district = Code("district", allow_none=True)
+    issues = fields.List(Code("issue_category"))
     age_band = fields.String(allow_none=True)
     languages_needed = fields.List(fields.String())
     primary_person = fields.Nested(PrimaryPersonRefSchema, allow_none=True,
@@ -55,8 +59,8 @@ class ReferralCaseSchema(Schema):
 
 class ReferralEventSchema(Schema):
     id = fields.UUID()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
+    from_state = Choice(REFERRAL_STATES, allow_none=True)
+    to_state = Choice(REFERRAL_STATES)
     reason = fields.String(allow_none=True)
     at = Timestamp()
     actor_user = fields.Nested(UserRefSchema, allow_none=True)
@@ -65,9 +69,9 @@ class ReferralEventSchema(Schema):
 
 class ReferralSchema(Schema):
     id = fields.UUID()
-    state = fields.String(metadata={"description": "pending | accepted | declined | withdrawn | completed"})
+    state = Choice(REFERRAL_STATES, metadata={"description": "pending | accepted | declined | withdrawn | completed"})
     state_label = fields.String()
-    urgency = fields.String()
+    urgency = Choice(URGENCIES)
     reason = fields.String()
     requested_support = fields.String()
     reply_due = Day(allow_none=True)

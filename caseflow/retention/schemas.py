@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from caseflow.access.refs import ActorsNamed, actor_field
-from caseflow.core.schemas import Day, PageArgs, Timestamp
+from caseflow.core.schemas import Choice, Day, PageArgs, Timestamp
 from caseflow.retention.models import DELETION_GROUNDS, DELETION_STATES
 
 DECLINE_GROUNDS = ("legal_obligation", "not_identified", "other")
@@ -31,8 +31,8 @@ class DeletionRequestOutSchema(ActorsNamed, Schema):
 
     id = fields.UUID()
     person_id = fields.UUID()
-    ground = fields.String()
-    state = fields.String(metadata={"description": "requested → approved | declined; approved → purged"})
+    ground = Choice(DELETION_GROUNDS)
+    state = Choice(DELETION_STATES, metadata={"description": "requested → approved | declined; approved → purged"})
     received_on = Day()
     requested_by_user_id = fields.UUID()
     requested_by_org_id = fields.UUID()

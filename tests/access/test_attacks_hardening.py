@@ -390,6 +390,11 @@ def test_every_write_route_refuses_a_request_without_a_body(app, basic):
         checked.append(endpoint)
     assert optional == set(OPTIONAL_BODY), optional ^ set(OPTIONAL_BODY)
     assert len(checked) >= 35, checked
+    # Creates among them (issue 25: POST /persons and other creates accepted a request with no body).
+    creates = {e for _r, m, e in api_routes(app) if m == "POST" and e.rsplit(".", 1)[-1].startswith("create_")}
+    assert {"persons.create_person", "cases.create_case", "referrals.create_referral",
+            "consents.create_consent"} <= creates, creates
+    assert creates <= set(checked), creates - set(checked)
     assert counts() == before
     # `{}` where the schema requires nothing is an explicit choice and still accepted.
     coord = basic.client(seeded["users"]["coordinator"])
