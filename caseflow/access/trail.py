@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from caseflow.audit.models import AuditChainHead, AuditEvent, AuditSubject
@@ -106,6 +106,13 @@ def record(
             municipality_id=_municipality_of(actor, municipality_id),
         )
     )
+
+
+def count_recorded(session: Session, *, action: str, resource_type: str, resource_id) -> int:
+    """How many events of one action on one record are in the trail (e.g. the copies of a document issued)."""
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.resource_type == resource_type, AuditEvent.resource_id == str(resource_id),
+        AuditEvent.action == action)) or 0
 
 
 def _municipality_of(actor, explicit: uuid.UUID | None) -> uuid.UUID | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Response, url_for
 from flask_login import current_user
 
+from caseflow.access import trail
 from caseflow.access.authz import requires
 from caseflow.access.disclosure import DisclosureLog
 from caseflow.access.requests import etag, record_read, require_if_match, viewer
@@ -201,7 +202,8 @@ def transition_meeting(body, meeting_id):
     """planned → held → minutes_approved. Holding records who was present and the quorum (below it, decisions
     are not carried); approval is the chair's and locks the minutes; other moves are 409."""
     meeting = _meeting(meeting_id)
-    meeting_rules.transition(meeting, body["to"], actor=current_user, present_user_ids=body.get("present_user_ids"))
+    meeting_rules.transition(meeting, body["to"], actor=current_user, present_user_ids=body.get("present_user_ids"),
+                             ended_at=body.get("ended_at"))
     db.session().flush()
     return _detail(meeting)
 
@@ -312,12 +314,16 @@ def remove_agenda_item(meeting_id, item_id):
 
 
 def _document_pdf(name: str, view, render, meeting_id):
-    """A meeting document as PDF, redacted exactly as its JSON; an audited disclosure."""
+    """A meeting document as PDF, redacted exactly as its JSON; an audited disclosure. Each copy is numbered
+    (配付番号: the copies of this document issued so far, from the audit trail, plus one) and the number is in
+    the audit event, so a paper copy left behind leads to whom it was issued."""
     meeting = _meeting(meeting_id)
     data, log = view(viewer(), meeting, current_user)
-    pdf = render(data, recipient=meeting_pdf.recipient_label(current_user), generated_at=utcnow())
-    record_read(f"meetings.{name}.pdf", "meetings", meeting.id, log,
-                detail={"items": len(data["items"]), "format": "pdf", "bytes": len(pdf)})
+    action = f"meetings.{name}.pdf"
+    copy_no = trail.count_recorded(db.session(), action=action, resource_type="meetings", resource_id=meeting.id) + 1
+    pdf = render(data, recipient=meeting_pdf.recipient_label(current_user), generated_at=utcnow(), copy_no=copy_no)
+    record_read(action, "meetings", meeting.id, log,
+                detail={"items": len(data["items"]), "format": "pdf", "bytes": len(pdf), "copy_no": copy_no})
     return _pdf(pdf, f"{name}-{meeting.id}.pdf")
 
 

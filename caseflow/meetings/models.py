@@ -120,6 +120,7 @@ class Meeting(Edited, Base):
     pledge_scope: Mapped[str] = mapped_column(String(16), default="meeting", server_default="meeting")
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 閉会, recorded when marked held
     minutes_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     minutes_approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     # 定足数, fixed when the meeting is held: member organisations required and present

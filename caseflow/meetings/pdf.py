@@ -196,7 +196,22 @@ def _notes(view: dict) -> list[Block]:
 HANDLING = "本資料は会議の目的以外に使用せず、会議終了後は回収又は廃棄してください。"
 
 
-def agenda_pdf(view: dict, *, recipient: str, generated_at: datetime) -> bytes:
+def _next_meeting(meeting: dict) -> list[Block]:
+    nxt = meeting.get("next_meeting")
+    when_next = (f"{format_jp_date_weekday(to_tokyo(nxt['starts_at']).date())} {_hhmm(nxt['starts_at'])}"
+                 + (f"　{nxt['place']}" if nxt.get("place") else "")) if nxt else "未定（決まり次第お知らせします）"
+    return [KeyValues([("次回開催予定", when_next)])]
+
+
+def _handouts(title: str, copy_no: int, handling: str) -> list[Block]:
+    """配付資料: what is handed out, each copy numbered, and how it is collected."""
+    return [Heading("配付資料", level=2),
+            Table(["資料", "名称", "配付番号", "取扱い"], [["資料1", f"{title}（本紙）", f"No.{copy_no}", handling]],
+                  "auto"),
+            Para(f"この写しの配付番号は No.{copy_no} です（出力の記録と照合できます）。" + HANDLING)]
+
+
+def agenda_pdf(view: dict, *, recipient: str, generated_at: datetime, copy_no: int = 1) -> bytes:
     meeting = view["meeting"]
     rows = [[str(item["position"]), _subject(item), (item["presenting_org"] or {}).get("name", ""),
              _text(item["points"], item["points_withheld"]),
@@ -211,14 +226,15 @@ def agenda_pdf(view: dict, *, recipient: str, generated_at: datetime) -> bytes:
         *_notes(view),
         Heading("3. その他", level=2),
         Heading("4. 閉会" + (f"（{_hhmm(end)} 予定）" if end else ""), level=2),
-        Para(HANDLING),
+        *_next_meeting(meeting),
+        *_handouts("会議次第", copy_no, "会議終了後に回収"),
     ]
     return render_pdf(title=f"{meeting['title']} 会議次第", blocks=blocks, recipient=recipient,
                       confidentiality=confidentiality_mark(meeting), generated_at=generated_at,
                       subject=f"{meeting['kind_label']} 会議次第")
 
 
-def minutes_pdf(view: dict, *, recipient: str, generated_at: datetime) -> bytes:
+def minutes_pdf(view: dict, *, recipient: str, generated_at: datetime, copy_no: int = 1) -> bytes:
     meeting = view["meeting"]
     if view["locked"]:
         state = f"承認済み（{format_jp_datetime(view['approved_at'])}、{(view['approved_by'] or {}).get('display_name', '')}）"
@@ -249,7 +265,10 @@ def minutes_pdf(view: dict, *, recipient: str, generated_at: datetime) -> bytes:
                 [_text(d["title"], d["title_withheld"]), (d["owner_org"] or {}).get("name", ""),
                  format_jp_date(d["due_on"]) if d["due_on"] else "", d["carried_label"]]
                 for d in item["decisions"]], "auto"))
-    blocks += [Heading("3. その他", level=2), Heading("4. 閉会", level=2), Para(HANDLING)]
+    closed = meeting.get("ended_at")
+    blocks += [Heading("3. その他", level=2),
+               Heading("4. 閉会" + (f"（{_hhmm(closed)}）" if closed else "（閉会時刻の記録なし）"), level=2),
+               *_next_meeting(meeting), *_handouts("議事録", copy_no, "確認後に回収又は廃棄")]
     return render_pdf(title=f"{meeting['title']} 議事録", blocks=blocks, recipient=recipient,
                       confidentiality=confidentiality_mark(meeting), generated_at=generated_at,
                       subject=f"{meeting['kind_label']} 議事録")

@@ -252,9 +252,9 @@ def _record_attendance(meeting: Meeting, present_user_ids) -> None:
     meeting.quorum_met = meeting.quorum_required is None or meeting.members_present >= meeting.quorum_required
 
 
-def transition(meeting: Meeting, to: str, *, actor, present_user_ids=None) -> Meeting:
+def transition(meeting: Meeting, to: str, *, actor, present_user_ids=None, ended_at=None) -> Meeting:
     """planned -> held -> minutes_approved; the chair approves (and so locks) the minutes. Holding records
-    who was present and whether the quorum was met."""
+    who was present, whether the quorum was met and, when given, the closing time (閉会) for the 議事録."""
     if to != "minutes_approved":
         require_manager(meeting, actor)
     allowed = TRANSITIONS[meeting.status]
@@ -267,8 +267,14 @@ def transition(meeting: Meeting, to: str, *, actor, present_user_ids=None) -> Me
                       starts_at=meeting.starts_at.isoformat())
     if present_user_ids is not None and to != "held":
         raise validation_problem({"present_user_ids": ["出席の記録は開催時のみ指定できます。"]})
+    if ended_at is not None:
+        if to != "held":
+            raise validation_problem({"ended_at": ["閉会時刻は開催済みにするときのみ指定できます。"]})
+        if not meeting.starts_at < ended_at <= now:
+            raise validation_problem({"ended_at": ["閉会時刻は会議の開始日時より後、現在時刻以前で指定してください。"]})
     if to == "held":
         meeting.held_at = now
+        meeting.ended_at = ended_at
         _record_attendance(meeting, present_user_ids)
     elif to == "minutes_approved":
         if actor.id != meeting.chair_user_id:
@@ -281,7 +287,8 @@ def transition(meeting: Meeting, to: str, *, actor, present_user_ids=None) -> Me
     trail.record(db.session(), action="meetings.transition", resource_type="meetings", resource_id=meeting.id,
                  actor=actor, detail={"from": previous, "to": to, **({
                      "quorum_required": meeting.quorum_required, "members_present": meeting.members_present,
-                     "quorum_met": meeting.quorum_met} if to == "held" else {})})
+                     "quorum_met": meeting.quorum_met,
+                     "ended_at": ended_at.isoformat() if ended_at else None} if to == "held" else {})})
     return meeting
 
 

@@ -171,13 +171,15 @@ class MeetingQuerySchema(PageArgs):
 
 class MeetingTransitionSchema(Schema):
     DOC_RULES = {("to",): "the next status (planned → held → minutes_approved)",
-                 ("present_user_ids",): "only with `to` held: attendees of the meeting"}
+                 ("present_user_ids",): "only with `to` held: attendees of the meeting",
+                 ("ended_at",): "only with `to` held: after the meeting's start, not in the future"}
 
     to = fields.String(required=True, validate=validate.OneOf(MEETING_STATUSES),
                        metadata={"description": "planned → held → minutes_approved (the chair approves)"})
     present_user_ids = fields.List(fields.UUID(), validate=validate.Length(max=500),
                                    metadata={"description": "when held: the attendees present (default: all); the "
                                                             "quorum counts member organisations with one present"})
+    ended_at = Timestamp(metadata={"description": "when held: the time the meeting closed (閉会), for the 議事録"})
 
 
 class GuestInSchema(Schema):
@@ -236,6 +238,12 @@ class MeetingItemSchema(Schema):
     can_manage = fields.Boolean()
 
 
+class NextMeetingSchema(Schema):
+    id = fields.UUID(required=True)
+    starts_at = Timestamp(required=True)
+    place = fields.String(allow_none=True)
+
+
 class MeetingDetailSchema(MeetingItemSchema):
     shares_without_consent = fields.Boolean(metadata={"description": "支援会議: members share without consent"})
     fiscal_year = fields.Integer()
@@ -246,6 +254,9 @@ class MeetingDetailSchema(MeetingItemSchema):
     sharing_days_after = fields.Integer()
     pledge_scope = fields.String()
     held_at = Timestamp(allow_none=True)
+    ended_at = Timestamp(allow_none=True, metadata={"description": "閉会: recorded when the meeting was marked held"})
+    next_meeting = fields.Nested(NextMeetingSchema, allow_none=True,
+                                 metadata={"description": "the council's next meeting after this one (次回開催予定)"})
     minutes_approved_at = Timestamp(allow_none=True)
     minutes_approved_by = fields.Nested(UserRefSchema, allow_none=True)
     created_at = Timestamp()

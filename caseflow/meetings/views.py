@@ -104,6 +104,14 @@ def quorum_of_meeting(meeting: Meeting) -> dict:
             "decisions_carried": meeting.quorum_met is not False, "note": note}
 
 
+def next_meeting(meeting: Meeting) -> dict | None:
+    """The council's next meeting after this one (次回開催予定 on the agenda and minutes): date and place only."""
+    row = db.session().execute(select(Meeting.id, Meeting.starts_at, Meeting.place)
+                               .where(Meeting.council_id == meeting.council_id, Meeting.starts_at > meeting.starts_at)
+                               .order_by(Meeting.starts_at, Meeting.id).limit(1)).first()
+    return {"id": row.id, "starts_at": row.starts_at, "place": row.place} if row else None
+
+
 def present_meeting(meeting: Meeting, viewer_user) -> dict:
     s = db.session()
     out = present_meetings([meeting], viewer_user)[0]
@@ -127,7 +135,8 @@ def present_meeting(meeting: Meeting, viewer_user) -> dict:
                                                                          str(u.id)))],
         "window_start": meeting.window_start, "window_end": meeting.window_end,
         "sharing_days_after": meeting.sharing_days_after, "pledge_scope": meeting.pledge_scope,
-        "held_at": meeting.held_at, "minutes_approved_at": meeting.minutes_approved_at,
+        "held_at": meeting.held_at, "ended_at": meeting.ended_at, "next_meeting": next_meeting(meeting),
+        "minutes_approved_at": meeting.minutes_approved_at,
         "minutes_approved_by": user_ref(approver), "created_at": meeting.created_at, "version": meeting.version,
         "my_pledge": {"signed": mine is not None, "signed_at": mine.signed_at if mine else None,
                       "scope": ("meeting" if mine.meeting_id else "fiscal_year") if mine else None},

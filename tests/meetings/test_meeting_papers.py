@@ -126,3 +126,50 @@ def test_minutes_list_the_absent_and_the_withheld_minutes(world, tmp_path):
     assert f"議題1（{world.case['case_number']}）:対象者2名の氏名・協議事項を表示していません。" in flat
     flat = text_of(pdf(world, "pledged@example.jp", "minutes", tmp_path))
     assert "表示の制限" not in flat and without_spaces(YAMADA["name"]) in flat
+
+
+def test_agenda_numbers_each_copy_names_the_next_meeting_and_the_trail_knows_the_copy(world, tmp_path):
+    from caseflow.core.jpdate import format_jp_date_weekday, to_tokyo
+
+    chair = world.client("chair@example.jp")
+    flat = text_of(pdf(world, "pledged@example.jp", "agenda", tmp_path))
+    assert "次回開催予定未定" in flat
+    assert without_spaces("配付資料 資料 名称 配付番号 取扱い 資料1 会議次第（本紙） No.1 会議終了後に回収") in flat
+    # the council's next meeting, once planned, is named on this meeting's papers
+    nxt = (world.starts + timedelta(days=28)).replace(hour=5, minute=0)  # 14:00 Japan time
+    council = chair.get(f"/api/v1/meetings/{world.mid}").get_json()["council"]["id"]
+    r = chair.post("/api/v1/meetings", json={"council_id": council, "title": "第5回 鎌倉市支援会議",
+                                             "starts_at": nxt.isoformat(), "place": "鎌倉市役所 第2会議室",
+                                             "chair_user_id": str(world.users["chair@example.jp"])})
+    assert r.status_code == 201, r.get_json()
+    detail = chair.get(f"/api/v1/meetings/{world.mid}").get_json()
+    assert detail["next_meeting"]["id"] == r.get_json()["id"]
+    flat = text_of(pdf(world, "pledged@example.jp", "agenda", tmp_path))
+    day = format_jp_date_weekday(to_tokyo(nxt).date())
+    assert without_spaces(f"次回開催予定 {day} 14:00 鎌倉市役所 第2会議室") in flat
+    assert "No.2" in flat and "No.1" not in flat  # the second copy issued of this meeting's agenda
+    # the auditor finds who was given copy No.2
+    auditor = world.client("auditor@example.jp")
+    events = auditor.get("/api/v1/audit-events", query_string={"action": "meetings.agenda.pdf",
+                                                               "resource_id": world.mid}).get_json()["items"]
+    assert sorted(e["detail"]["copy_no"] for e in events) == [1, 2]
+    second = next(e for e in events if e["detail"]["copy_no"] == 2)
+    assert second["actor_user_id"] == str(world.users["pledged@example.jp"])
+
+
+def test_minutes_give_the_closing_time_recorded_when_the_meeting_was_held(world, tmp_path):
+    chair = world.client("chair@example.jp")
+    url = f"/api/v1/meetings/{world.mid}/transitions"
+    future = datetime.now(timezone.utc) + timedelta(hours=1)
+    for body, why in (({"to": "held", "ended_at": future.isoformat()}, "現在時刻以前"),
+                      ({"to": "held", "ended_at": (world.starts - timedelta(minutes=1)).isoformat()}, "開始日時より後")):
+        r = chair.post(url, json=body)
+        assert r.status_code == 422 and why in r.get_json()["errors"]["ended_at"][0], r.get_json()
+    ended = world.starts + timedelta(minutes=52)
+    r = chair.post(url, json={"to": "held", "ended_at": ended.isoformat()})
+    assert r.status_code == 200 and r.get_json()["ended_at"].startswith(ended.strftime("%Y-%m-%dT%H:%M")), r.get_json()
+    flat = text_of(pdf(world, "pledged@example.jp", "minutes", tmp_path))
+    assert "4.閉会（11:22）" in flat
+    assert without_spaces("資料1 議事録（本紙） No.1 確認後に回収又は廃棄") in flat
+    r = chair.post(url, json={"to": "minutes_approved", "ended_at": ended.isoformat()})
+    assert r.status_code == 422 and "ended_at" in r.get_json()["errors"]
