@@ -3,14 +3,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from caseflow.core.refs import OrganizationRefSchema
-from caseflow.core.schemas import CODE, Day, PageArgs, Text, page_of
+from caseflow.core.schemas import CODE, Code, Day, PageArgs, Text, page_of
 
 FISCAL_YEAR = dict(validate=validate.Range(min=2000, max=2100), metadata={"description": "年度 (April–March)"})
 
 
 class EventInSchema(Schema):
-    kind = fields.String(required=True, **CODE, metadata={"description": "a code of the event_kind list "
-                                                          "(GET /api/v1/codes/event_kind)"})
+    kind = Code("event_kind", required=True, metadata={"description": "the kind of event (勉強会, 交流会 …)"})
     title = Text(required=True, min_length=1, max_length=200)
     held_on = Day(required=True, metadata={"description": "the day it was held"})
     organiser_org_id = fields.UUID(required=True, metadata={"description": "an organisation of the platform"})

@@ -14,6 +14,8 @@ def _in_range(value) -> None:
 
 
 MAX_VALUE = 999_999_999_999
+# Output decimals are strings ("70.00"), so that no client reads them through a float.
+DECIMAL_OUT = {"type": "string", "format": "decimal", "example": "70.00"}
 
 
 def _value(description: str):
@@ -22,6 +24,8 @@ def _value(description: str):
 
 
 class IndicatorInSchema(Schema):
+    DOC_RULES = {("target", "actual"): "each 0 to 999,999,999,999 with at most two decimals; at least one of them"}
+
     name = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"description": "指標名"})
     unit = fields.String(required=True, validate=validate.Length(min=1, max=16), metadata={"description": "単位 (%, 人 …)"})
     direction = fields.String(load_default="higher", validate=validate.OneOf(DIRECTIONS),
@@ -44,8 +48,8 @@ class IndicatorSchema(Schema):
     unit = fields.String(required=True)
     direction = fields.String(required=True)
     fiscal_year = fields.Integer(required=True)
-    target = fields.Decimal(as_string=True, allow_none=True)
-    actual = fields.Decimal(as_string=True, allow_none=True)
+    target = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_OUT)
+    actual = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_OUT)
     source = fields.String(allow_none=True)
     updated_at = fields.DateTime(required=True)
 
@@ -68,11 +72,13 @@ class IndicatorReportRowSchema(Schema):
     unit = fields.String(required=True)
     direction = fields.String(required=True)
     fiscal_year = fields.Integer(required=True)
-    target = fields.Decimal(as_string=True, allow_none=True)
-    actual = fields.Decimal(as_string=True, allow_none=True)
+    target = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_OUT)
+    actual = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_OUT)
     achievement_ratio = fields.Decimal(as_string=True, allow_none=True,
-                                       metadata={"description": "達成率 as a decimal string (1.000 = met exactly)"})
-    achievement_percent = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "達成率（%）"})
+                                       metadata={**DECIMAL_OUT, "example": "1.043",
+                                                 "description": "達成率 as a decimal string (1.000 = met exactly)"})
+    achievement_percent = fields.Decimal(as_string=True, allow_none=True, metadata={**DECIMAL_OUT, "example": "104.3",
+                                                                                             "description": "達成率（%）"})
     met = fields.Boolean(allow_none=True)
     source = fields.String(allow_none=True)
 

@@ -76,6 +76,9 @@ NotificationPageSchema = page_of(NotificationSchema)
 
 
 class WeeklyArgs(Schema):
+    DOC_RULES = {("week",): "a week that exists (years 2000–2100; W53 only in a year that has one)",
+                 ("audience",): "`internal` (no suppression) only for the municipality's lead department (else 403)"}
+
     week = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$"),
                          metadata={"description": "ISO week, e.g. 2026-W48 (Monday to Sunday, Japan time)"})
     audience = fields.String(validate=validate.OneOf(["shared", "internal"]), load_default="shared",

@@ -5,7 +5,6 @@ import io
 
 from flask import Response, current_app
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from caseflow.access import trail
 from caseflow.access.authz import requires
@@ -13,37 +12,14 @@ from caseflow.core import db
 from caseflow.core.blueprint import Blueprint
 from caseflow.core.db import utcnow
 from caseflow.core.errors import Problem
-from caseflow.core.schemas import Day
 from caseflow.reports import rules as reports
 from caseflow.reports import spreadsheet
+from caseflow.reports.schemas import KpiReportArgs, KpiReportSchema
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="KPI reports (aggregate counts; small counts suppressed outside the lead department)")
-
-
-class ReportArgs(Schema):
-    fiscal_year = fields.Integer(validate=validate.Range(min=2000, max=2100), metadata={"description": "年度 (April–March)"})
-    month = fields.String(validate=validate.Regexp(r"^20\d{2}-(0[1-9]|1[0-2])$"), metadata={"description": "YYYY-MM"})
-    start = Day(data_key="from")
-    end = Day(data_key="to")
-    org_id = fields.UUID(metadata={"description": "owner organisation of the cases"})
-    district = fields.String(validate=validate.Length(max=64))
-    audience = fields.String(validate=validate.OneOf(["shared", "internal"]), load_default="shared",
-                             metadata={"description": "internal (no suppression) only for the lead department"})
-
-    @validates_schema
-    def _one_period(self, data, **_):
-        given = [k for k in ("fiscal_year", "month") if k in data] + (["from/to"] if "start" in data or "end" in data else [])
-        if len(given) != 1:
-            raise ValidationError("fiscal_year、month、from/to のいずれか1つで期間を指定してください。", "period")
-        if ("start" in data) != ("end" in data):
-            raise ValidationError("from と to は両方指定してください。", "to")
-        if "start" in data and data["end"] < data["start"]:
-            raise ValidationError("to は from 以降の日付にしてください。", "to")
-        if "start" in data and (data["end"] - data["start"]).days > 366 * 5:
-            raise ValidationError("期間は5年以内にしてください。", "to")
 
 
 def _build(args):
@@ -66,8 +42,8 @@ def _build(args):
 
 @blp.route("/kpi")
 @requires("reports", "read")
-@blp.arguments(ReportArgs, location="query")
-@blp.response(200)
+@blp.arguments(KpiReportArgs, location="query")
+@blp.response(200, KpiReportSchema)
 def kpi(args):
     """KPI report as JSON; suppressed cells are null (see `suppressed_below`)."""
     data, threshold, suppressed = _build(args)
@@ -76,7 +52,7 @@ def kpi(args):
 
 @blp.route("/kpi.csv")
 @requires("reports", "read")
-@blp.arguments(ReportArgs, location="query")
+@blp.arguments(KpiReportArgs, location="query")
 @blp.response(200, content_type="text/csv")
 def kpi_csv(args):
     """The same report as CSV (UTF-8 with BOM): one line per figure, cross-tab cells as 「行 × 列」; suppressed: *."""
@@ -92,7 +68,7 @@ def kpi_csv(args):
 
 @blp.route("/kpi.xlsx")
 @requires("reports", "read")
-@blp.arguments(ReportArgs, location="query")
+@blp.arguments(KpiReportArgs, location="query")
 @blp.response(200, content_type=XLSX)
 def kpi_xlsx(args):
     """The same report as an Excel workbook: one sheet per table, numbers as numbers, suppressed cells as *."""
@@ -106,7 +82,7 @@ def kpi_xlsx(args):
 
 @blp.route("/kpi.pdf")
 @requires("reports", "read")
-@blp.arguments(ReportArgs, location="query")
+@blp.arguments(KpiReportArgs, location="query")
 @blp.response(200, content_type="application/pdf")
 def kpi_pdf(args):
     """The same report as a PDF 実績報告: 和暦 period, municipality, monthly chart and cross-tabs with totals."""
