@@ -291,29 +291,47 @@ def seed_records(world) -> dict:
         "to_org_id": str(world.orgs[ORG_A_NPO]), "reason": "主担当の交代"})
     assert r.status_code == 201, r.get_json()
     ids["handover_id"] = r.get_json()["id"]
-    ids["intake_client_id"] = str(_intake_client(world, world.orgs[ORG_A]))
+    client_id, intake_token = _intake_client(world, world.orgs[ORG_A])
+    ids["intake_client_id"] = str(client_id)
     # a plan indicator of the municipality (its path names the indicator's code and 年度)
     ids["code"], ids["fiscal_year"] = "soudan-basho", 2025
     r = sup.http.put("/api/v1/indicators/soudan-basho/years/2025", headers=sup._headers(None),
                      json={"name": "身近なところで相談できる人や場がある市民の割合", "unit": "%", "target": "70.0"})
     assert r.status_code == 201, r.get_json()
-    return {"ids": ids, "users": a, "case": case}
+    return {"ids": ids, "users": a, "case": case, "intake_token": intake_token}
 
 
-def _intake_client(world, org_id) -> uuid.UUID:
-    """An intake app (府中市, issue 20) registered for the organisation, as its municipality's secretariat would."""
+INTAKE_ENDPOINT = "intake.open_consultation"  # the one route an intake app's token opens (no user may call it)
+
+
+class IntakeAppClient:
+    """An external intake app (府中市): its bearer token on every request, no session and no CSRF token."""
+
+    def __init__(self, app, token: str):
+        self.http, self.token, self.csrf = app.test_client(), token, None
+
+    def _headers(self, headers):
+        return {"Authorization": f"Bearer {self.token}", **(headers or {})}
+
+
+def _intake_client(world, org_id) -> tuple[uuid.UUID, str]:
+    """An intake app (府中市, issue 20) registered for the organisation, as its municipality's secretariat would;
+    its id and its token."""
+    import hashlib
+
     from caseflow.core import db
     from caseflow.intake.models import IntakeClient
     from caseflow.organizations.models import Organization
 
     with world.app.app_context():
         org = db.session().get(Organization, org_id)
+        token = f"cfi_seed{uuid.uuid4().hex}"
         client = IntakeClient(municipality_id=org.municipality_id, org_id=org.id, name="相談アプリ",
-                              token_hash=uuid.uuid4().hex * 2, prefix="cfi_seed",
+                              token_hash=hashlib.sha256(token.encode()).hexdigest(), prefix="cfi_seed",
                               created_by_user_id=next(iter(world.users.values())))
         db.session().add(client)
         db.session().commit()
-        return client.id
+        return client.id, token
 
 
 def _first_goal(coord, case_id, plan):

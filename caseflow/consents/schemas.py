@@ -25,7 +25,10 @@ class ConsentInSchema(Schema):
     person_id = fields.UUID(required=True)
     given_by = fields.String(validate=validate.OneOf(GIVERS), load_default="self")
     representative_relationship = Text(max_length=50, allow_none=True)
-    purpose = fields.String(required=True, validate=validate.OneOf([code for code, _label in CONSENT_PURPOSES]),
+    purpose = fields.String(required=True, validate=validate.OneOf(
+                                [code for code, _label in CONSENT_PURPOSES],
+                                error="利用目的のリスト（consent_purpose）にないコードです: {input}。有効な値は "
+                                      "GET /api/v1/codes/consent_purpose で確認できます（{choices}）。"),
                             metadata={"description": "the fixed list `consent_purpose` (GET /api/v1/codes/consent_purpose)",
                                       "x-code-list": "consent_purpose"})
     recipients = fields.List(fields.Nested(RecipientSchema), required=True, validate=validate.Length(min=1, max=100))

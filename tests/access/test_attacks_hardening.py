@@ -32,8 +32,10 @@ from caseflow.core import db
 
 from conftest import PASSWORD, TEST_CONFIG
 from support import (
+    INTAKE_ENDPOINT,
     WRITE_METHODS,
     YAMADA,
+    IntakeAppClient,
     ServerProcess,
     api_routes,
     fill,
@@ -344,6 +346,7 @@ OPTIONAL_BODY = {
     "leads.end_co_lead": "ends the co-lead's part; takes nothing",
     "leads.accept_handover": "note optional",
     "leads.withdraw_handover": "reason optional",
+    "intake_clients.revoke_client": "revokes the token; takes nothing",
     "directory.import_directory": "takes a file (multipart/form-data), not JSON; without one a 422 naming `file` "
                                   "(tests/organizations/test_directory_import.py)",
 }
@@ -381,10 +384,11 @@ def test_every_write_route_refuses_a_request_without_a_body(app, basic):
         role = "coordinator" if g is None else next(
             (r for r in ("coordinator", "supervisor", "staff", "npo_staff", "admin", "secretariat", "auditor")
              if r in roles_allowed(app, *g)), "coordinator")
-        c = basic.client(seeded["users"][role])
+        c = IntakeAppClient(app, seeded["intake_token"]) if endpoint == INTAKE_ENDPOINT else \
+            basic.client(seeded["users"][role])
         url = fill(rule, ids)
         for extra in ({}, {"content_type": "application/json"}):
-            r = c.http.open(url, method=method, headers={"X-CSRF-Token": c.csrf}, **extra)
+            r = c.http.open(url, method=method, headers=c._headers(None), **extra)
             body = _problem(r, 422, "validation")
             assert "json" in body["errors"], (method, url, body)
         checked.append(endpoint)

@@ -25,7 +25,18 @@ from caseflow.core import db, mynumber
 from caseflow.core.schemas import MY_NUMBER_REFUSED
 
 from conftest import PASSWORD
-from support import api_routes, guard, live_server, open_case, openapi_path, roles_allowed, seed_records, today_jst
+from support import (
+    INTAKE_ENDPOINT,
+    IntakeAppClient,
+    api_routes,
+    guard,
+    live_server,
+    open_case,
+    openapi_path,
+    roles_allowed,
+    seed_records,
+    today_jst,
+)
 
 PREFERENCE = ("coordinator", "supervisor", "staff", "npo_staff", "admin", "secretariat", "auditor")
 
@@ -199,7 +210,10 @@ def walk_world(app, basic):
         if g is not None:
             allowed = roles_allowed(app, *g)
             role = next((r for r in PREFERENCE if r in allowed), "coordinator")
+        if endpoint == INTAKE_ENDPOINT:
+            role = "intake_app"
         actors[(openapi_path(rule), method)] = (rule, role)
+    clients["intake_app"] = IntakeAppClient(app, seeded["intake_token"])
     return {"ids": seeded["ids"], "clients": clients, "actors": actors, "anonymous": basic.client()}
 
 

@@ -52,7 +52,7 @@ def test_code_list_fields_are_refused_naming_field_and_list(basic, db_url):
     execute(db_url, "insert into managed_codes (list_name, code, label, sort_order, active) "
                     "values ('consent_purpose', 'marketing', '広報', 99, :t)", t=True)
     r = coord.post("/api/v1/consents", json={**consent, "purpose": "marketing"})
-    assert r.status_code == 422 and "共有される情報はありません" in " ".join(r.get_json()["errors"]["purpose"])
+    assert r.status_code == 422 and "consent_purpose" in " ".join(r.get_json()["errors"]["purpose"])
     assert coord.get(f"/api/v1/consents?person_id={person['id']}").get_json()["items"] == []
     assert coord.post("/api/v1/consents", json={**consent, "purpose": "support_coordination"}).status_code == 201
 
