@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 
 from flask import Response
-from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,7 +33,7 @@ from caseflow.reports import api as reports_api
 from caseflow.retention import api as retention_api
 
 log = logging.getLogger("caseflow")
-api = Api()
+api = openapi.Api()
 class HealthSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(["ok"]), metadata={"example": "ok"})
 
